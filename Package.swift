@@ -1,0 +1,106 @@
+// swift-tools-version: 6.0
+// IceShelves: services that talk only over AMQP 0-9-1 through RabbitMQ.
+import PackageDescription
+
+/// Swift 6 language mode (tools-version 6.0) gives complete strict concurrency checking.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "IceShelves",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "api-gateway", targets: ["ApiGateway"]),
+        .executable(name: "egg-catalog", targets: ["EggCatalog"]),
+        .executable(name: "cloud-init-renderer", targets: ["CloudInitRenderer"]),
+        .executable(name: "lxd-deployer", targets: ["LxdDeployer"]),
+        .executable(name: "kvm-deployer", targets: ["KvmDeployer"]),
+        .executable(name: "agent-broker", targets: ["AgentBroker"]),
+        .executable(name: "iceshelves-agent", targets: ["IceshelvesAgent"]),
+        .executable(name: "iceshelves", targets: ["IceshelvesCLI"]),
+        .executable(name: "bus-bench", targets: ["BusBench"]),
+        .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
+        .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
+        .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Shared/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+
+        // MARK: Shared libraries
+        .target(
+            name: "IceShelvesContracts",
+            path: "Shared/IceShelvesContracts",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IceShelvesBus",
+            dependencies: [
+                "CRabbitMQ",
+                "IceShelvesContracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/IceShelvesBus",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "IceShelvesService",
+            dependencies: [
+                "IceShelvesBus",
+                "IceShelvesContracts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Shared/IceShelvesService",
+            swiftSettings: strict
+        ),
+
+        // MARK: Services
+        .executableTarget(name: "ApiGateway", dependencies: ["IceShelvesService"], path: "Services/api-gateway", swiftSettings: strict),
+        .executableTarget(name: "EggCatalog", dependencies: ["IceShelvesService"], path: "Services/egg-catalog", swiftSettings: strict),
+        .executableTarget(name: "CloudInitRenderer", dependencies: ["IceShelvesService"], path: "Services/cloud-init-renderer", swiftSettings: strict),
+        .executableTarget(name: "LxdDeployer", dependencies: ["IceShelvesService"], path: "Services/lxd-deployer", swiftSettings: strict),
+        .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
+        .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
+        .executableTarget(name: "IceshelvesAgent", dependencies: ["IceShelvesService"], path: "Services/iceshelves-agent", swiftSettings: strict),
+        .executableTarget(
+            name: "IceshelvesCLI",
+            dependencies: [
+                "IceShelvesBus", "IceShelvesContracts", "IceShelvesService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/iceshelves", swiftSettings: strict
+        ),
+
+        // MARK: Benchmarks (run by hand or by benchmarks/*.sh; never timed in tests)
+        .executableTarget(
+            name: "BusBench",
+            dependencies: ["IceShelvesBus", "IceShelvesContracts"],
+            path: "benchmarks/bus-bench", swiftSettings: strict
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
+        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
+    ]
+)

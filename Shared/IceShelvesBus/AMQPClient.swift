@@ -1,0 +1,249 @@
+import Foundation
+import IceShelvesContracts
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A reliable AMQP 0-9-1 client over rabbitmq-c.
+///
+/// - Publishing waits for the broker's confirm; a nack, an unroutable mandatory message or a lost
+///   connection is thrown to the caller.
+/// - Consumers ack manually, with a bounded prefetch.
+/// - After a lost connection it reconnects with backoff, declares its topology again and resumes
+///   its consumers. Unconfirmed publishes fail; confirmed ones are the broker's.
+/// - Request/reply uses RabbitMQ's direct reply-to with correlation ids and a timeout.
+///
+/// It is a `Service`: `run()` owns the connection until graceful shutdown. Tests and tools may
+/// instead call ``start()`` and ``shutdown()``.
+public final class AMQPClient: Service, Sendable {
+    /// Settings for a client.
+    public struct Configuration: Sendable {
+        public var url: AMQPURL
+        /// A short name for logs and the connection thread, for example the service name.
+        public var name: String
+        /// Broker heartbeat in seconds; a silent broker is detected after about twice this.
+        public var heartbeatSeconds: Int
+        /// How long to wait for a connection or for the broker to confirm a publish.
+        public var publishTimeout: Duration
+
+        public init(url: AMQPURL = .default, name: String, heartbeatSeconds: Int = 10, publishTimeout: Duration = .seconds(30)) {
+            self.url = url
+            self.name = name
+            self.heartbeatSeconds = heartbeatSeconds
+            self.publishTimeout = publishTimeout
+        }
+    }
+
+    public let configuration: Configuration
+    let loop: ConnectionLoop
+    let logger: Logger
+    private let replies = Mutex<[String: CheckedContinuation<Delivery, any Error>]>([:])
+    private let started = Mutex(false)
+    private let replyConsumerTag: String
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.loop = ConnectionLoop(
+            settings: .init(url: configuration.url, heartbeatSeconds: Int32(configuration.heartbeatSeconds), name: configuration.name),
+            logger: logger)
+        self.replyConsumerTag = "reply-\(configuration.name)-\(UUID().uuidString.prefix(8))"
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts the connection thread and the direct reply-to consumer. Idempotent.
+    public func start() {
+        let first = started.withLock { s -> Bool in
+            defer { s = true }
+            return !s
+        }
+        guard first else { return }
+        loop.start()
+        // Direct reply-to: replies arrive on this no-ack consumer and resume the waiting caller.
+        let spec = ConnectionLoop.ConsumerSpec(
+            tag: replyConsumerTag, queue: BusNames.directReplyTo, prefetch: 0, noAck: true,
+            deliver: { [weak self] delivery in
+                guard let self, let id = delivery.properties.correlationId else { return }
+                self.resolve(id, .success(delivery))
+            },
+            finish: {})
+        loop.send(.consume(spec, done: { [logger] result in
+            if case .failure(let error) = result { logger.error("cannot consume direct reply-to", metadata: ["error": "\(error)"]) }
+        }))
+    }
+
+    /// Stops the connection after sending queued acks, and waits for the thread to end.
+    public func shutdown() async {
+        loop.send(.stop)
+        await loop.waitFinished()
+        let waiting = replies.withLock { r -> [CheckedContinuation<Delivery, any Error>] in
+            defer { r = [:] }
+            return Array(r.values)
+        }
+        waiting.forEach { $0.resume(throwing: AMQPError(.closed, "the AMQP client shut down")) }
+    }
+
+    /// Runs until graceful shutdown or cancellation, then closes the connection.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Waits until the client is connected, or throws ``AMQPError/Kind/timeout``.
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async throws {
+        let ok = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                    let now = self.loop.inbox.withLock { box -> Bool? in
+                        if box.connected { return true }
+                        if box.stopped { return false }
+                        box.connectWaiters.append { c.resume(returning: $0) }
+                        return nil
+                    }
+                    if let now { c.resume(returning: now) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard ok else { throw AMQPError(.timeout, "not connected to \(configuration.url.redacted) within \(timeout)") }
+    }
+
+    /// `true` while the connection is up.
+    public var isConnected: Bool { loop.inbox.withLock { $0.connected } }
+
+    // MARK: Topology
+
+    /// Declares exchanges and queues now and after every reconnect.
+    public func declare(_ topology: BusTopology) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            loop.send(.declare(topology, done: { c.resume(with: $0) }))
+        }
+    }
+
+    /// The number of ready messages in a queue (for tests and tools).
+    public func queueDepth(_ queue: String) async throws -> Int {
+        Int(try await queueOp(.depth, queue))
+    }
+
+    /// Removes every ready message from a queue (for tests and tools).
+    public func purge(_ queue: String) async throws { _ = try await queueOp(.purge, queue) }
+
+    /// Deletes a queue (for tests and tools).
+    public func deleteQueue(_ queue: String) async throws { _ = try await queueOp(.delete, queue) }
+
+    private func queueOp(_ op: ConnectionLoop.QueueOp, _ name: String) async throws -> UInt32 {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<UInt32, any Error>) in
+            loop.send(.queueOp(op, name: name, done: { c.resume(with: $0) }))
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Publishes and waits for the broker's confirm.
+    public func publish(_ message: OutgoingMessage) async throws {
+        var message = message
+        if message.properties.messageId == nil { message.properties.messageId = UUID().uuidString.lowercased() }
+        let deadline = ContinuousClock.now + configuration.publishTimeout
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            loop.send(.publish(message, deadline: deadline, done: { c.resume(with: $0) }))
+        }
+    }
+
+    /// Publishes without waiting for a confirm (RPC replies, which are not stored anywhere).
+    public func publishUnconfirmed(_ message: OutgoingMessage) {
+        loop.send(.publish(message, deadline: ContinuousClock.now + configuration.publishTimeout, done: nil))
+    }
+
+    // MARK: Consuming
+
+    /// A running consumer: its deliveries, and its tag for ``cancel(_:)``.
+    public struct Consumer: Sendable {
+        public let tag: String
+        public let deliveries: AsyncStream<Delivery>
+    }
+
+    /// Starts consuming `queue` with manual ack and at most `prefetch` unacked deliveries.
+    /// The stream ends after ``cancel(_:)`` or shutdown.
+    public func consume(queue: String, prefetch: UInt16) async throws -> Consumer {
+        let tag = "\(configuration.name)-\(queue)-\(UUID().uuidString.prefix(8))"
+        let (stream, continuation) = AsyncStream<Delivery>.makeStream()
+        let spec = ConnectionLoop.ConsumerSpec(
+            tag: tag, queue: queue, prefetch: prefetch, noAck: false,
+            deliver: { continuation.yield($0) }, finish: { continuation.finish() })
+        do {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                loop.send(.consume(spec, done: { c.resume(with: $0) }))
+            }
+        } catch {
+            continuation.finish()
+            throw error
+        }
+        return Consumer(tag: tag, deliveries: stream)
+    }
+
+    /// Stops a consumer. Deliveries already received stay in its stream; the stream then ends.
+    public func cancel(_ consumer: Consumer) { loop.send(.cancel(tag: consumer.tag)) }
+
+    /// Stops a consumer by tag.
+    public func cancel(tag: String) { loop.send(.cancel(tag: tag)) }
+
+    /// Acknowledges a delivery. An ack for a delivery from a lost connection is dropped: the broker
+    /// has requeued that message already.
+    public func ack(_ delivery: Delivery) { loop.send(.ack(generation: delivery.generation, tag: delivery.deliveryTag)) }
+
+    /// Rejects a delivery; without requeue, a queue with a dead-letter exchange dead-letters it.
+    public func reject(_ delivery: Delivery, requeue: Bool) {
+        loop.send(.reject(generation: delivery.generation, tag: delivery.deliveryTag, requeue: requeue))
+    }
+
+    // MARK: Request/reply
+
+    /// Sends a request to `queue` and waits for the reply with the same correlation id.
+    public func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Delivery {
+        var message = message
+        let correlationId = message.properties.correlationId ?? UUID().uuidString.lowercased()
+        message.properties.correlationId = correlationId
+        message.properties.replyTo = BusNames.directReplyTo
+        message.properties.persistent = false
+        let ms = max(1, Int((timeout / .milliseconds(1)).rounded(.up)))
+        message.properties.expiration = String(ms)
+        let request = message
+        return try await withThrowingTaskGroup(of: Delivery.self) { group in
+            group.addTask {
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Delivery, any Error>) in
+                        self.replies.withLock { $0[correlationId] = c }
+                        if Task.isCancelled {
+                            self.resolve(correlationId, .failure(CancellationError()))
+                            return
+                        }
+                        self.loop.send(.publish(request, deadline: ContinuousClock.now + timeout, done: { result in
+                            if case .failure(let error) = result { self.resolve(correlationId, .failure(error)) }
+                        }))
+                    }
+                } onCancel: {
+                    self.resolve(correlationId, .failure(AMQPError(.timeout, "no reply from \(request.routingKey) within \(timeout)")))
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw AMQPError(.timeout, "no reply from \(request.routingKey) within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    private func resolve(_ correlationId: String, _ result: Result<Delivery, any Error>) {
+        let c = replies.withLock { $0.removeValue(forKey: correlationId) }
+        c?.resume(with: result)
+    }
+}

@@ -1,0 +1,280 @@
+import CRabbitMQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One rabbitmq-c connection with channel 1 in confirm mode.
+///
+/// rabbitmq-c is not thread-safe and its calls block, so this class is deliberately not
+/// `Sendable`: only ``ConnectionLoop``'s own thread touches it.
+final class AMQPConnection {
+    /// A frame read from the broker, already decoded into what the loop acts on.
+    enum Event {
+        case deliver(consumerTag: String, Delivery)
+        case ack(tag: UInt64, multiple: Bool)
+        case nack(tag: UInt64, multiple: Bool)
+        case returned(messageId: String?, replyText: String)
+        case cancelled(consumerTag: String)
+        case cancelOk(consumerTag: String)
+        case blocked(Bool)
+        case other
+    }
+
+    let state: amqp_connection_state_t
+    let channel: amqp_channel_t = 1
+    let generation: UInt64
+    private var closed = false
+
+    init(url: AMQPURL, heartbeatSeconds: Int32, timeoutSeconds: Int, generation: UInt64) throws {
+        guard let state = amqp_new_connection() else { throw AMQPError(.connectionFailed, "out of memory") }
+        self.state = state
+        self.generation = generation
+        guard let socket = amqp_tcp_socket_new(state) else {
+            amqp_destroy_connection(state)
+            throw AMQPError(.connectionFailed, "cannot create a TCP socket")
+        }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        let rc = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            amqp_destroy_connection(state)
+            throw AMQPError(.connectionFailed, "cannot connect to \(url.host):\(url.port): \(Self.statusText(rc))")
+        }
+        _ = amqp_set_handshake_timeout(state, &timeout)
+        _ = amqp_set_rpc_timeout(state, &timeout)
+        do {
+            try check(iceshelves_amqp_login_plain(state, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password), "login")
+            amqp_channel_open(state, channel)
+            try checkReply("channel.open")
+            amqp_confirm_select(state, channel)
+            try checkReply("confirm.select")
+        } catch {
+            amqp_destroy_connection(state)
+            closed = true
+            throw error
+        }
+    }
+
+    deinit {
+        if !closed { amqp_destroy_connection(state) }
+    }
+
+    /// Closes gracefully when the broker is still there, then frees the connection.
+    func close(graceful: Bool) {
+        guard !closed else { return }
+        closed = true
+        if graceful {
+            _ = amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS))
+            _ = amqp_connection_close(state, Int32(AMQP_REPLY_SUCCESS))
+        }
+        amqp_destroy_connection(state)
+    }
+
+    var socketFD: Int32 { amqp_get_sockfd(state) }
+
+    /// `true` when rabbitmq-c already holds unread frames or bytes, so the socket need not be polled.
+    var hasBufferedInput: Bool { amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 }
+
+    // MARK: Topology
+
+    func declareExchange(_ name: String, type: String) throws {
+        name.withCString { n in
+            type.withCString { t in
+                _ = amqp_exchange_declare(state, channel, amqp_cstring_bytes(n), amqp_cstring_bytes(t), 0, 1, 0, 0, amqp_empty_table)
+            }
+        }
+        try checkReply("exchange.declare \(name)")
+    }
+
+    @discardableResult
+    func declareQueue(_ name: String, durable: Bool, exclusive: Bool, arguments: [String: HeaderValue], passive: Bool = false) throws -> UInt32 {
+        let args = FieldTable(arguments)
+        let ok = name.withCString { n in
+            amqp_queue_declare(state, channel, amqp_cstring_bytes(n), passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0, exclusive ? 1 : 0, args.table)
+        }
+        try checkReply("queue.declare \(name)")
+        return ok?.pointee.message_count ?? 0
+    }
+
+    func bindQueue(_ queue: String, exchange: String, key: String) throws {
+        queue.withCString { q in
+            exchange.withCString { e in
+                key.withCString { k in
+                    _ = amqp_queue_bind(state, channel, amqp_cstring_bytes(q), amqp_cstring_bytes(e), amqp_cstring_bytes(k), amqp_empty_table)
+                }
+            }
+        }
+        try checkReply("queue.bind \(queue)")
+    }
+
+    func deleteQueue(_ name: String) throws {
+        _ = name.withCString { amqp_queue_delete(state, channel, amqp_cstring_bytes($0), 0, 0) }
+        try checkReply("queue.delete \(name)")
+    }
+
+    func purgeQueue(_ name: String) throws {
+        _ = name.withCString { amqp_queue_purge(state, channel, amqp_cstring_bytes($0)) }
+        try checkReply("queue.purge \(name)")
+    }
+
+    // MARK: Consuming
+
+    func consume(queue: String, tag: String, prefetch: UInt16, noAck: Bool) throws {
+        if !noAck {
+            amqp_basic_qos(state, channel, 0, prefetch, 0)
+            try checkReply("basic.qos")
+        }
+        queue.withCString { q in
+            tag.withCString { t in
+                _ = amqp_basic_consume(state, channel, amqp_cstring_bytes(q), amqp_cstring_bytes(t), 0, noAck ? 1 : 0, 0, amqp_empty_table)
+            }
+        }
+        try checkReply("basic.consume \(queue)")
+    }
+
+    /// Sends basic.cancel without waiting: the loop sees basic.cancel-ok as an event.
+    func sendCancel(tag: String) throws {
+        var method = amqp_basic_cancel_t()
+        let table = FieldTable([:])
+        method.consumer_tag = table.bytes(tag)
+        method.nowait = 0
+        let rc = amqp_send_method(state, channel, iceshelves_amqp_basic_cancel_method(), &method)
+        try checkStatus(rc, "basic.cancel")
+    }
+
+    func ack(_ tag: UInt64) throws {
+        try checkStatus(amqp_basic_ack(state, channel, tag, 0), "basic.ack")
+    }
+
+    func reject(_ tag: UInt64, requeue: Bool) throws {
+        try checkStatus(amqp_basic_reject(state, channel, tag, requeue ? 1 : 0), "basic.reject")
+    }
+
+    // MARK: Publishing
+
+    func publish(_ message: OutgoingMessage) throws {
+        let p = message.properties
+        let owned = FieldTable(p.headers)
+        var props = amqp_basic_properties_t()
+        var flags = iceshelves_amqp_flag_delivery_mode()
+        props.delivery_mode = p.persistent ? 2 : 1
+        if let v = p.contentType { flags |= iceshelves_amqp_flag_content_type(); props.content_type = owned.bytes(v) }
+        if let v = p.messageId { flags |= iceshelves_amqp_flag_message_id(); props.message_id = owned.bytes(v) }
+        if let v = p.correlationId { flags |= iceshelves_amqp_flag_correlation_id(); props.correlation_id = owned.bytes(v) }
+        if let v = p.replyTo { flags |= iceshelves_amqp_flag_reply_to(); props.reply_to = owned.bytes(v) }
+        if let v = p.expiration { flags |= iceshelves_amqp_flag_expiration(); props.expiration = owned.bytes(v) }
+        if let v = p.type { flags |= iceshelves_amqp_flag_type(); props.type = owned.bytes(v) }
+        if !p.headers.isEmpty { flags |= iceshelves_amqp_flag_headers(); props.headers = owned.table }
+        props._flags = flags
+        let exchange = owned.bytes(message.exchange)
+        let key = owned.bytes(message.routingKey)
+        let rc = message.body.withUnsafeBytes { raw in
+            amqp_basic_publish(state, channel, exchange, key, message.mandatory ? 1 : 0, 0, &props,
+                               amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+        }
+        try checkStatus(rc, "basic.publish")
+    }
+
+    // MARK: Reading
+
+    /// Reads one frame without blocking. Returns `nil` when nothing is ready.
+    func nextEvent() throws -> Event? {
+        var frame = amqp_frame_t()
+        var zero = timeval(tv_sec: 0, tv_usec: 0)
+        let rc = amqp_simple_wait_frame_noblock(state, &frame, &zero)
+        if rc == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+        try checkStatus(rc, "read frame")
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return .other }
+        let id = frame.payload.method.id
+        let decoded = frame.payload.method.decoded
+        switch id {
+        case iceshelves_amqp_basic_deliver_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            let consumerTag = FieldTable.string(m.consumer_tag)
+            let exchange = FieldTable.string(m.exchange)
+            let routingKey = FieldTable.string(m.routing_key)
+            let (props, body) = try readContent()
+            return .deliver(consumerTag: consumerTag, Delivery(
+                body: body, properties: props, exchange: exchange, routingKey: routingKey,
+                redelivered: m.redelivered != 0, deliveryTag: m.delivery_tag, generation: generation))
+        case iceshelves_amqp_basic_ack_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            return .ack(tag: m.delivery_tag, multiple: m.multiple != 0)
+        case iceshelves_amqp_basic_nack_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            return .nack(tag: m.delivery_tag, multiple: m.multiple != 0)
+        case iceshelves_amqp_basic_return_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            let text = FieldTable.string(m.reply_text)
+            let (props, _) = try readContent()
+            return .returned(messageId: props.messageId, replyText: text)
+        case iceshelves_amqp_basic_cancel_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            return .cancelled(consumerTag: FieldTable.string(m.consumer_tag))
+        case iceshelves_amqp_basic_cancel_ok_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_cancel_ok_t.self).pointee
+            return .cancelOk(consumerTag: FieldTable.string(m.consumer_tag))
+        case iceshelves_amqp_channel_close_method(), iceshelves_amqp_connection_close_method():
+            let m = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            throw AMQPError(.brokerError, "broker closed the \(id == iceshelves_amqp_channel_close_method() ? "channel" : "connection"): \(m.reply_code) \(FieldTable.string(m.reply_text))")
+        case iceshelves_amqp_connection_blocked_method():
+            return .blocked(true)
+        case iceshelves_amqp_connection_unblocked_method():
+            return .blocked(false)
+        default:
+            return .other
+        }
+    }
+
+    /// Reads the header and body frames that follow basic.deliver or basic.return.
+    private func readContent() throws -> (MessageProperties, [UInt8]) {
+        var message = amqp_message_t()
+        let reply = amqp_read_message(state, channel, &message, 0)
+        try check(reply, "read message")
+        defer { amqp_destroy_message(&message) }
+        let p = message.properties
+        func opt(_ flag: amqp_flags_t, _ b: amqp_bytes_t) -> String? { p._flags & flag != 0 ? FieldTable.string(b) : nil }
+        let props = MessageProperties(
+            contentType: opt(iceshelves_amqp_flag_content_type(), p.content_type),
+            messageId: opt(iceshelves_amqp_flag_message_id(), p.message_id),
+            correlationId: opt(iceshelves_amqp_flag_correlation_id(), p.correlation_id),
+            replyTo: opt(iceshelves_amqp_flag_reply_to(), p.reply_to),
+            expiration: opt(iceshelves_amqp_flag_expiration(), p.expiration),
+            type: opt(iceshelves_amqp_flag_type(), p.type),
+            persistent: p._flags & iceshelves_amqp_flag_delivery_mode() != 0 && p.delivery_mode == 2,
+            headers: p._flags & iceshelves_amqp_flag_headers() != 0 ? FieldTable.read(p.headers) : [:])
+        let body: [UInt8] = message.body.len > 0
+            ? Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
+            : []
+        return (props, body)
+    }
+
+    // MARK: Errors
+
+    private func checkReply(_ what: String) throws { try check(amqp_get_rpc_reply(state), what) }
+
+    private func check(_ reply: amqp_rpc_reply_t, _ what: String) throws {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL:
+            return
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+            throw AMQPError(.connectionLost, "\(what): \(Self.statusText(reply.library_error))")
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            if reply.reply.id == iceshelves_amqp_channel_close_method() || reply.reply.id == iceshelves_amqp_connection_close_method() {
+                let m = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                throw AMQPError(.brokerError, "\(what): \(m.reply_code) \(FieldTable.string(m.reply_text))")
+            }
+            throw AMQPError(.brokerError, "\(what): broker error (method 0x\(String(reply.reply.id, radix: 16)))")
+        default:
+            throw AMQPError(.connectionLost, "\(what): no reply from the broker")
+        }
+    }
+
+    private func checkStatus(_ rc: Int32, _ what: String) throws {
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError(.connectionLost, "\(what): \(Self.statusText(rc))")
+        }
+    }
+
+    static func statusText(_ rc: Int32) -> String { String(cString: amqp_error_string2(rc)) }
+}

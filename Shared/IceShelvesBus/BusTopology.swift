@@ -1,0 +1,68 @@
+import IceShelvesContracts
+
+/// Exchanges and queues to declare on connect, and again after every reconnect.
+public struct BusTopology: Sendable, Equatable {
+    /// An exchange declaration.
+    public struct Exchange: Sendable, Equatable {
+        public var name: String
+        /// `direct`, `topic` or `fanout`.
+        public var type: String
+        public init(name: String, type: String) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    /// A queue declaration with its bindings.
+    public struct Queue: Sendable, Equatable {
+        public var name: String
+        public var durable: Bool
+        /// When `true`, the queue dead-letters to ``BusNames/deadLetterExchange`` with its own name
+        /// as routing key, and its dead-letter queue `<name>.dlq` is declared with it.
+        public var deadLetter: Bool
+        /// Auto-delete exclusive queues (for event subscribers that live with the connection).
+        public var exclusive: Bool
+        /// `(exchange, routing key)` bindings.
+        public var bindings: [(exchange: String, key: String)]
+
+        public init(name: String, durable: Bool = true, deadLetter: Bool = true, exclusive: Bool = false, bindings: [(exchange: String, key: String)] = []) {
+            self.name = name
+            self.durable = durable
+            self.deadLetter = deadLetter
+            self.exclusive = exclusive
+            self.bindings = bindings
+        }
+
+        public static func == (a: Queue, b: Queue) -> Bool {
+            a.name == b.name && a.durable == b.durable && a.deadLetter == b.deadLetter && a.exclusive == b.exclusive
+                && a.bindings.map { "\($0.exchange) \($0.key)" } == b.bindings.map { "\($0.exchange) \($0.key)" }
+        }
+    }
+
+    public var exchanges: [Exchange]
+    public var queues: [Queue]
+
+    public init(exchanges: [Exchange] = [], queues: [Queue] = []) {
+        self.exchanges = exchanges
+        self.queues = queues
+    }
+
+    /// The exchanges every service needs: the dead-letter exchange and the events exchange.
+    public static let base = BusTopology(exchanges: [
+        Exchange(name: BusNames.deadLetterExchange, type: "direct"),
+        Exchange(name: BusNames.eventsExchange, type: "topic"),
+    ])
+
+    /// A durable work queue with its dead-letter queue.
+    public static func workQueue(_ name: String) -> BusTopology {
+        BusTopology(exchanges: base.exchanges, queues: [Queue(name: name)])
+    }
+
+    /// The union of two topologies, without repeating a declaration.
+    public func merging(_ other: BusTopology) -> BusTopology {
+        var result = self
+        for e in other.exchanges where !result.exchanges.contains(e) { result.exchanges.append(e) }
+        for q in other.queues where !result.queues.contains(q) { result.queues.append(q) }
+        return result
+    }
+}

@@ -1,0 +1,28 @@
+import IceShelvesContracts
+
+/// A message received from a queue. Ack or reject it through the ``AMQPClient`` that delivered it.
+public struct Delivery: Sendable {
+    public let body: [UInt8]
+    public let properties: MessageProperties
+    public let exchange: String
+    public let routingKey: String
+    /// `true` when the broker delivered this message before and it was not acked.
+    public let redelivered: Bool
+    let deliveryTag: UInt64
+    /// The connection incarnation that delivered it; acks for an older one are dropped
+    /// (the broker has already requeued the message).
+    let generation: UInt64
+
+    init(body: [UInt8], properties: MessageProperties, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64, generation: UInt64) {
+        self.body = body
+        self.properties = properties
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.deliveryTag = deliveryTag
+        self.generation = generation
+    }
+
+    /// How many times a worker has retried this message after a handler error.
+    public var attempts: Int { Int(properties.headers[BusNames.attemptsHeader]?.intValue ?? 0) }
+}

@@ -1,0 +1,34 @@
+/// The AMQP basic properties the bus uses.
+public struct MessageProperties: Sendable, Equatable {
+    public var contentType: String?
+    public var messageId: String?
+    public var correlationId: String?
+    public var replyTo: String?
+    /// Per-message TTL in milliseconds, as a decimal string (AMQP's form).
+    public var expiration: String?
+    /// The message type (the envelope's `type`), so tools can see it without decoding the body.
+    public var type: String?
+    /// `true` for delivery mode 2 (persistent).
+    public var persistent: Bool
+    public var headers: [String: HeaderValue]
+
+    public init(
+        contentType: String? = "application/json",
+        messageId: String? = nil,
+        correlationId: String? = nil,
+        replyTo: String? = nil,
+        expiration: String? = nil,
+        type: String? = nil,
+        persistent: Bool = true,
+        headers: [String: HeaderValue] = [:]
+    ) {
+        self.contentType = contentType
+        self.messageId = messageId
+        self.correlationId = correlationId
+        self.replyTo = replyTo
+        self.expiration = expiration
+        self.type = type
+        self.persistent = persistent
+        self.headers = headers
+    }
+}

@@ -1,0 +1,107 @@
+import IceShelvesContracts
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Consumes a durable work queue with N concurrent handlers and manual acks.
+///
+/// - The prefetch equals the concurrency, so at most N messages are in flight per process and
+///   competing processes share the queue fairly.
+/// - A message that cannot be decoded is dead-lettered at once, with the reason in a header.
+/// - A handler error retries the message (republished with an attempt count, confirmed before the
+///   original is acked) until `maxAttempts`, then dead-letters it.
+/// - On graceful shutdown it cancels its consumer, lets in-flight handlers finish and ack, then returns.
+///
+/// Handlers must be idempotent per deployment id: a message can come again after a crash.
+public struct QueueWorker<Message: BusMessage>: Service {
+    public typealias Handler = @Sendable (Envelope<Message>, Logger) async throws -> Void
+
+    let client: AMQPClient
+    let queue: String
+    let concurrency: Int
+    let maxAttempts: Int
+    let logger: Logger
+    let handler: Handler
+
+    public init(client: AMQPClient, queue: String, concurrency: Int = 4, maxAttempts: Int = 3, logger: Logger, handler: @escaping Handler) {
+        self.client = client
+        self.queue = queue
+        self.concurrency = max(1, concurrency)
+        self.maxAttempts = max(1, maxAttempts)
+        self.logger = logger
+        self.handler = handler
+    }
+
+    public func run() async throws {
+        try await client.declare(.workQueue(queue))
+        let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))
+        logger.info("consuming", metadata: ["queue": "\(queue)", "concurrency": "\(concurrency)"])
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await delivery in consumer.deliveries {
+                    group.addTask { await process(delivery) }
+                }
+            }
+        } onGracefulShutdown: {
+            client.cancel(consumer)
+        }
+        logger.info("stopped consuming; in-flight work finished", metadata: ["queue": "\(queue)"])
+    }
+
+    func process(_ delivery: Delivery) async {
+        let envelope: Envelope<Message>
+        do {
+            envelope = try MessageCodec.decode(Message.self, from: delivery.body)
+        } catch {
+            Counter(label: "iceshelves_bus_dead_lettered_total", dimensions: [("queue", queue), ("reason", "undecodable")]).increment()
+            await deadLetter(delivery, reason: "cannot decode: \(error)")
+            return
+        }
+        var logger = logger
+        logger[metadataKey: "message_id"] = "\(envelope.messageId)"
+        if let id = envelope.deploymentId { logger[metadataKey: "deployment_id"] = "\(id)" }
+        do {
+            try await handler(envelope, logger)
+            client.ack(delivery)
+            Counter(label: "iceshelves_bus_handled_total", dimensions: [("queue", queue)]).increment()
+        } catch {
+            let attempt = delivery.attempts + 1
+            if attempt < maxAttempts {
+                logger.warning("handler failed; retrying", metadata: ["attempt": "\(attempt)", "max_attempts": "\(maxAttempts)", "error": "\(error)"])
+                await retry(delivery, attempt: attempt)
+            } else {
+                logger.error("handler failed; dead-lettering", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
+                Counter(label: "iceshelves_bus_dead_lettered_total", dimensions: [("queue", queue), ("reason", "handler")]).increment()
+                await deadLetter(delivery, reason: "handler failed \(attempt) times: \(error)")
+            }
+        }
+    }
+
+    /// Republishes with the attempt count, then acks the original once the copy is confirmed.
+    func retry(_ delivery: Delivery, attempt: Int) async {
+        var properties = delivery.properties
+        properties.headers[BusNames.attemptsHeader] = .int(Int64(attempt))
+        do {
+            try await client.publish(OutgoingMessage(routingKey: queue, body: delivery.body, properties: properties))
+            client.ack(delivery)
+        } catch {
+            // The original stays unacked and comes back after requeue: nothing is lost.
+            logger.error("cannot republish for retry; requeueing", metadata: ["error": "\(error)"])
+            client.reject(delivery, requeue: true)
+        }
+    }
+
+    /// Publishes to the dead-letter exchange with the reason, then acks; falls back to the broker's
+    /// own dead-lettering (reject without requeue) when that publish fails.
+    func deadLetter(_ delivery: Delivery, reason: String) async {
+        logger.error("dead-lettering message", metadata: ["queue": "\(queue)", "reason": "\(reason.prefix(500))"])
+        var properties = delivery.properties
+        properties.headers[BusNames.deadReasonHeader] = .string(String(reason.prefix(1000)))
+        do {
+            try await client.publish(OutgoingMessage(exchange: BusNames.deadLetterExchange, routingKey: queue, body: delivery.body, properties: properties))
+            client.ack(delivery)
+        } catch {
+            client.reject(delivery, requeue: false)
+        }
+    }
+}

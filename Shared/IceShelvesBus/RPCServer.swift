@@ -1,0 +1,74 @@
+import IceShelvesContracts
+import Logging
+import ServiceLifecycle
+
+/// Answers requests on a service's RPC queue, several at a time.
+///
+/// Replies go to the caller's `reply_to` with the request's correlation id. A request of an
+/// unknown type or that cannot be decoded is answered with an ``RPCFailure``, never dropped.
+public struct RPCServer: Service {
+    let client: AMQPClient
+    let queue: String
+    let router: RPCRouter
+    let concurrency: Int
+    let logger: Logger
+
+    public init(client: AMQPClient, queue: String, router: RPCRouter, concurrency: Int = 16, logger: Logger) {
+        self.client = client
+        self.queue = queue
+        self.router = router
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    /// The RPC queue: durable, with no dead-lettering (requests expire by their TTL).
+    public static func topology(queue: String) -> BusTopology {
+        BusTopology(queues: [.init(name: queue, durable: true, deadLetter: false)])
+    }
+
+    public func run() async throws {
+        try await client.declare(Self.topology(queue: queue))
+        let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await delivery in consumer.deliveries {
+                    group.addTask { await handle(delivery) }
+                }
+            }
+        } onGracefulShutdown: {
+            client.cancel(consumer)
+        }
+    }
+
+    func handle(_ delivery: Delivery) async {
+        defer { client.ack(delivery) }
+        guard let replyTo = delivery.properties.replyTo, let correlationId = delivery.properties.correlationId else {
+            logger.warning("RPC request without reply_to or correlation_id dropped after ack", metadata: ["queue": "\(queue)"])
+            return
+        }
+        let reply: (type: String, body: [UInt8])
+        do {
+            let header = try MessageCodec.header(from: delivery.body)
+            guard let handler = router.handlers[header.type] else {
+                throw RPCError(code: "unknown_method", message: "\(queue) does not answer '\(header.type)'")
+            }
+            reply = try await handler(delivery.body, logger)
+        } catch {
+            let failure: RPCError
+            if let e = error as? RPCError {
+                failure = e
+            } else if let e = error as? ContractError {
+                failure = .badRequest(e.description)
+            } else {
+                logger.error("RPC handler failed", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                failure = RPCError(code: "internal", message: "the service could not answer; see its log")
+            }
+            let envelope = Envelope(failure.failure, correlationId: correlationId)
+            reply = (RPCFailure.messageType, (try? MessageCodec.encode(envelope)) ?? [])
+        }
+        client.publishUnconfirmed(OutgoingMessage(
+            routingKey: replyTo, body: reply.body,
+            properties: MessageProperties(correlationId: correlationId, type: reply.type, persistent: false),
+            mandatory: false))
+    }
+}

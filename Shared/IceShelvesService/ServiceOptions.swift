@@ -1,0 +1,85 @@
+import ArgumentParser
+import IceShelvesBus
+import Logging
+
+/// The options every service takes. Each flag falls back to an environment variable, then to a
+/// default; `--help` lists both.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("amqp-url"), help: ArgumentHelp(
+        "AMQP broker URL. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/",
+        valueName: "url"))
+    public var amqpURL: String?
+
+    @Option(name: .customLong("metrics-host"), help: ArgumentHelp(
+        "Address of the health and Prometheus endpoint. Env: ICESHELVES_METRICS_HOST. Default: 127.0.0.1",
+        valueName: "host"))
+    public var metricsHost: String?
+
+    @Option(name: .customLong("metrics-port"), help: ArgumentHelp(
+        "Port of GET /healthz and GET /metrics; 0 picks a free port, -1 turns the endpoint off. Env: ICESHELVES_METRICS_PORT. Default: the service's own port (see docs/operations.md)",
+        valueName: "port"))
+    public var metricsPort: Int?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp(
+        "trace, debug, info, notice, warning, error or critical. Env: ICESHELVES_LOG_LEVEL. Default: info",
+        valueName: "level"))
+    public var logLevel: String?
+
+    @Option(name: .customLong("rpc-concurrency"), help: ArgumentHelp(
+        "RPC requests handled at once. Env: ICESHELVES_RPC_CONCURRENCY. Default: 16",
+        valueName: "n"))
+    public var rpcConcurrency: Int?
+
+    public init() {}
+
+    /// The broker URL after flag, environment and default.
+    public func resolvedAMQPURL() throws -> AMQPURL {
+        guard let text = amqpURL ?? Environment.value("ICESHELVES_AMQP_URL") else { return .default }
+        do {
+            return try AMQPURL(parsing: text)
+        } catch {
+            throw ValidationError("--amqp-url / ICESHELVES_AMQP_URL: \(error)")
+        }
+    }
+
+    /// The metrics port after flag, environment and the service's default; `nil` when turned off.
+    public func resolvedMetricsPort(default port: Int) throws -> Int? {
+        let value: Int
+        if let metricsPort {
+            value = metricsPort
+        } else if let text = Environment.value("ICESHELVES_METRICS_PORT") {
+            guard let v = Int(text) else { throw ValidationError("ICESHELVES_METRICS_PORT must be a number, got '\(text.prefix(20))'") }
+            value = v
+        } else {
+            value = port
+        }
+        guard (-1...65535).contains(value) else { throw ValidationError("the metrics port must be -1 (off), 0 (any) or 1-65535") }
+        return value < 0 ? nil : value
+    }
+
+    public var resolvedMetricsHost: String { metricsHost ?? Environment.value("ICESHELVES_METRICS_HOST") ?? "127.0.0.1" }
+
+    public func resolvedLogLevel() throws -> Logger.Level {
+        let text = logLevel ?? Environment.value("ICESHELVES_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("unknown log level '\(text.prefix(20))'; use trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+
+    public func resolvedRPCConcurrency() throws -> Int {
+        let value = try rpcConcurrency ?? Environment.value("ICESHELVES_RPC_CONCURRENCY").map {
+            guard let v = Int($0) else { throw ValidationError("ICESHELVES_RPC_CONCURRENCY must be a number") }
+            return v
+        } ?? 16
+        guard (1...1024).contains(value) else { throw ValidationError("the RPC concurrency must be 1 to 1024") }
+        return value
+    }
+
+    public mutating func validate() throws {
+        _ = try resolvedAMQPURL()
+        _ = try resolvedLogLevel()
+        _ = try resolvedRPCConcurrency()
+        _ = try resolvedMetricsPort(default: 0)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import IceShelvesBus
+import IceShelvesService
+import Logging
+import Testing
+
+@Suite("Service options")
+struct ServiceOptionsTests {
+    @Test func flagsWin() throws {
+        let options = try ServiceOptions.parse(["--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port", "-1", "--log-level", "debug", "--rpc-concurrency", "3"])
+        #expect(try options.resolvedAMQPURL() == AMQPURL(host: "h", port: 1234, user: "u", password: "p", vhost: "v"))
+        #expect(try options.resolvedMetricsPort(default: 9101) == nil)
+        #expect(try options.resolvedLogLevel() == .debug)
+        #expect(try options.resolvedRPCConcurrency() == 3)
+    }
+
+    @Test func defaultsApplyWithoutFlags() throws {
+        let options = try ServiceOptions.parse([])
+        #expect(try options.resolvedMetricsPort(default: 9101) == 9101 || Environment.value("ICESHELVES_METRICS_PORT") != nil)
+        #expect(options.resolvedMetricsHost == (Environment.value("ICESHELVES_METRICS_HOST") ?? "127.0.0.1"))
+    }
+
+    @Test(arguments: [
+        ["--amqp-url", "http://nope"],
+        ["--log-level", "loud"],
+        ["--metrics-port", "70000"],
+        ["--rpc-concurrency", "0"],
+    ])
+    func badValuesAreClearErrors(_ args: [String]) {
+        #expect(throws: (any Error).self) { try ServiceOptions.parse(args) }
+    }
+
+    @Test func aBadURLErrorDoesNotShowThePassword() {
+        do {
+            _ = try ServiceOptions.parse(["--amqp-url", "amqp://u:hunter2@h:port/"])
+            Issue.record("accepted a bad URL")
+        } catch {
+            #expect(!ServiceOptions.message(for: error).contains("hunter2"))
+        }
+    }
+
+    @Test func helpDocumentsEveryEnvironmentKey() {
+        let help = ServiceOptions.helpMessage()
+        for key in ["ICESHELVES_AMQP_URL", "ICESHELVES_METRICS_HOST", "ICESHELVES_METRICS_PORT", "ICESHELVES_LOG_LEVEL", "ICESHELVES_RPC_CONCURRENCY"] {
+            #expect(help.contains(key), "--help does not mention \(key)")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import IceShelvesBus
+
+/// Where `scripts/test` put the broker and the built executables.
+enum SystemEnvironment {
+    static let url: AMQPURL? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"].flatMap { try? AMQPURL(parsing: $0) }
+    static let binDir: String? = ProcessInfo.processInfo.environment["ICESHELVES_BIN_DIR"]
+    static var ready: Bool { url != nil && binDir != nil }
+
+    /// Starts a built executable with the test broker's URL in its environment.
+    static func launch(_ name: String, arguments: [String], stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binDir!).appendingPathComponent(name)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["ICESHELVES_AMQP_URL"] = ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]
+        env["ICESHELVES_LOG_LEVEL"] = "warning"
+        process.environment = env
+        process.standardOutput = stdout ?? FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits for a process to end; `false` on timeout.
+    static func waitForExit(_ process: Process, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return false }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import Logging
+
+/// Bus throughput and RPC latency against a running broker.
+///
+/// usage: bus-bench [amqp-url] [count] [size] [window] [prefetch] [rpc-calls]
+/// Prints publish-with-confirms and consume-with-ack rates for `size`-byte persistent messages
+/// on a durable queue, then the RPC round-trip p50/p99. `benchmarks/bus.sh` runs it beside the
+/// raw rabbitmq-c baseline and prints the ratios.
+@main
+struct BusBench {
+    static func main() async throws {
+        let args = CommandLine.arguments
+        func arg(_ i: Int, _ d: Int) -> Int { args.count > i ? Int(args[i]) ?? d : d }
+        let url = try AMQPURL(parsing: args.count > 1 ? args[1] : "amqp://guest:guest@127.0.0.1:5672/")
+        let count = arg(2, 100_000), size = arg(3, 32), window = arg(4, 1000), prefetch = arg(5, 1000), rpcCalls = arg(6, 2000)
+        var logger = Logger(label: "bus-bench")
+        logger.logLevel = .warning
+
+        let publisher = AMQPClient(configuration: .init(url: url, name: "bench-pub"), logger: logger)
+        let consumer = AMQPClient(configuration: .init(url: url, name: "bench-con"), logger: logger)
+        publisher.start()
+        consumer.start()
+        try await publisher.waitUntilConnected()
+        try await consumer.waitUntilConnected()
+
+        let queue = "bench.bus"
+        try await publisher.declare(BusTopology(queues: [.init(name: queue, durable: true, deadLetter: false)]))
+        try await publisher.purge(queue)
+        let body = [UInt8](repeating: 0x61, count: size)
+        let message = OutgoingMessage(routingKey: queue, body: body, properties: MessageProperties(contentType: "application/octet-stream", messageId: "m"))
+        print("bus-bench: \(url.redacted) count \(count) size \(size)B window \(window) prefetch \(prefetch)")
+
+        let clock = ContinuousClock()
+        let pubTime = try await clock.measure {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var sent = 0
+                while sent < min(window, count) {
+                    group.addTask { try await publisher.publish(message) }
+                    sent += 1
+                }
+                while try await group.next() != nil {
+                    if sent < count {
+                        group.addTask { try await publisher.publish(message) }
+                        sent += 1
+                    }
+                }
+            }
+        }
+        let depth = try await publisher.queueDepth(queue)
+        let pubRate = Double(count) / (pubTime / .seconds(1))
+        print("publish+confirm: \(count) msgs in \(fmt(pubTime / .seconds(1))) s = \(Int(pubRate)) msg/s; queue depth \(depth)")
+
+        let con = try await consumer.consume(queue: queue, prefetch: UInt16(clamping: prefetch))
+        var received = 0
+        let conTime = await clock.measure {
+            for await delivery in con.deliveries {
+                consumer.ack(delivery)
+                received += 1
+                if received == count { break }
+            }
+        }
+        consumer.cancel(con)
+        let conRate = Double(count) / (conTime / .seconds(1))
+        print("consume+ack:     \(received) msgs in \(fmt(conTime / .seconds(1))) s = \(Int(conRate)) msg/s")
+
+        // RPC round trip: an in-process server on its own connection, calls one at a time.
+        var router = RPCRouter()
+        router.on(Ping.self) { _, _ in Pong(service: "bench", version: "0", instanceId: "bench", uptimeSeconds: 0) }
+        let server = RPCServer(client: consumer, queue: "rpc.bench", router: router, concurrency: 4, logger: logger)
+        var samples: [Double] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            for _ in 0..<50 { _ = try? await publisher.call(Envelope(Ping()), queue: "rpc.bench", expecting: Pong.self, timeout: .seconds(2)) }
+            for _ in 0..<rpcCalls {
+                let t = clock.now
+                _ = try await publisher.call(Envelope(Ping()), queue: "rpc.bench", expecting: Pong.self, timeout: .seconds(2))
+                samples.append((clock.now - t) / .milliseconds(1))
+            }
+            group.cancelAll()
+        }
+        samples.sort()
+        let p50 = samples[samples.count / 2], p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
+        print("rpc round trip:  \(rpcCalls) calls p50 \(fmt(p50)) ms p99 \(fmt(p99)) ms")
+        print("RESULT publish_msgs_per_s=\(Int(pubRate)) consume_msgs_per_s=\(Int(conRate)) rpc_p50_ms=\(fmt(p50)) rpc_p99_ms=\(fmt(p99))")
+        await publisher.shutdown()
+        await consumer.shutdown()
+    }
+
+    static func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
+}

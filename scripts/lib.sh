@@ -1,0 +1,59 @@
+# Shared helpers for scripts/up, scripts/test and .ci/run. Source it; do not run it.
+# Every process a script starts is recorded by PID and stopped by that PID only.
+
+ICESHELVES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STARTED_PIDS=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Installs the Debian packages the project needs, when any is missing.
+install_packages() {
+  local wanted=(rabbitmq-server librabbitmq-dev libssh2-1-dev pkg-config "$@")
+  local missing=()
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Starts epmd on loopback unless one already answers; records its PID when we started it.
+start_epmd() {
+  if epmd_bin=$(command -v epmd || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -1); then
+    if ! "$epmd_bin" -names >/dev/null 2>&1; then
+      ERL_EPMD_ADDRESS=127.0.0.1 "$epmd_bin" -address 127.0.0.1 >/dev/null 2>&1 &
+      STARTED_PIDS+=($!)
+      sleep 0.3
+    fi
+  fi
+}
+
+# start_rabbitmq NAME PORT: a node on 127.0.0.1:PORT with fresh state; waits until it is ready.
+start_rabbitmq() {
+  local name=$1 port=$2
+  local dir=${RMQ_BASE:-/var/tmp/iceshelves-rmq}/$name
+  rm -rf "$dir/mnesia"
+  mkdir -p "$dir"
+  RMQ_NAME=$name RMQ_PORT=$port RMQ_DIR=$dir "$ICESHELVES_ROOT/scripts/rabbitmq-node" run >"$dir/stdout.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  RMQ_NAME=$name RMQ_PORT=$port RMQ_DIR=$dir "$ICESHELVES_ROOT/scripts/rabbitmq-node" wait
+  log "rabbitmq $name ready on 127.0.0.1:$port"
+}
+
+# Stops everything this script started, newest first, by PID: SIGTERM, then SIGKILL after 15 s.
+stop_started() {
+  local i pid
+  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${STARTED_PIDS[$i]}
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
