@@ -30,29 +30,22 @@ final class AMQPConnection {
         guard let state = amqp_new_connection() else { throw AMQPError(.connectionFailed, "out of memory") }
         self.state = state
         self.generation = generation
+        // From here on, a throw runs deinit, which frees `state`: never free it here as well.
         guard let socket = amqp_tcp_socket_new(state) else {
-            amqp_destroy_connection(state)
             throw AMQPError(.connectionFailed, "cannot create a TCP socket")
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         let rc = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
         guard rc == AMQP_STATUS_OK.rawValue else {
-            amqp_destroy_connection(state)
             throw AMQPError(.connectionFailed, "cannot connect to \(url.host):\(url.port): \(Self.statusText(rc))")
         }
         _ = amqp_set_handshake_timeout(state, &timeout)
         _ = amqp_set_rpc_timeout(state, &timeout)
-        do {
-            try check(iceshelves_amqp_login_plain(state, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password), "login")
-            amqp_channel_open(state, channel)
-            try checkReply("channel.open")
-            amqp_confirm_select(state, channel)
-            try checkReply("confirm.select")
-        } catch {
-            amqp_destroy_connection(state)
-            closed = true
-            throw error
-        }
+        try check(iceshelves_amqp_login_plain(state, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password), "login")
+        amqp_channel_open(state, channel)
+        try checkReply("channel.open")
+        amqp_confirm_select(state, channel)
+        try checkReply("confirm.select")
     }
 
     deinit {
@@ -89,8 +82,11 @@ final class AMQPConnection {
     @discardableResult
     func declareQueue(_ name: String, durable: Bool, exclusive: Bool, arguments: [String: HeaderValue], passive: Bool = false) throws -> UInt32 {
         let args = FieldTable(arguments)
-        let ok = name.withCString { n in
-            amqp_queue_declare(state, channel, amqp_cstring_bytes(n), passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0, exclusive ? 1 : 0, args.table)
+        // withExtendedLifetime: the table's C memory must outlive the call that reads it.
+        let ok = withExtendedLifetime(args) {
+            name.withCString { n in
+                amqp_queue_declare(state, channel, amqp_cstring_bytes(n), passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0, exclusive ? 1 : 0, args.table)
+            }
         }
         try checkReply("queue.declare \(name)")
         return ok?.pointee.message_count ?? 0
@@ -138,7 +134,7 @@ final class AMQPConnection {
         let table = FieldTable([:])
         method.consumer_tag = table.bytes(tag)
         method.nowait = 0
-        let rc = amqp_send_method(state, channel, iceshelves_amqp_basic_cancel_method(), &method)
+        let rc = withExtendedLifetime(table) { amqp_send_method(state, channel, iceshelves_amqp_basic_cancel_method(), &method) }
         try checkStatus(rc, "basic.cancel")
     }
 
@@ -168,9 +164,11 @@ final class AMQPConnection {
         props._flags = flags
         let exchange = owned.bytes(message.exchange)
         let key = owned.bytes(message.routingKey)
-        let rc = message.body.withUnsafeBytes { raw in
-            amqp_basic_publish(state, channel, exchange, key, message.mandatory ? 1 : 0, 0, &props,
-                               amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+        let rc = withExtendedLifetime(owned) {
+            message.body.withUnsafeBytes { raw in
+                amqp_basic_publish(state, channel, exchange, key, message.mandatory ? 1 : 0, 0, &props,
+                                   amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+            }
         }
         try checkStatus(rc, "basic.publish")
     }
@@ -178,7 +176,11 @@ final class AMQPConnection {
     // MARK: Reading
 
     /// Reads one frame without blocking. Returns `nil` when nothing is ready.
+    ///
+    /// Everything the event holds is copied into Swift values, so the frame's C memory is
+    /// released before the next read.
     func nextEvent() throws -> Event? {
+        amqp_maybe_release_buffers(state)
         var frame = amqp_frame_t()
         var zero = timeval(tv_sec: 0, tv_usec: 0)
         let rc = amqp_simple_wait_frame_noblock(state, &frame, &zero)

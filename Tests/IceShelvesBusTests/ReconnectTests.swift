@@ -32,7 +32,8 @@ struct ReconnectTests {
                 p.executableURL = URL(fileURLWithPath: "/bin/sh")
                 p.arguments = ["-c", TestBroker.restartCommand!]
                 try p.run()
-                p.waitUntilExit()
+                // Process.waitUntilExit spins a run loop, which must not run on the concurrency pool.
+                while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(p.terminationStatus == 0, "the broker restart command failed")
             }
             // Publish for a while, across the restart. A failed publish is retried as a new message.

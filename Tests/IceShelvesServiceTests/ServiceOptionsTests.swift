@@ -7,7 +7,7 @@ import Testing
 @Suite("Service options")
 struct ServiceOptionsTests {
     @Test func flagsWin() throws {
-        let options = try ServiceOptions.parse(["--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port", "-1", "--log-level", "debug", "--rpc-concurrency", "3"])
+        let options = try ServiceOptions.parse(["--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port=-1", "--log-level", "debug", "--rpc-concurrency", "3"])
         #expect(try options.resolvedAMQPURL() == AMQPURL(host: "h", port: 1234, user: "u", password: "p", vhost: "v"))
         #expect(try options.resolvedMetricsPort(default: 9101) == nil)
         #expect(try options.resolvedLogLevel() == .debug)
