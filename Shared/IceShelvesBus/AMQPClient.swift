@@ -37,9 +37,7 @@ public final class AMQPClient: Service, Sendable {
     public let configuration: Configuration
     let loop: ConnectionLoop
     let logger: Logger
-    private let replies = Mutex<[String: CheckedContinuation<Delivery, any Error>]>([:])
     private let started = Mutex(false)
-    private let replyConsumerTag: String
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -47,41 +45,23 @@ public final class AMQPClient: Service, Sendable {
         self.loop = ConnectionLoop(
             settings: .init(url: configuration.url, heartbeatSeconds: Int32(configuration.heartbeatSeconds), name: configuration.name),
             logger: logger)
-        self.replyConsumerTag = "reply-\(configuration.name)-\(UUID().uuidString.prefix(8))"
     }
 
     // MARK: Lifecycle
 
-    /// Starts the connection thread and the direct reply-to consumer. Idempotent.
+    /// Starts the connection thread. Idempotent.
     public func start() {
         let first = started.withLock { s -> Bool in
             defer { s = true }
             return !s
         }
-        guard first else { return }
-        loop.start()
-        // Direct reply-to: replies arrive on this no-ack consumer and resume the waiting caller.
-        let spec = ConnectionLoop.ConsumerSpec(
-            tag: replyConsumerTag, queue: BusNames.directReplyTo, prefetch: 0, noAck: true,
-            deliver: { [weak self] delivery in
-                guard let self, let id = delivery.properties.correlationId else { return }
-                self.resolve(id, .success(delivery))
-            },
-            finish: {})
-        loop.send(.consume(spec, done: { [logger] result in
-            if case .failure(let error) = result { logger.error("cannot consume direct reply-to", metadata: ["error": "\(error)"]) }
-        }))
+        if first { loop.start() }
     }
 
     /// Stops the connection after sending queued acks, and waits for the thread to end.
     public func shutdown() async {
         loop.send(.stop)
         await loop.waitFinished()
-        let waiting = replies.withLock { r -> [CheckedContinuation<Delivery, any Error>] in
-            defer { r = [:] }
-            return Array(r.values)
-        }
-        waiting.forEach { $0.resume(throwing: AMQPError(.closed, "the AMQP client shut down")) }
     }
 
     /// Runs until graceful shutdown or cancellation, then closes the connection.
@@ -167,14 +147,14 @@ public final class AMQPClient: Service, Sendable {
     /// A running consumer: its deliveries, and its tag for ``cancel(_:)``.
     public struct Consumer: Sendable {
         public let tag: String
-        public let deliveries: AsyncStream<Delivery>
+        public let deliveries: DeliveryStream
     }
 
     /// Starts consuming `queue` with manual ack and at most `prefetch` unacked deliveries.
     /// The stream ends after ``cancel(_:)`` or shutdown.
     public func consume(queue: String, prefetch: UInt16) async throws -> Consumer {
         let tag = "\(configuration.name)-\(queue)-\(UUID().uuidString.prefix(8))"
-        let (stream, continuation) = AsyncStream<Delivery>.makeStream()
+        let (stream, continuation) = AsyncStream<[Delivery]>.makeStream()
         let spec = ConnectionLoop.ConsumerSpec(
             tag: tag, queue: queue, prefetch: prefetch, noAck: false,
             deliver: { continuation.yield($0) }, finish: { continuation.finish() })
@@ -186,7 +166,7 @@ public final class AMQPClient: Service, Sendable {
             continuation.finish()
             throw error
         }
-        return Consumer(tag: tag, deliveries: stream)
+        return Consumer(tag: tag, deliveries: DeliveryStream(batches: stream))
     }
 
     /// Stops a consumer. Deliveries already received stay in its stream; the stream then ends.
@@ -206,44 +186,23 @@ public final class AMQPClient: Service, Sendable {
 
     // MARK: Request/reply
 
-    /// Sends a request to `queue` and waits for the reply with the same correlation id.
+    /// Sends a request and waits for the reply with the same correlation id (RabbitMQ's direct
+    /// reply-to). The request carries a TTL equal to `timeout`, so nobody answers it late.
     public func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Delivery {
         var message = message
         let correlationId = message.properties.correlationId ?? UUID().uuidString.lowercased()
         message.properties.correlationId = correlationId
-        message.properties.replyTo = BusNames.directReplyTo
+        if message.properties.messageId == nil { message.properties.messageId = correlationId }
         message.properties.persistent = false
-        let ms = max(1, Int((timeout / .milliseconds(1)).rounded(.up)))
-        message.properties.expiration = String(ms)
+        message.properties.expiration = String(max(1, Int((timeout / .milliseconds(1)).rounded(.up))))
         let request = message
-        return try await withThrowingTaskGroup(of: Delivery.self) { group in
-            group.addTask {
-                try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Delivery, any Error>) in
-                        self.replies.withLock { $0[correlationId] = c }
-                        if Task.isCancelled {
-                            self.resolve(correlationId, .failure(CancellationError()))
-                            return
-                        }
-                        self.loop.send(.publish(request, deadline: ContinuousClock.now + timeout, done: { result in
-                            if case .failure(let error) = result { self.resolve(correlationId, .failure(error)) }
-                        }))
-                    }
-                } onCancel: {
-                    self.resolve(correlationId, .failure(AMQPError(.timeout, "no reply from \(request.routingKey) within \(timeout)")))
-                }
+        let deadline = ContinuousClock.now + timeout
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Delivery, any Error>) in
+                loop.send(.request(request, deadline: deadline, done: { c.resume(with: $0) }))
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw AMQPError(.timeout, "no reply from \(request.routingKey) within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } onCancel: {
+            loop.send(.cancelRequest(correlationId: correlationId))
         }
-    }
-
-    private func resolve(_ correlationId: String, _ result: Result<Delivery, any Error>) {
-        let c = replies.withLock { $0.removeValue(forKey: correlationId) }
-        c?.resume(with: result)
     }
 }

@@ -32,8 +32,8 @@ final class ConnectionLoop: @unchecked Sendable {
         let queue: String
         let prefetch: UInt16
         let noAck: Bool
-        /// Called on the loop thread for each delivery; must not block.
-        let deliver: @Sendable (Delivery) -> Void
+        /// Called on the loop thread with the deliveries of one read pass; must not block.
+        let deliver: @Sendable ([Delivery]) -> Void
         /// Called once when the consumer ends (cancel-ok, broker cancel or shutdown).
         let finish: @Sendable () -> Void
     }
@@ -43,6 +43,9 @@ final class ConnectionLoop: @unchecked Sendable {
         case declare(BusTopology, done: @Sendable (Result<Void, AMQPError>) -> Void)
         case consume(ConsumerSpec, done: @Sendable (Result<Void, AMQPError>) -> Void)
         case cancel(tag: String)
+        /// Publish with `reply_to` set to direct reply-to and wait for the reply or the deadline.
+        case request(OutgoingMessage, deadline: ContinuousClock.Instant, done: @Sendable (Result<Delivery, AMQPError>) -> Void)
+        case cancelRequest(correlationId: String)
         case ack(generation: UInt64, tag: UInt64)
         case reject(generation: UInt64, tag: UInt64, requeue: Bool)
         case queueOp(QueueOp, name: String, done: @Sendable (Result<UInt32, AMQPError>) -> Void)
@@ -56,6 +59,14 @@ final class ConnectionLoop: @unchecked Sendable {
         var connected = false
         var stopped = false
         var connectWaiters: [@Sendable (Bool) -> Void] = []
+        /// The loop is (about to be) blocked in poll and needs the eventfd to see new commands.
+        var sleeping = false
+    }
+
+    struct PendingRequest {
+        let deadline: ContinuousClock.Instant
+        let routingKey: String
+        let done: @Sendable (Result<Delivery, AMQPError>) -> Void
     }
 
     let settings: Settings
@@ -73,6 +84,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private var idForTag: [UInt64: String] = [:]
     private var topology = BusTopology()
     private var consumers: [String: ConsumerSpec] = [:]
+    private var pendingRequests: [String: PendingRequest] = [:]
+    private let replyTag = "direct-reply-to"
     private var stopping = false
     private var blocked = false
 
@@ -102,12 +115,15 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Queues a command and wakes the loop. After stop, fails it at once.
     func send(_ command: Command) {
-        let accepted = inbox.withLock { box -> Bool in
-            guard !box.stopped else { return false }
+        // Only a sleeping loop needs the eventfd write; a busy one drains the inbox on its next
+        // pass, so commands ride along without a syscall each.
+        let outcome = inbox.withLock { box -> (accepted: Bool, wake: Bool) in
+            guard !box.stopped else { return (false, false) }
             box.commands.append(command)
-            return true
+            defer { box.sleeping = false }
+            return (true, box.sleeping)
         }
-        if accepted { wake() } else { Self.failClosed(command) }
+        if !outcome.accepted { Self.failClosed(command) } else if outcome.wake { wake() }
     }
 
     /// Resolves when the loop thread has ended (immediately when it already has).
@@ -133,7 +149,8 @@ final class ConnectionLoop: @unchecked Sendable {
         case .publish(_, _, let done): done?(.failure(err))
         case .declare(_, let done), .consume(_, let done): done(.failure(err))
         case .queueOp(_, _, let done): done(.failure(err))
-        case .cancel, .ack, .reject, .stop: break
+        case .request(_, _, let done): done(.failure(err))
+        case .cancel, .cancelRequest, .ack, .reject, .stop: break
         }
     }
 
@@ -175,6 +192,8 @@ final class ConnectionLoop: @unchecked Sendable {
             for spec in consumers.values {
                 try conn.consume(queue: spec.queue, tag: spec.tag, prefetch: spec.prefetch, noAck: spec.noAck)
             }
+            // Direct reply-to: replies to this connection's requests arrive on this consumer.
+            try conn.consume(queue: BusNames.directReplyTo, tag: replyTag, prefetch: 0, noAck: true)
         } catch {
             conn.close(graceful: false)
             throw error
@@ -200,6 +219,7 @@ final class ConnectionLoop: @unchecked Sendable {
         idForTag = [:]
         returnedIds = []
         pending.values.forEach { $0(.failure(lost)) }
+        failRequests(AMQPError(.connectionLost, "connection lost before the reply came: \(error.message)"))
         idle(for: settings.minBackoff)
     }
 
@@ -212,7 +232,9 @@ final class ConnectionLoop: @unchecked Sendable {
             expireWhileDisconnected(now: now)
             let ms = Int32((min(deadline - now, .milliseconds(250)) / .milliseconds(1)).rounded(.up))
             var fds = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            inbox.withLock { $0.sleeping = true }
             _ = poll(&fds, 1, max(ms, 1))
+            inbox.withLock { $0.sleeping = false }
             drainWake()
             if inbox.withLock({ $0.commands.contains { if case .stop = $0 { true } else { false } } }) {
                 stopping = true
@@ -227,6 +249,8 @@ final class ConnectionLoop: @unchecked Sendable {
             for c in box.commands {
                 switch c {
                 case .publish(_, let deadline, _) where deadline <= now: drop.append(c)
+                case .request(_, let deadline, _) where deadline <= now: drop.append(c)
+                case .cancelRequest: continue
                 case .ack, .reject: continue
                 case .cancel: drop.append(c)
                 default: keep.append(c)
@@ -239,6 +263,8 @@ final class ConnectionLoop: @unchecked Sendable {
             switch command {
             case .publish(_, _, let done):
                 done?(.failure(AMQPError(.timeout, "not connected to the broker in time to publish")))
+            case .request(let m, _, let done):
+                done(.failure(AMQPError(.timeout, "no reply from \(m.routingKey): not connected to the broker in time")))
             case .cancel(let tag):
                 // Nothing to tell the broker: the consumer died with the connection.
                 consumers.removeValue(forKey: tag)?.finish()
@@ -301,6 +327,33 @@ final class ConnectionLoop: @unchecked Sendable {
                 }
             case .cancel(let tag):
                 if consumers[tag] != nil { try conn.sendCancel(tag: tag) }
+            case .request(var message, let deadline, let done):
+                guard let id = message.properties.correlationId else {
+                    done(.failure(AMQPError(.brokerError, "a request needs a correlation id")))
+                    break
+                }
+                if ContinuousClock.now > deadline {
+                    done(.failure(AMQPError(.timeout, "no reply from \(message.routingKey): timed out before it was sent")))
+                    break
+                }
+                message.properties.replyTo = BusNames.directReplyTo
+                do {
+                    try conn.publish(message)
+                } catch let error as AMQPError {
+                    done(.failure(error))
+                    throw error
+                }
+                publishSeq += 1
+                pendingRequests[id] = PendingRequest(deadline: deadline, routingKey: message.routingKey, done: done)
+                if message.mandatory {
+                    // An unroutable request fails at once instead of waiting for its timeout.
+                    if let messageId = message.properties.messageId { idForTag[publishSeq] = messageId }
+                    pendingConfirms[publishSeq] = { [unowned self] result in
+                        if case .failure(let error) = result, let p = self.pendingRequests.removeValue(forKey: id) { p.done(.failure(error)) }
+                    }
+                }
+            case .cancelRequest(let id):
+                pendingRequests.removeValue(forKey: id)?.done(.failure(AMQPError(.timeout, "the request was cancelled")))
             case .ack(let gen, let tag):
                 if gen == conn.generation { try conn.ack(tag) }
             case .reject(let gen, let tag, let requeue):
@@ -341,19 +394,48 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     /// Handles whatever the broker has sent, up to a bound so commands are not starved.
+    /// Deliveries are handed over once per pass and consumer, which saves a thread wake-up each.
     private func pumpEvents() throws {
         guard let conn = connection else { return }
+        var batches: [String: [Delivery]] = [:]
+        defer { flush(&batches) }
         for _ in 0..<512 {
-            guard let event = try conn.nextEvent() else { return }
-            handle(event)
+            guard let event = try conn.nextEvent() else { break }
+            handle(event, batches: &batches)
+        }
+        expireRequests()
+    }
+
+    private func flush(_ batches: inout [String: [Delivery]]) {
+        for (tag, deliveries) in batches { consumers[tag]?.deliver(deliveries) }
+        batches = [:]
+    }
+
+    /// Fails the requests whose deadline has passed.
+    private func expireRequests() {
+        guard !pendingRequests.isEmpty else { return }
+        let now = ContinuousClock.now
+        for (id, request) in pendingRequests where request.deadline <= now {
+            pendingRequests.removeValue(forKey: id)
+            request.done(.failure(AMQPError(.timeout, "no reply from \(request.routingKey) in time")))
         }
     }
 
-    private func handle(_ event: AMQPConnection.Event) {
+    private func failRequests(_ error: AMQPError) {
+        let requests = pendingRequests
+        pendingRequests = [:]
+        requests.values.forEach { $0.done(.failure(error)) }
+    }
+
+    private func handle(_ event: AMQPConnection.Event, batches: inout [String: [Delivery]]) {
         switch event {
         case .deliver(let tag, let delivery):
-            if let spec = consumers[tag] {
-                spec.deliver(delivery)
+            if tag == replyTag {
+                if let id = delivery.properties.correlationId, let request = pendingRequests.removeValue(forKey: id) {
+                    request.done(.success(delivery))
+                }
+            } else if consumers[tag] != nil {
+                batches[tag, default: []].append(delivery)
             } else {
                 // Consumers stay registered until basic.cancel-ok, after which the broker sends
                 // them nothing; an unknown tag means a broker bug. The message is requeued when
@@ -373,6 +455,7 @@ final class ConnectionLoop: @unchecked Sendable {
             if let id { returnedIds.insert(id) }
             logger.debug("message returned by the broker", metadata: ["reason": "\(text)"])
         case .cancelled(let tag), .cancelOk(let tag):
+            flush(&batches)
             consumers.removeValue(forKey: tag)?.finish()
         case .blocked(let on):
             if on != blocked { logger.warning(on ? "broker blocked publishing (resource alarm)" : "broker unblocked publishing") }
@@ -392,12 +475,22 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private func waitForActivity() {
         guard let conn = connection, !conn.hasBufferedInput else { return }
-        if inbox.withLock({ !$0.commands.isEmpty }) { return }
+        let sleep = inbox.withLock { box -> Bool in
+            guard box.commands.isEmpty else { return false }
+            box.sleeping = true
+            return true
+        }
+        guard sleep else { return }
+        var timeout: Int32 = 1000
+        if let next = pendingRequests.values.map(\.deadline).min() {
+            timeout = Int32(max(0, min(1000, ((next - ContinuousClock.now) / .milliseconds(1)).rounded(.up))))
+        }
         var fds = [
             pollfd(fd: conn.socketFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&fds, 2, 1000)
+        _ = poll(&fds, 2, timeout)
+        inbox.withLock { $0.sleeping = false }
         if fds[1].revents != 0 { drainWake() }
     }
 
@@ -424,13 +517,16 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             // Wait briefly for outstanding confirms so that nothing confirmed is reported lost.
             let deadline = ContinuousClock.now + .seconds(2)
+            var batches: [String: [Delivery]] = [:]
             while !pendingConfirms.isEmpty && ContinuousClock.now < deadline {
-                guard (try? conn.nextEvent()).map({ event in event.map(handle) != nil }) ?? false else {
+                guard let event = try? conn.nextEvent() else {
                     var fds = [pollfd(fd: conn.socketFD, events: Int16(POLLIN), revents: 0)]
                     _ = poll(&fds, 1, 50)
                     continue
                 }
+                handle(event, batches: &batches)
             }
+            flush(&batches)
             conn.close(graceful: true)
         } else {
             left.forEach(Self.failClosed)
@@ -439,6 +535,7 @@ final class ConnectionLoop: @unchecked Sendable {
         let closed = AMQPError(.closed, "the AMQP client shut down before the broker confirmed")
         pendingConfirms.values.forEach { $0(.failure(closed)) }
         pendingConfirms = [:]
+        failRequests(AMQPError(.closed, "the AMQP client shut down before the reply came"))
         consumers.values.forEach { $0.finish() }
         consumers = [:]
         let waiters = inbox.withLock { box -> [@Sendable (Bool) -> Void] in

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Bus throughput and RPC latency, beside the raw rabbitmq-c baseline, in the same run.
+#
+#   benchmarks/bus.sh [count]      # default 100000 messages of 32 bytes
+#
+# Starts its own RabbitMQ on 127.0.0.1:5680 (stopped by PID at the end), builds both
+# benchmarks in release mode, runs the baseline then ours, and prints both and the ratios.
+# The baseline is ../shared/bench/amqp-baseline when it exists (it is not part of this repo).
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ICESHELVES_ROOT"
+trap stop_started EXIT
+COUNT=${1:-100000}
+PORT=${BENCH_RMQ_PORT:-5680}
+BASELINE=${AMQP_BASELINE:-$ICESHELVES_ROOT/../shared/bench/amqp-baseline}
+
+install_packages
+swift build -c release --product bus-bench >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+if [ -d "$BASELINE" ]; then
+  swift build -c release --package-path "$BASELINE" --scratch-path /tmp/amqp-baseline-build --product amqp-bench >/dev/null
+fi
+start_epmd
+start_rabbitmq iceshelves-bench "$PORT"
+
+base_pub=""; base_con=""
+if [ -d "$BASELINE" ]; then
+  out=$(/tmp/amqp-baseline-build/release/amqp-bench "$PORT" "$COUNT" 32 1000 1000 1)
+  echo "$out"
+  base_pub=$(echo "$out" | sed -n 's/^publish+confirm:.* = \([0-9]*\) msg\/s.*/\1/p')
+  base_con=$(echo "$out" | sed -n 's/^consume+ack:.* = \([0-9]*\) msg\/s.*/\1/p')
+fi
+out=$("$BIN/bus-bench" "amqp://guest:guest@127.0.0.1:$PORT/" "$COUNT" 32 1000 1000 2000)
+echo "$out"
+ours_pub=$(echo "$out" | sed -n 's/^RESULT publish_msgs_per_s=\([0-9]*\).*/\1/p')
+ours_con=$(echo "$out" | sed -n 's/^RESULT.*consume_msgs_per_s=\([0-9]*\).*/\1/p')
+if [ -n "$base_pub" ]; then
+  awk -v a="$ours_pub" -v b="$base_pub" -v c="$ours_con" -v d="$base_con" 'BEGIN {
+    printf "ratio publish+confirm: %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", a / b, a, b
+    printf "ratio consume+ack:     %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", c / d, c, d }'
+fi
