@@ -474,7 +474,7 @@ final class ConnectionLoop: @unchecked Sendable {
     }
 
     private func waitForActivity() {
-        guard let conn = connection, !conn.hasBufferedInput else { return }
+        guard !stopping, let conn = connection, !conn.hasBufferedInput else { return }
         let sleep = inbox.withLock { box -> Bool in
             guard box.commands.isEmpty else { return false }
             box.sleeping = true
