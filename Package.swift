@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -39,7 +42,24 @@ let package = Package(
             providers: [.apt(["librabbitmq-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CZlib",
+            path: "Shared/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
         // MARK: Shared libraries
+        .target(
+            name: "IceShelvesEggs",
+            dependencies: [
+                "CZlib", "IceShelvesContracts",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Shared/IceShelvesEggs",
+            swiftSettings: strict
+        ),
         .target(
             name: "IceShelvesContracts",
             path: "Shared/IceShelvesContracts",
@@ -75,7 +95,14 @@ let package = Package(
 
         // MARK: Services
         .executableTarget(name: "ApiGateway", dependencies: ["IceShelvesService"], path: "Services/api-gateway", swiftSettings: strict),
-        .executableTarget(name: "EggCatalog", dependencies: ["IceShelvesService"], path: "Services/egg-catalog", swiftSettings: strict),
+        .executableTarget(
+            name: "EggCatalog",
+            dependencies: [
+                "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Services/egg-catalog", swiftSettings: strict
+        ),
         .executableTarget(name: "CloudInitRenderer", dependencies: ["IceShelvesService"], path: "Services/cloud-init-renderer", swiftSettings: strict),
         .executableTarget(name: "LxdDeployer", dependencies: ["IceShelvesService"], path: "Services/lxd-deployer", swiftSettings: strict),
         .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
@@ -101,6 +128,8 @@ let package = Package(
         .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs"], swiftSettings: strict),
+        .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
     ]
 )

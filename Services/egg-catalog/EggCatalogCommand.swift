@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
+import IceShelvesEggs
 import IceShelvesService
 
-/// The `egg-catalog` executable: parses options, builds the service group and runs it until SIGTERM.
+/// The `egg-catalog` executable: imports `eggs/`, then serves the catalogue over the bus.
 @main
 struct EggCatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
@@ -9,7 +11,31 @@ struct EggCatalogCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(name: .customLong("eggs-dir"), help: ArgumentHelp("Folder of eggs imported at start. Env: ICESHELVES_EGGS_DIR. Default: eggs", valueName: "path"))
+    var eggsDir: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Folder for catalog.sqlite. Env: ICESHELVES_DATA_DIR. Default: /var/tmp/iceshelves", valueName: "path"))
+    var dataDir: String?
+
+    @Option(name: .customLong("max-egg-size-mb"), help: ArgumentHelp("Largest egg accepted, in MB. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "mb"))
+    var maxEggSizeMB: Int?
+
     func run() async throws {
-        try await ServiceRunner(name: .eggCatalog, options: options, defaultMetricsPort: 9101).run()
+        let maxMB = try maxEggSizeMB ?? Environment.value("MAX_EGG_SIZE_MB").map {
+            guard let v = Int($0) else { throw ValidationError("MAX_EGG_SIZE_MB must be a number") }
+            return v
+        } ?? 100
+        guard (1...1024).contains(maxMB) else { throw ValidationError("the egg size limit must be 1 to 1024 MB") }
+        let data = dataDir ?? Environment.value("ICESHELVES_DATA_DIR") ?? "/var/tmp/iceshelves"
+        let eggs = eggsDir ?? Environment.value("ICESHELVES_EGGS_DIR") ?? "eggs"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let store = CatalogStore(database: try CatalogDatabase.open(path: data + "/catalog.sqlite"))
+        let handlers = CatalogHandlers(store: store, archive: EggArchive(maxEggBytes: maxMB * 1_048_576))
+
+        try await ServiceRunner(name: .eggCatalog, options: options, defaultMetricsPort: 9101).run { context, router in
+            try await CatalogImporter(store: store, loader: EggFolderLoader(maxEggBytes: maxMB * 1_048_576)).run(folder: eggs, logger: context.logger)
+            handlers.register(on: &router)
+            return []
+        }
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesEggs
+import Logging
+
+/// The catalogue's RPC handlers on `rpc.egg-catalog`.
+struct CatalogHandlers: Sendable {
+    let store: CatalogStore
+    let archive: EggArchive
+
+    func register(on router: inout RPCRouter) {
+        router.on(EggListRequest.self) { e, _ in try await mapped { try await store.list(e.payload) } }
+        router.on(EggGetRequest.self) { e, _ in try await mapped { try await store.get(e.payload) } }
+        router.on(EggVersionsRequest.self) { e, _ in try await mapped { try await store.versions(of: e.payload.name) } }
+        router.on(EggStateRequest.self) { e, logger in
+            let ack = try await mapped { try await store.changeState(e.payload) }
+            logger.info("egg state changed", metadata: ["egg": "\(e.payload.name)", "action": "\(e.payload.action.rawValue)"])
+            return ack
+        }
+        router.on(EggCreateFromTemplateRequest.self) { e, logger in
+            let detail = try await mapped {
+                let template = try await store.egg(named: e.payload.template)
+                guard !template.metadata.variables.isEmpty else { throw CatalogError.badRequest("'\(e.payload.template)' is not a template (it declares no variables)") }
+                return try await store.create(try TemplateInstantiator.instantiate(template, request: e.payload), source: "template:\(e.payload.template)")
+            }
+            logger.info("egg created from template", metadata: ["egg": "\(e.payload.name)", "template": "\(e.payload.template)"])
+            return detail
+        }
+        router.on(EggUploadRequest.self) { e, logger in
+            let detail = try await mapped {
+                guard let bytes = Data(base64Encoded: e.payload.archiveBase64) else { throw CatalogError.badRequest("archive_base64 is not base64") }
+                let (folder, files) = try archive.files(from: Array(bytes))
+                return try await store.upsert(try EggValidator.validate(files: files, expectedName: folder), source: "upload")
+            }
+            logger.info("egg uploaded", metadata: ["egg": "\(detail.egg.name)", "version": "\(detail.egg.version)", "hash": "\(detail.egg.contentHash.prefix(12))"])
+            return detail
+        }
+        router.on(EggUpdateRequest.self) { e, _ in
+            try await mapped {
+                let current = try await store.egg(named: e.payload.name)
+                var files = current.files
+                for (name, text) in e.payload.files {
+                    guard let file = Egg.File(rawValue: name) else { throw CatalogError.badRequest("unknown egg file '\(name.prefix(64))'") }
+                    files[file] = text
+                }
+                return try await store.upsert(try EggValidator.validate(files: files, expectedName: e.payload.name), source: "update")
+            }
+        }
+    }
+
+    /// Turns validation and catalogue errors into RPC failures with readable messages.
+    private func mapped<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let e as CatalogError {
+            throw e.rpcError
+        } catch let e as EggValidationError {
+            throw RPCError.badRequest(e.description)
+        } catch let e as EggError {
+            throw RPCError.badRequest(e.description)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+/// `egg.list`: a page of eggs, filtered. Answered with ``EggPage``.
+public struct EggListRequest: BusMessage, Equatable {
+    public static let messageType = "egg.list"
+    public static let messageVersion = 1
+    public var category: String?
+    public var eggType: String?
+    public var tag: String?
+    /// Free text matched against name, display name, description and tags.
+    public var search: String?
+    public var includeInactive: Bool
+    public var templatesOnly: Bool
+    public var page: Int
+    public var perPage: Int
+
+    public init(category: String? = nil, eggType: String? = nil, tag: String? = nil, search: String? = nil, includeInactive: Bool = false, templatesOnly: Bool = false, page: Int = 1, perPage: Int = 20) {
+        self.category = category
+        self.eggType = eggType
+        self.tag = tag
+        self.search = search
+        self.includeInactive = includeInactive
+        self.templatesOnly = templatesOnly
+        self.page = page
+        self.perPage = perPage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case category, tag, search, page
+        case eggType = "egg_type"
+        case includeInactive = "include_inactive"
+        case templatesOnly = "templates_only"
+        case perPage = "per_page"
+    }
+}
+
+/// A page of eggs.
+public struct EggPage: BusMessage, Equatable {
+    public static let messageType = "egg.page"
+    public static let messageVersion = 1
+    public var eggs: [EggSummary]
+    public var total: Int
+    public var page: Int
+    public var perPage: Int
+    public var totalPages: Int
+
+    public init(eggs: [EggSummary], total: Int, page: Int, perPage: Int, totalPages: Int) {
+        self.eggs = eggs
+        self.total = total
+        self.page = page
+        self.perPage = perPage
+        self.totalPages = totalPages
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case eggs, total, page
+        case perPage = "per_page"
+        case totalPages = "total_pages"
+    }
+}
+
+/// `egg.get`: one egg by id or name, at its current version or a given one. Answered with ``EggDetail``.
+public struct EggGetRequest: BusMessage, Equatable {
+    public static let messageType = "egg.get"
+    public static let messageVersion = 1
+    public var id: Int64?
+    public var name: String?
+    /// A version (`1.0.0`) or a content hash (or its first 12 characters); `nil` for the current one.
+    public var version: String?
+
+    public init(id: Int64? = nil, name: String? = nil, version: String? = nil) {
+        self.id = id
+        self.name = name
+        self.version = version
+    }
+}
+
+/// `egg.create_from_template`: a new egg rendered from a template egg. Answered with ``EggDetail``.
+public struct EggCreateFromTemplateRequest: BusMessage, Equatable {
+    public static let messageType = "egg.create_from_template"
+    public static let messageVersion = 1
+    public var name: String
+    public var template: String
+    public var displayName: String?
+    public var description: String?
+    public var category: String?
+    public var variables: [String: VariableValue]
+
+    public init(name: String, template: String, displayName: String? = nil, description: String? = nil, category: String? = nil, variables: [String: VariableValue] = [:]) {
+        self.name = name
+        self.template = template
+        self.displayName = displayName
+        self.description = description
+        self.category = category
+        self.variables = variables
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, template, description, category, variables
+        case displayName = "display_name"
+    }
+}
+
+/// `egg.upload`: a gzip-compressed tar of one egg folder, base64-encoded. Creates the egg, or a
+/// new version of it. Answered with ``EggDetail``.
+public struct EggUploadRequest: BusMessage, Equatable {
+    public static let messageType = "egg.upload"
+    public static let messageVersion = 1
+    public var archiveBase64: String
+
+    public init(archiveBase64: String) { self.archiveBase64 = archiveBase64 }
+
+    enum CodingKeys: String, CodingKey { case archiveBase64 = "archive_base64" }
+}
+
+/// `egg.update`: replaces some files of an egg, making a new version. Answered with ``EggDetail``.
+public struct EggUpdateRequest: BusMessage, Equatable {
+    public static let messageType = "egg.update"
+    public static let messageVersion = 1
+    public var name: String
+    /// File name → new text; files not named stay as they are. `metadata.json` may be replaced too.
+    public var files: [String: String]
+
+    public init(name: String, files: [String: String]) {
+        self.name = name
+        self.files = files
+    }
+}
+
+/// `egg.set_active` (deactivate or reactivate) and `egg.delete`. Answered with ``EggAck``.
+public struct EggStateRequest: BusMessage, Equatable {
+    public static let messageType = "egg.state"
+    public static let messageVersion = 1
+    public enum Action: String, Codable, Sendable { case activate, deactivate, delete }
+    public var name: String
+    public var action: Action
+
+    public init(name: String, action: Action) {
+        self.name = name
+        self.action = action
+    }
+}
+
+/// The outcome of ``EggStateRequest``.
+public struct EggAck: BusMessage, Equatable {
+    public static let messageType = "egg.ack"
+    public static let messageVersion = 1
+    public var name: String
+    public var message: String
+
+    public init(name: String, message: String) {
+        self.name = name
+        self.message = message
+    }
+}
+
+/// `egg.versions`: every version of an egg, newest first. Answered with ``EggVersionList``.
+public struct EggVersionsRequest: BusMessage, Equatable {
+    public static let messageType = "egg.versions"
+    public static let messageVersion = 1
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// The versions of one egg.
+public struct EggVersionList: BusMessage, Equatable {
+    public static let messageType = "egg.version_list"
+    public static let messageVersion = 1
+    public struct Version: Codable, Sendable, Equatable {
+        public var version: String
+        public var contentHash: String
+        public var createdAt: String
+        public var isCurrent: Bool
+
+        public init(version: String, contentHash: String, createdAt: String, isCurrent: Bool) {
+            self.version = version
+            self.contentHash = contentHash
+            self.createdAt = createdAt
+            self.isCurrent = isCurrent
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case version
+            case contentHash = "content_hash"
+            case createdAt = "created_at"
+            case isCurrent = "is_current"
+        }
+    }
+    public var name: String
+    public var versions: [Version]
+
+    public init(name: String, versions: [Version]) {
+        self.name = name
+        self.versions = versions
+    }
+}

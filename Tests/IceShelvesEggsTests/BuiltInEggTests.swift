@@ -1,0 +1,50 @@
+import IceShelvesContracts
+import IceShelvesEggs
+import Testing
+
+@Suite("Built-in eggs")
+struct BuiltInEggTests {
+    @Test func allBuiltInEggsLoadAndValidate() throws {
+        let outcomes = try EggFolderLoader().loadAll(root: Fixtures.eggsFolder)
+        var loaded: [String] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .loaded(let egg, _): loaded.append(egg.metadata.name)
+            case .refused(let path, let reason): Issue.record("\(path) refused: \(reason)")
+            }
+        }
+        #expect(loaded.sorted() == Fixtures.builtIn)
+    }
+
+    @Test(arguments: Fixtures.builtIn)
+    func rendersWithDefaultsIntoValidCloudConfig(_ name: String) throws {
+        let egg = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/" + name, name: name)
+        let values = try VariableResolver.resolve([:], declared: egg.metadata.variables)
+        let rendered = try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml", header: "#cloud-config")
+        #expect(rendered.hasPrefix("#cloud-config\n"))
+        #expect(!rendered.contains("{{"))
+        _ = try EggValidator.validate(files: [.metadata: egg.files[.metadata]!, .cloudInit: rendered], expectedName: name)
+    }
+
+    @Test(.enabled(if: Fixtures.cloudInitAvailable, "set ICESHELVES_TEST_CLOUD_INIT=1 with cloud-init installed (scripts/test does)"),
+          arguments: Fixtures.builtIn)
+    func realCloudInitSchemaAcceptsTheEggAndItsRendering(_ name: String) throws {
+        let egg = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/" + name, name: name)
+        let (status, out) = try Fixtures.cloudInitSchema(egg.cloudInit)
+        #expect(status == 0, "cloud-init schema refused \(name): \(out)")
+        let values = try VariableResolver.resolve(["ssh_authorized_keys": .list(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYEXAMPLEKEY user@host"])], declared: egg.metadata.variables)
+        let rendered = try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml", header: "#cloud-config")
+        let (status2, out2) = try Fixtures.cloudInitSchema(rendered)
+        #expect(status2 == 0, "cloud-init schema refused rendered \(name): \(out2)")
+    }
+
+    @Test func contentHashIsStableAndSensitive() throws {
+        let a = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/ubuntu-base", name: "ubuntu-base")
+        let b = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/ubuntu-base", name: "ubuntu-base")
+        #expect(a.contentHash == b.contentHash)
+        #expect(a.contentHash.count == 64)
+        var files = a.files
+        files[.readme] = (files[.readme] ?? "") + "x"
+        #expect(Egg(metadata: a.metadata, files: files).contentHash != a.contentHash)
+    }
+}
