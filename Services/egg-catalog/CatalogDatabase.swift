@@ -34,7 +34,7 @@ struct CatalogDatabase: Sendable {
             }
             try db.create(table: "egg_version") { t in
                 t.autoIncrementedPrimaryKey("id")
-                t.belongsTo("egg", onDelete: .cascade).notNull()
+                t.column("egg_id", .integer).notNull().indexed().references("egg", onDelete: .cascade)
                 t.column("version", .text).notNull()
                 t.column("content_hash", .text).notNull()
                 t.column("display_name", .text).notNull()

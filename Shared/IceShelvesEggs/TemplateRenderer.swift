@@ -8,7 +8,8 @@ import Yams
 /// Placeholders are `{{ name }}` inside scalars. A scalar that is exactly one placeholder takes
 /// the value's type (string, integer, boolean; a list becomes a sequence, and as a sequence item
 /// its items are spliced in). A placeholder inside a longer string is replaced by the value's text.
-/// Mapping keys are never substituted. Strings are always emitted double-quoted.
+/// Mapping keys are never substituted. Strings are always emitted double-quoted. A list that
+/// only held list placeholders and comes out empty is removed together with its key.
 public enum TemplateRenderer {
     /// Renders a YAML document. `header` is written first (for example `#cloud-config`).
     public static func render(yaml text: String, values: [String: VariableValue], file: String, header: String? = nil) throws -> String {
@@ -41,7 +42,13 @@ public enum TemplateRenderer {
             return substituteScalar(s, values, &unknown) ?? node
         case .mapping(var m):
             var pairs: [(Node, Node)] = []
-            for (k, v) in m { pairs.append((k, substitute(v, values, &unknown))) }
+            for (k, v) in m {
+                let rendered = substitute(v, values, &unknown)
+                // A list that only held list placeholders and came out empty is dropped with its
+                // key: cloud-config refuses empty lists (ssh_authorized_keys: []).
+                if case .sequence(let before) = v, !before.isEmpty, case .sequence(let after) = rendered, after.isEmpty { continue }
+                pairs.append((k, rendered))
+            }
             m = Node.Mapping(pairs, m.tag, m.style)
             return .mapping(m)
         case .sequence(let s):

@@ -36,6 +36,9 @@ struct BuiltInEggTests {
         let rendered = try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml", header: "#cloud-config")
         let (status2, out2) = try Fixtures.cloudInitSchema(rendered)
         #expect(status2 == 0, "cloud-init schema refused rendered \(name): \(out2)")
+        let defaults = try TemplateRenderer.render(yaml: egg.cloudInit, values: try VariableResolver.resolve([:], declared: egg.metadata.variables), file: "cloud-init.yaml", header: "#cloud-config")
+        let (status3, out3) = try Fixtures.cloudInitSchema(defaults)
+        #expect(status3 == 0, "cloud-init schema refused \(name) rendered with defaults: \(out3)")
     }
 
     @Test func contentHashIsStableAndSensitive() throws {

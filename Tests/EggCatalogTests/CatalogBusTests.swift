@@ -1,0 +1,120 @@
+@testable import EggCatalog
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesEggs
+import Logging
+import Testing
+
+/// The catalogue's RPC handlers behind a real RabbitMQ.
+@Suite("Catalogue over the bus (real RabbitMQ)", .enabled(if: ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"] != nil, "set ICESHELVES_TEST_AMQP_URL (scripts/test does)"))
+struct CatalogBusTests {
+    func withCatalog(_ body: (AMQPClient, String) async throws -> Void) async throws {
+        let logger = { var l = Logger(label: "catalog-test"); l.logLevel = .warning; return l }()
+        let url = try AMQPURL(parsing: ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]!)
+        let client = AMQPClient(configuration: .init(url: url, name: "catalog-test"), logger: logger)
+        client.start()
+        try await client.waitUntilConnected()
+        let store = CatalogStore(database: try CatalogDatabase.inMemory())
+        try await CatalogImporter(store: store, loader: EggFolderLoader()).run(folder: CatalogStoreTests.eggsFolder, logger: logger)
+        var router = RPCRouter()
+        CatalogHandlers(store: store, archive: EggArchive(maxEggBytes: 1_048_576)).register(on: &router)
+        let routes = router
+        let queue = "test.rpc.catalog.\(UUID().uuidString.prefix(8))"
+        try await client.declare(RPCServer.topology(queue: queue))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await RPCServer(client: client, queue: queue, router: routes, logger: logger).run() }
+            try await body(client, queue)
+            group.cancelAll()
+        }
+        try await client.deleteQueue(queue)
+        await client.shutdown()
+    }
+
+    @Test func listSearchAndGet() async throws {
+        try await withCatalog { client, queue in
+            let page = try await client.call(Envelope(EggListRequest(search: "docker")), queue: queue, expecting: EggPage.self).payload
+            #expect(page.eggs.map(\.name) == ["ubuntu-docker"])
+            let detail = try await client.call(Envelope(EggGetRequest(id: page.eggs[0].id)), queue: queue, expecting: EggDetail.self).payload
+            #expect(detail.files["lxd-profile.yaml"]?.contains("security.nesting") == true)
+            let templates = try await client.call(Envelope(EggListRequest(templatesOnly: true)), queue: queue, expecting: EggPage.self).payload
+            #expect(templates.total == 5)
+        }
+    }
+
+    @Test func createFromTemplateAndVersions() async throws {
+        try await withCatalog { client, queue in
+            let created = try await client.call(
+                Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello", variables: ["greeting": .string("hi: {there}\n---")])),
+                queue: queue, expecting: EggDetail.self).payload
+            #expect(created.egg.name == "hello-two")
+            if ProcessInfo.processInfo.environment["ICESHELVES_TEST_CLOUD_INIT"] == "1" {
+                let (status, out) = try schema(created.files["cloud-init.yaml"]!)
+                #expect(status == 0, "cloud-init schema refused the egg made from the template: \(out)")
+            }
+            await #expect(throws: RPCError.self) {
+                _ = try await client.call(Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello")), queue: queue, expecting: EggDetail.self)
+            }
+            let updated = try await client.call(
+                Envelope(EggUpdateRequest(name: "hello-two", files: ["README.md": "# Hello two\n"])), queue: queue, expecting: EggDetail.self).payload
+            #expect(updated.egg.contentHash != created.egg.contentHash)
+            let versions = try await client.call(Envelope(EggVersionsRequest(name: "hello-two")), queue: queue, expecting: EggVersionList.self).payload
+            #expect(versions.versions.count == 2)
+        }
+    }
+
+    @Test func uploadAndBadEggRefusedWithAReason() async throws {
+        try await withCatalog { client, queue in
+            let good = try ArchiveMaker.make(name: "uploaded", cloudInit: "#cloud-config\nruncmd: [ls]\n")
+            let detail = try await client.call(Envelope(EggUploadRequest(archiveBase64: good.base64EncodedString())), queue: queue, expecting: EggDetail.self).payload
+            #expect(detail.egg.name == "uploaded")
+            let bad = try ArchiveMaker.make(name: "broken", cloudInit: "#cloud-config\nruncmds: [ls]\n")
+            do {
+                _ = try await client.call(Envelope(EggUploadRequest(archiveBase64: bad.base64EncodedString())), queue: queue, expecting: EggDetail.self)
+                Issue.record("a bad egg was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == "bad_request")
+                #expect(error.message.contains("unknown cloud-config key 'runcmds'"))
+            }
+            await #expect(throws: RPCError.self) {
+                _ = try await client.call(Envelope(EggUploadRequest(archiveBase64: "%%%")), queue: queue, expecting: EggDetail.self)
+            }
+        }
+    }
+
+    func schema(_ text: String) throws -> (Int32, String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ud-\(UUID().uuidString)")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/cloud-init")
+        p.arguments = ["schema", "--config-file", file.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        while p.isRunning { usleep(10_000) }
+        return (p.terminationStatus, out)
+    }
+}
+
+/// Makes a tar.gz of one egg folder with the real `tar`.
+enum ArchiveMaker {
+    static func make(name: String, cloudInit: String) throws -> Data {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("egg-src-\(UUID().uuidString)")
+        let folder = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try #"{"name":"\#(name)","version":"1.0.0","description":"d","category":"custom","egg_type":"hybrid","base_image":"i"}"#
+            .write(to: folder.appendingPathComponent("metadata.json"), atomically: true, encoding: .utf8)
+        try cloudInit.write(to: folder.appendingPathComponent("cloud-init.yaml"), atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("egg.tar.gz")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/tar")
+        p.arguments = ["-C", dir.path, "-czf", out.path, name]
+        try p.run()
+        while p.isRunning { usleep(10_000) }
+        return try Data(contentsOf: out)
+    }
+}
