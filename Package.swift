@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "iceshelves-agent", targets: ["IceshelvesAgent"]),
         .executable(name: "iceshelves", targets: ["IceshelvesCLI"]),
         .executable(name: "bus-bench", targets: ["BusBench"]),
+        .executable(name: "catalog-bench", targets: ["CatalogBench"]),
         .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
         .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
         .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
@@ -122,6 +123,12 @@ let package = Package(
             name: "BusBench",
             dependencies: ["IceShelvesBus", "IceShelvesContracts"],
             path: "benchmarks/bus-bench", swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "CatalogBench",
+            dependencies: ["IceShelvesBus", "IceShelvesContracts"],
+            path: "benchmarks/catalog-bench", swiftSettings: strict
         ),
 
         // MARK: Tests

@@ -9,6 +9,7 @@ struct CatalogImporter: Sendable {
 
     @discardableResult
     func run(folder: String, logger: Logger) async throws -> CatalogStore.ImportReport {
+        let started = ContinuousClock.now
         let outcomes = try loader.loadAll(root: folder)
         var eggs: [Egg] = []
         for outcome in outcomes {
@@ -21,6 +22,7 @@ struct CatalogImporter: Sendable {
         logger.info("eggs imported", metadata: [
             "folder": "\(folder)", "created": "\(report.created)", "new_versions": "\(report.newVersions)",
             "unchanged": "\(report.unchanged)", "refused": "\(outcomes.count - eggs.count)",
+            "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
         ])
         return report
     }
