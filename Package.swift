@@ -104,7 +104,15 @@ let package = Package(
             ],
             path: "Services/egg-catalog", swiftSettings: strict
         ),
-        .executableTarget(name: "CloudInitRenderer", dependencies: ["IceShelvesService"], path: "Services/cloud-init-renderer", swiftSettings: strict),
+        .executableTarget(
+            name: "CloudInitRenderer",
+            dependencies: [
+                "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/cloud-init-renderer", swiftSettings: strict
+        ),
         .executableTarget(name: "LxdDeployer", dependencies: ["IceShelvesService"], path: "Services/lxd-deployer", swiftSettings: strict),
         .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
         .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
@@ -137,6 +145,7 @@ let package = Package(
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
         .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs"], swiftSettings: strict),
         .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "CloudInitRendererTests", dependencies: ["CloudInitRenderer", "IceShelvesEggs", "IceShelvesContracts", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
     ]
 )

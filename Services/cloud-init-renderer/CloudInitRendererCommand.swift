@@ -1,7 +1,10 @@
 import ArgumentParser
+import IceShelvesBus
+import IceShelvesContracts
 import IceShelvesService
 
-/// The `cloud-init-renderer` executable: parses options, builds the service group and runs it until SIGTERM.
+/// The `cloud-init-renderer` executable: renders deployments from `deploy.render` and answers
+/// `render.preview`.
 @main
 struct CloudInitRendererCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
@@ -9,7 +12,28 @@ struct CloudInitRendererCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: ArgumentHelp("Deployments rendered at once. Env: ICESHELVES_RENDER_CONCURRENCY. Default: 4", valueName: "n"))
+    var concurrency: Int?
+
     func run() async throws {
-        try await ServiceRunner(name: .cloudInitRenderer, options: options, defaultMetricsPort: 9102).run()
+        let workers = try concurrency ?? Environment.value("ICESHELVES_RENDER_CONCURRENCY").map {
+            guard let v = Int($0), (1...256).contains(v) else { throw ValidationError("ICESHELVES_RENDER_CONCURRENCY must be 1 to 256") }
+            return v
+        } ?? 4
+        try await ServiceRunner(name: .cloudInitRenderer, options: options, defaultMetricsPort: 9102).run { context, router in
+            let service = RenderService(client: context.client, source: CatalogEggSource(client: context.client), seeds: XorrisoSeedImage())
+            router.on(RenderPreviewRequest.self) { envelope, _ in
+                do {
+                    return try await service.render(envelope.payload.request, includeSeed: envelope.payload.includeSeed)
+                } catch let e as RenderError {
+                    throw RPCError.badRequest(e.message)
+                }
+            }
+            return [QueueWorker<DeploymentRequested>(
+                client: context.client, queue: RenderService.queue, concurrency: workers, topology: RenderService.topology, logger: context.logger
+            ) {
+                try await service.handle($0, logger: $1)
+            }]
+        }
     }
 }

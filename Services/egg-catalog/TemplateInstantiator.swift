@@ -19,8 +19,8 @@ enum TemplateInstantiator {
         if let profile = template.files[.lxdProfile] {
             files[.lxdProfile] = try TemplateRenderer.render(yaml: profile, values: values, file: "lxd-profile.yaml")
         }
-        if let xml = template.files[.kvmConfig] { files[.kvmConfig] = substituteText(xml, values, escapeXML: true) }
-        if let readme = template.files[.readme] { files[.readme] = substituteText(readme, values, escapeXML: false) }
+        if let xml = template.files[.kvmConfig] { files[.kvmConfig] = TemplateRenderer.renderText(xml, values: values, escapeXML: true) }
+        if let readme = template.files[.readme] { files[.readme] = TemplateRenderer.renderText(readme, values: values, escapeXML: false) }
 
         var metadata = template.metadata
         metadata.name = request.name
@@ -39,21 +39,5 @@ enum TemplateInstantiator {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         files[.metadata] = String(decoding: try encoder.encode(metadata), as: UTF8.self) + "\n"
         return try EggValidator.validate(files: files, expectedName: request.name)
-    }
-
-    /// Replaces `{{ name }}` in plain text.
-    static func substituteText(_ text: String, _ values: [String: VariableValue], escapeXML: Bool) -> String {
-        text.replacing(TemplateRenderer.placeholder) { match in
-            let raw: String = switch values[String(match.output.1)] {
-            case .string(let v)?: v
-            case .integer(let i)?: String(i)
-            case .boolean(let b)?: b ? "true" : "false"
-            case .list(let l)?: l.joined(separator: ",")
-            case nil: String(match.output.0)
-            }
-            guard escapeXML else { return raw }
-            return raw.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
-        }
     }
 }

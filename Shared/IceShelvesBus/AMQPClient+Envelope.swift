@@ -5,11 +5,13 @@ extension AMQPClient {
     ///
     /// - Parameters:
     ///   - exchange: `""` routes to the queue named `routingKey`.
-    public func publish<M: BusMessage>(_ envelope: Envelope<M>, exchange: String = "", routingKey: String, headers: [String: HeaderValue] = [:]) async throws {
+    ///   - mandatory: when `true` (work messages), a message no queue takes is an error; events
+    ///     that may have no subscriber pass `false`.
+    public func publish<M: BusMessage>(_ envelope: Envelope<M>, exchange: String = "", routingKey: String, headers: [String: HeaderValue] = [:], mandatory: Bool = true) async throws {
         try await publish(OutgoingMessage(
             exchange: exchange, routingKey: routingKey, body: try MessageCodec.encode(envelope),
             properties: Self.properties(for: envelope, headers: headers),
-            mandatory: true))
+            mandatory: mandatory))
     }
 
     /// Calls a service's RPC queue and decodes its reply.

@@ -21,11 +21,15 @@ public struct QueueWorker<Message: BusMessage>: Service {
     let concurrency: Int
     let maxAttempts: Int
     let logger: Logger
+    let topology: BusTopology
     let handler: Handler
 
-    public init(client: AMQPClient, queue: String, concurrency: Int = 4, maxAttempts: Int = 3, logger: Logger, handler: @escaping Handler) {
+    /// - Parameter topology: declared before consuming, for example the queues the handler
+    ///   publishes to; the worker's own queue is always declared.
+    public init(client: AMQPClient, queue: String, concurrency: Int = 4, maxAttempts: Int = 3, topology: BusTopology = .init(), logger: Logger, handler: @escaping Handler) {
         self.client = client
         self.queue = queue
+        self.topology = BusTopology.workQueue(queue).merging(topology)
         self.concurrency = max(1, concurrency)
         self.maxAttempts = max(1, maxAttempts)
         self.logger = logger
@@ -33,7 +37,7 @@ public struct QueueWorker<Message: BusMessage>: Service {
     }
 
     public func run() async throws {
-        try await client.declare(.workQueue(queue))
+        try await client.declare(topology)
         let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))
         logger.info("consuming", metadata: ["queue": "\(queue)", "concurrency": "\(concurrency)"])
         await withGracefulShutdownHandler {

@@ -76,6 +76,9 @@ public enum EggValidator {
         return p
     }
 
+    /// The problems of a `cloud-init.yaml` text: header, YAML limits, keys and types.
+    public static func cloudConfigProblems(_ text: String) -> [EggError] { cloudInitProblems(text) }
+
     static func cloudInitProblems(_ text: String) -> [EggError] {
         let f = "cloud-init.yaml"
         guard text.hasPrefix("#cloud-config\n") || text == "#cloud-config" || text.hasPrefix("#cloud-config\r\n") else {

@@ -3,7 +3,8 @@ import IceShelvesContracts
 import Logging
 
 /// What a service's own code gets from ``ServiceRunner``: the bus client, a logger, and a
-/// router to add RPC handlers to.
+/// router to add RPC handlers to. The client is not running yet while the service is set up:
+/// declare topology and talk to the bus from the services' `run()`, not from the set-up.
 public struct ServiceContext: Sendable {
     public let name: ServiceName
     public let client: AMQPClient

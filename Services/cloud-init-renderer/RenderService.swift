@@ -1,0 +1,72 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesEggs
+import Logging
+import Metrics
+
+/// The renderer's work: the `deploy.render` pipeline step and the `render.preview` RPC.
+///
+/// Stateless: several copies can consume side by side. A deployment that cannot be rendered
+/// (bad variables, bad overrides, unknown egg) is a business failure: it is reported as a
+/// `failed` event and acked, not dead-lettered. Redelivery renders the same bytes again.
+struct RenderService: Sendable {
+    static let queue = "deploy.render"
+
+    let client: AMQPClient
+    let source: any EggSource
+    let seeds: any SeedImageMaking
+    let renderer = Renderer()
+
+    /// Renders a request into the message for the deployer.
+    func render(_ request: DeploymentRequested, includeSeed: Bool) async throws -> DeploymentRendered {
+        let started = ContinuousClock.now
+        let (egg, summary) = try await source.egg(name: request.eggName, version: request.eggVersion)
+        let out = try renderer.render(egg: egg, request: request)
+        var seed: String?
+        if includeSeed {
+            seed = Data(try await seeds.makeSeed(userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig)).base64EncodedString()
+        }
+        Timer(label: "iceshelves_render_duration_seconds", dimensions: [("target", request.target.rawValue)])
+            .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        return DeploymentRendered(
+            deploymentId: request.deploymentId, instanceName: request.instanceName, target: request.target, eggName: summary.name,
+            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.deployer["image"] ?? summary.baseImage,
+            userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig, vendorData: out.vendorData,
+            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, deployer: request.deployer)
+    }
+
+    /// The pipeline step: render, hand to the deployer's queue (confirmed), report progress.
+    func handle(_ envelope: Envelope<DeploymentRequested>, logger: Logger) async throws {
+        let request = envelope.payload
+        await event(request.deploymentId, status: "rendering", step: "render", message: "rendering \(request.eggName) for \(request.instanceName)", logger: logger)
+        let rendered: DeploymentRendered
+        do {
+            rendered = try await render(request, includeSeed: request.target == .kvm)
+        } catch let error as RenderError {
+            logger.warning("deployment cannot be rendered", metadata: ["reason": "\(error.message)"])
+            await event(request.deploymentId, status: "failed", step: "render", level: "ERROR", message: error.message, logger: logger)
+            return
+        }
+        try await client.publish(Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId), routingKey: request.target.deployQueue)
+        await event(request.deploymentId, status: "queued", step: "render",
+                    message: "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for the \(request.target.rawValue) deployer",
+                    details: ["egg_version": rendered.eggVersion, "egg_content_hash": rendered.eggContentHash], logger: logger)
+        logger.info("deployment rendered", metadata: ["queue": "\(request.target.deployQueue)"])
+    }
+
+    /// Publishes a progress event; an event that cannot be published is logged, not fatal.
+    func event(_ id: String, status: String, step: String, level: String = "INFO", message: String, details: [String: String] = [:], logger: Logger) async {
+        let e = Envelope(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id)
+        do {
+            try await client.publish(e, exchange: BusNames.eventsExchange, routingKey: DeploymentEvent.routingKey(deploymentId: id, status: status), mandatory: false)
+        } catch {
+            logger.warning("cannot publish a progress event", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The queues the pipeline step writes to exist before the first message.
+    static var topology: BusTopology {
+        TargetType.allCases.reduce(BusTopology.workQueue(queue)) { $0.merging(.workQueue($1.deployQueue)) }
+    }
+}

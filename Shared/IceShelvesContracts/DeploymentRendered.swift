@@ -1,0 +1,109 @@
+/// `deployment.rendered`: what cloud-init will read, on `deploy.lxd` or `deploy.kvm`
+/// (renderer → deployer), and the answer to `render.preview`.
+public struct DeploymentRendered: BusMessage, Equatable {
+    public static let messageType = "deployment.rendered"
+    public static let messageVersion = 1
+    public var deploymentId: String
+    public var instanceName: String
+    public var target: TargetType
+    public var eggName: String
+    public var eggVersion: String
+    public var eggContentHash: String
+    public var baseImage: String
+    public var userData: String
+    public var metaData: String
+    public var networkConfig: String?
+    public var vendorData: String?
+    /// The egg's LXD profile (YAML), for LXD targets.
+    public var lxdProfile: String?
+    /// The egg's libvirt domain fragment, for KVM targets.
+    public var kvmConfig: String?
+    /// The NoCloud seed ISO (label `cidata`), base64, for KVM targets.
+    public var seedISOBase64: String?
+    public var deployer: [String: String]
+
+    public init(deploymentId: String, instanceName: String, target: TargetType, eggName: String, eggVersion: String, eggContentHash: String,
+                baseImage: String, userData: String, metaData: String, networkConfig: String? = nil, vendorData: String? = nil,
+                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil, deployer: [String: String] = [:]) {
+        self.deploymentId = deploymentId
+        self.instanceName = instanceName
+        self.target = target
+        self.eggName = eggName
+        self.eggVersion = eggVersion
+        self.eggContentHash = eggContentHash
+        self.baseImage = baseImage
+        self.userData = userData
+        self.metaData = metaData
+        self.networkConfig = networkConfig
+        self.vendorData = vendorData
+        self.lxdProfile = lxdProfile
+        self.kvmConfig = kvmConfig
+        self.seedISOBase64 = seedISOBase64
+        self.deployer = deployer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case target, deployer
+        case deploymentId = "deployment_id"
+        case instanceName = "instance_name"
+        case eggName = "egg_name"
+        case eggVersion = "egg_version"
+        case eggContentHash = "egg_content_hash"
+        case baseImage = "base_image"
+        case userData = "user_data"
+        case metaData = "meta_data"
+        case networkConfig = "network_config"
+        case vendorData = "vendor_data"
+        case lxdProfile = "lxd_profile"
+        case kvmConfig = "kvm_config"
+        case seedISOBase64 = "seed_iso_base64"
+    }
+}
+
+/// `render.preview`: renders without deploying (the gateway's dry run). Answered with
+/// ``DeploymentRendered`` (without a seed ISO unless `includeSeed`).
+public struct RenderPreviewRequest: BusMessage, Equatable {
+    public static let messageType = "render.preview"
+    public static let messageVersion = 1
+    public var request: DeploymentRequested
+    public var includeSeed: Bool
+
+    public init(request: DeploymentRequested, includeSeed: Bool = false) {
+        self.request = request
+        self.includeSeed = includeSeed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case request
+        case includeSeed = "include_seed"
+    }
+}
+
+/// `deployment.event`: progress of one deployment, on the `iceshelves.events` topic exchange
+/// with routing key `deployment.<id>.<status>`.
+public struct DeploymentEvent: BusMessage, Equatable {
+    public static let messageType = "deployment.event"
+    public static let messageVersion = 1
+    /// `rendering`, `queued`, `in_progress`, `completed`, `failed`, `cancelled`, `timeout`.
+    public var status: String
+    /// The step, for example `render`, `create`, `start`, `cloud-init`.
+    public var step: String
+    /// `DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL` (the original's levels).
+    public var level: String
+    public var message: String
+    public var details: [String: String]
+
+    public init(status: String, step: String, level: String = "INFO", message: String, details: [String: String] = [:]) {
+        self.status = status
+        self.step = step
+        self.level = level
+        self.message = message
+        self.details = details
+    }
+
+    /// The routing key for a deployment's event.
+    public static func routingKey(deploymentId: String, status: String) -> String {
+        let safe = deploymentId.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+        return "deployment.\(String(safe)).\(status)"
+    }
+}

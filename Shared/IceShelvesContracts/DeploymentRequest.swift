@@ -1,0 +1,96 @@
+/// Where a deployment goes: an LXD container or a KVM virtual machine.
+public enum TargetType: String, Codable, Sendable, CaseIterable {
+    case lxd
+    case kvm
+
+    /// The work queue of the deployer for this target, fed by the renderer.
+    public var deployQueue: String { "deploy.\(rawValue)" }
+}
+
+/// Per-deployment changes on top of the egg's user-data.
+public struct RenderOverrides: Codable, Sendable, Equatable {
+    /// Sets `hostname` and meta-data `local-hostname`.
+    public var hostname: String?
+    /// Added to the top-level `ssh_authorized_keys`.
+    public var sshAuthorizedKeys: [String]
+    /// Added to `packages`.
+    public var extraPackages: [String]
+    /// Sets `timezone`.
+    public var timezone: String?
+    /// A cloud-config mapping (YAML text, without or with the `#cloud-config` line) merged in:
+    /// mappings merge, lists append, other values replace.
+    public var cloudConfig: String?
+    /// Top-level keys whose lists the caller's values replace instead of extending.
+    public var replaceLists: [String]
+    /// A network-config document (version 1 or 2) for the instance.
+    public var networkConfig: String?
+
+    public init(hostname: String? = nil, sshAuthorizedKeys: [String] = [], extraPackages: [String] = [], timezone: String? = nil,
+                cloudConfig: String? = nil, replaceLists: [String] = [], networkConfig: String? = nil) {
+        self.hostname = hostname
+        self.sshAuthorizedKeys = sshAuthorizedKeys
+        self.extraPackages = extraPackages
+        self.timezone = timezone
+        self.cloudConfig = cloudConfig
+        self.replaceLists = replaceLists
+        self.networkConfig = networkConfig
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hostname, timezone
+        case sshAuthorizedKeys = "ssh_authorized_keys"
+        case extraPackages = "extra_packages"
+        case cloudConfig = "cloud_config"
+        case replaceLists = "replace_lists"
+        case networkConfig = "network_config"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
+        sshAuthorizedKeys = try c.decodeIfPresent([String].self, forKey: .sshAuthorizedKeys) ?? []
+        extraPackages = try c.decodeIfPresent([String].self, forKey: .extraPackages) ?? []
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
+        cloudConfig = try c.decodeIfPresent(String.self, forKey: .cloudConfig)
+        replaceLists = try c.decodeIfPresent([String].self, forKey: .replaceLists) ?? []
+        networkConfig = try c.decodeIfPresent(String.self, forKey: .networkConfig)
+    }
+}
+
+/// `deployment.requested`: a deployment to render, on the `deploy.render` queue (gateway →
+/// renderer). Also the body of a `render.preview` call.
+public struct DeploymentRequested: BusMessage, Equatable {
+    public static let messageType = "deployment.requested"
+    public static let messageVersion = 1
+    public var deploymentId: String
+    public var eggName: String
+    /// A version or content hash; `nil` for the egg's current version.
+    public var eggVersion: String?
+    public var instanceName: String
+    public var target: TargetType
+    public var variables: [String: VariableValue]
+    public var overrides: RenderOverrides
+    /// Everything the deployer needs that the renderer passes through untouched (cluster id,
+    /// target member, LXD config overrides, image override, keep-on-failure, …).
+    public var deployer: [String: String]
+
+    public init(deploymentId: String, eggName: String, eggVersion: String? = nil, instanceName: String, target: TargetType,
+                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(), deployer: [String: String] = [:]) {
+        self.deploymentId = deploymentId
+        self.eggName = eggName
+        self.eggVersion = eggVersion
+        self.instanceName = instanceName
+        self.target = target
+        self.variables = variables
+        self.overrides = overrides
+        self.deployer = deployer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case target, variables, overrides, deployer
+        case deploymentId = "deployment_id"
+        case eggName = "egg_name"
+        case eggVersion = "egg_version"
+        case instanceName = "instance_name"
+    }
+}
