@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "iceshelves", targets: ["IceshelvesCLI"]),
         .executable(name: "bus-bench", targets: ["BusBench"]),
         .executable(name: "catalog-bench", targets: ["CatalogBench"]),
+        .executable(name: "render-bench", targets: ["RenderBench"]),
         .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
         .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
         .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
@@ -67,6 +68,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IceShelvesRendering",
+            dependencies: ["IceShelvesEggs", "IceShelvesContracts", .product(name: "Yams", package: "Yams")],
+            path: "Shared/IceShelvesRendering",
+            swiftSettings: strict
+        ),
+        .target(
             name: "IceShelvesBus",
             dependencies: [
                 "CRabbitMQ",
@@ -107,8 +114,7 @@ let package = Package(
         .executableTarget(
             name: "CloudInitRenderer",
             dependencies: [
-                "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus",
-                .product(name: "Yams", package: "Yams"),
+                "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus", "IceShelvesRendering",
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Services/cloud-init-renderer", swiftSettings: strict
@@ -139,13 +145,23 @@ let package = Package(
             path: "benchmarks/catalog-bench", swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "RenderBench",
+            dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts"],
+            path: "benchmarks/render-bench", swiftSettings: strict
+        ),
+
         // MARK: Tests
         .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
         .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs"], swiftSettings: strict),
         .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
-        .testTarget(name: "CloudInitRendererTests", dependencies: ["CloudInitRenderer", "IceShelvesEggs", "IceShelvesContracts", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .testTarget(
+            name: "IceShelvesRenderingTests",
+            dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", .product(name: "Yams", package: "Yams")],
+            exclude: ["Golden"], swiftSettings: strict
+        ),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import IceShelvesBus
 import IceShelvesContracts
+import IceShelvesRendering
 import IceShelvesService
 
 /// The `cloud-init-renderer` executable: renders deployments from `deploy.render` and answers
@@ -21,7 +22,7 @@ struct CloudInitRendererCommand: AsyncParsableCommand {
             return v
         } ?? 4
         try await ServiceRunner(name: .cloudInitRenderer, options: options, defaultMetricsPort: 9102).run { context, router in
-            let service = RenderService(client: context.client, source: CatalogEggSource(client: context.client), seeds: XorrisoSeedImage())
+            let service = RenderService(client: context.client, source: CatalogEggSource(client: context.client), seeds: GenisoimageSeed())
             router.on(RenderPreviewRequest.self) { envelope, _ in
                 do {
                     return try await service.render(envelope.payload.request, includeSeed: envelope.payload.includeSeed)

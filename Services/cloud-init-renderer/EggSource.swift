@@ -1,6 +1,7 @@
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesRendering
 
 /// Where the renderer gets an egg version.
 protocol EggSource: Sendable {

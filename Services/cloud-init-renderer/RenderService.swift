@@ -2,6 +2,7 @@ import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesRendering
 import Logging
 import Metrics
 

@@ -36,6 +36,18 @@ struct CatalogHandlers: Sendable {
             logger.info("egg uploaded", metadata: ["egg": "\(detail.egg.name)", "version": "\(detail.egg.version)", "hash": "\(detail.egg.contentHash.prefix(12))"])
             return detail
         }
+        router.on(EggCreateRequest.self) { e, logger in
+            let detail = try await mapped {
+                var files: [Egg.File: String] = [:]
+                for (name, text) in e.payload.files {
+                    guard let file = Egg.File(rawValue: name) else { throw CatalogError.badRequest("unknown egg file '\(name.prefix(64))'") }
+                    files[file] = text
+                }
+                return try await store.create(try EggValidator.validate(files: files), source: "create")
+            }
+            logger.info("egg created", metadata: ["egg": "\(detail.egg.name)"])
+            return detail
+        }
         router.on(EggUpdateRequest.self) { e, _ in
             try await mapped {
                 let current = try await store.egg(named: e.payload.name)

@@ -130,8 +130,9 @@ struct CatalogStore: Sendable {
         let filter = StatementArguments(args)
         let paged = StatementArguments(args + [r.perPage.databaseValue, ((r.page - 1) * r.perPage).databaseValue])
         return try await database.writer.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: filter) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) \(from) ORDER BY e.name LIMIT ? OFFSET ?", arguments: paged)
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns), COUNT(*) OVER () AS total \(from) ORDER BY e.name LIMIT ? OFFSET ?", arguments: paged)
+            // A page past the end has no rows to carry the total: count separately then.
+            let total = try rows.first.map { $0["total"] as Int } ?? (Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: filter) ?? 0)
             return EggPage(eggs: rows.map(Self.summary), total: total, page: r.page, perPage: r.perPage,
                            totalPages: max(1, (total + r.perPage - 1) / r.perPage))
         }
@@ -151,29 +152,35 @@ struct CatalogStore: Sendable {
             sql += "ON v.id = e.current_version_id WHERE \(condition)"
         }
         let arguments = StatementArguments(args)
-        let row = try await database.writer.read { db in try Row.fetchOne(db, sql: sql, arguments: arguments) }
-        guard let row else {
+        let query = sql
+        // Rows are not Sendable: build the Sendable detail inside the read, so GRDB's async
+        // read (off the cooperative pool) is the one used.
+        let detail = try await database.writer.read { db -> EggDetail? in
+            guard let row = try Row.fetchOne(db, sql: query, arguments: arguments) else { return nil }
+            var files: [String: String] = [Egg.File.cloudInit.rawValue: row["cloud_init"]]
+            if let t: String = row["lxd_profile"] { files[Egg.File.lxdProfile.rawValue] = t }
+            if let t: String = row["kvm_config"] { files[Egg.File.kvmConfig.rawValue] = t }
+            if let t: String = row["readme"] { files[Egg.File.readme.rawValue] = t }
+            return EggDetail(egg: Self.summary(row), metadataJSON: row["metadata_json"], files: files)
+        }
+        guard let detail else {
             let what = r.id.map { "id \($0)" } ?? "'\((r.name ?? "").prefix(64))'"
             throw CatalogError.notFound("no egg \(what)" + (r.version.map { " at version '\($0.prefix(64))'" } ?? ""))
         }
-        var files: [String: String] = [Egg.File.cloudInit.rawValue: row["cloud_init"]]
-        if let t: String = row["lxd_profile"] { files[Egg.File.lxdProfile.rawValue] = t }
-        if let t: String = row["kvm_config"] { files[Egg.File.kvmConfig.rawValue] = t }
-        if let t: String = row["readme"] { files[Egg.File.readme.rawValue] = t }
-        return EggDetail(egg: Self.summary(row), metadataJSON: row["metadata_json"], files: files)
+        return detail
     }
 
     func versions(of name: String) async throws -> EggVersionList {
-        let rows = try await database.writer.read { db in
+        let versions = try await database.writer.read { db -> [EggVersionList.Version] in
             try Row.fetchAll(db, sql: """
                 SELECT v.version, v.content_hash, v.created_at, v.id = e.current_version_id AS is_current
                 FROM egg e JOIN egg_version v ON v.egg_id = e.id WHERE e.name = ? ORDER BY v.id DESC
-                """, arguments: [name])
+                """, arguments: [name]).map {
+                .init(version: $0["version"], contentHash: $0["content_hash"], createdAt: $0["created_at"], isCurrent: $0["is_current"])
+            }
         }
-        guard !rows.isEmpty else { throw CatalogError.notFound("no egg named '\(name.prefix(64))'") }
-        return EggVersionList(name: name, versions: rows.map {
-            .init(version: $0["version"], contentHash: $0["content_hash"], createdAt: $0["created_at"], isCurrent: $0["is_current"])
-        })
+        guard !versions.isEmpty else { throw CatalogError.notFound("no egg named '\(name.prefix(64))'") }
+        return EggVersionList(name: name, versions: versions)
     }
 
     /// The files of an egg's current version, as an ``Egg`` again (for updates and templates).

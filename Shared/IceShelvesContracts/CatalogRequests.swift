@@ -111,6 +111,16 @@ public struct EggUploadRequest: BusMessage, Equatable {
     enum CodingKeys: String, CodingKey { case archiveBase64 = "archive_base64" }
 }
 
+/// `egg.create`: a new egg from its files (file name → text; `metadata.json` and
+/// `cloud-init.yaml` are required). Refused when the name exists. Answered with ``EggDetail``.
+public struct EggCreateRequest: BusMessage, Equatable {
+    public static let messageType = "egg.create"
+    public static let messageVersion = 1
+    public var files: [String: String]
+
+    public init(files: [String: String]) { self.files = files }
+}
+
 /// `egg.update`: replaces some files of an egg, making a new version. Answered with ``EggDetail``.
 public struct EggUpdateRequest: BusMessage, Equatable {
     public static let messageType = "egg.update"

@@ -13,19 +13,29 @@ import Yams
 public enum TemplateRenderer {
     /// Renders a YAML document. `header` is written first (for example `#cloud-config`).
     public static func render(yaml text: String, values: [String: VariableValue], file: String, header: String? = nil) throws -> String {
-        guard let root = try YAMLDocument.load(text, file: file) else { return (header.map { $0 + "\n" } ?? "") }
+        let prefix = header.map { $0 + "\n" } ?? ""
+        guard let rendered = try renderNode(yaml: text, values: values, file: file) else { return prefix }
+        return prefix + (try serialize(rendered, file: file))
+    }
+
+    /// Renders a YAML document into a tree, for callers that keep working on it.
+    public static func renderNode(yaml text: String, values: [String: VariableValue], file: String) throws -> Node? {
+        guard let root = try YAMLDocument.load(text, file: file) else { return nil }
         var unknown = Set<String>()
         let rendered = substitute(root, values, &unknown)
         if !unknown.isEmpty {
             throw EggValidationError(egg: file, problems: unknown.sorted().map { EggError(file, "uses the undeclared variable '\($0)'") })
         }
-        let body: String
+        return rendered
+    }
+
+    /// Writes a tree as block-style YAML, two-space indented, without line folding.
+    public static func serialize(_ node: Node, file: String) throws -> String {
         do {
-            body = try Yams.serialize(node: rendered, indent: 2, width: -1, allowUnicode: true, sortKeys: false)
+            return try Yams.serialize(node: node, indent: 2, width: -1, allowUnicode: true, sortKeys: false)
         } catch {
             throw EggError(file, "could not be written back as YAML")
         }
-        return (header.map { $0 + "\n" } ?? "") + body
     }
 
     /// The names of the placeholders a text uses.
@@ -67,6 +77,7 @@ public enum TemplateRenderer {
     }
 
     static func substituteScalar(_ s: Node.Scalar, _ values: [String: VariableValue], _ unknown: inout Set<String>) -> Node? {
+        guard s.string.contains("{{") else { return nil }  // most scalars: skip the regex
         let names = placeholders(in: s.string)
         guard !names.isEmpty else { return nil }
         for name in names where values[name] == nil { unknown.insert(name) }

@@ -79,6 +79,13 @@ struct CatalogBusTests {
             await #expect(throws: RPCError.self) {
                 _ = try await client.call(Envelope(EggUploadRequest(archiveBase64: "%%%")), queue: queue, expecting: EggDetail.self)
             }
+            let files = ["metadata.json": #"{"name":"made","version":"0.1.0","description":"d","category":"base","egg_type":"kvm-vm","base_image":"i"}"#,
+                         "cloud-init.yaml": "#cloud-config\nruncmd: [ls]\n"]
+            let made = try await client.call(Envelope(EggCreateRequest(files: files)), queue: queue, expecting: EggDetail.self).payload
+            #expect(made.egg.eggType == "kvm-vm")
+            await #expect(throws: RPCError.self) {
+                _ = try await client.call(Envelope(EggCreateRequest(files: files)), queue: queue, expecting: EggDetail.self)
+            }
         }
     }
 

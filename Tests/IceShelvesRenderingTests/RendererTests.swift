@@ -1,4 +1,4 @@
-@testable import CloudInitRenderer
+@testable import IceShelvesRendering
 import Foundation
 import IceShelvesContracts
 import IceShelvesEggs

@@ -1,14 +1,14 @@
-@testable import CloudInitRenderer
+@testable import IceShelvesRendering
 import Foundation
 import Testing
 
-@Suite("NoCloud seed", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/xorriso") && FileManager.default.isExecutableFile(atPath: "/usr/bin/isoinfo"), "needs Debian's xorriso and genisoimage (isoinfo); scripts/test installs them"))
+@Suite("NoCloud seed", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/genisoimage") && FileManager.default.isExecutableFile(atPath: "/usr/bin/isoinfo"), "needs Debian's genisoimage (genisoimage, isoinfo); scripts/test installs them"))
 struct SeedImageTests {
     @Test func seedHasTheLabelAndTheThreeFilesWithTheirBytes() async throws {
         let userData = "#cloud-config\nhostname: \"h\"\nwrite_files:\n  - path: /x\n    content: \"ünïcode\\n\"\n"
         let metaData = "instance-id: \"iid-dep-1\"\nlocal-hostname: \"h\"\n"
         let network = "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
-        let iso = try await XorrisoSeedImage().makeSeed(userData: userData, metaData: metaData, networkConfig: network)
+        let iso = try await GenisoimageSeed().makeSeed(userData: userData, metaData: metaData, networkConfig: network)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).iso")
         try Data(iso).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -25,7 +25,7 @@ struct SeedImageTests {
     }
 
     @Test func networkConfigIsOptional() async throws {
-        let iso = try await XorrisoSeedImage().makeSeed(userData: "#cloud-config\n", metaData: "instance-id: x\n", networkConfig: nil)
+        let iso = try await GenisoimageSeed().makeSeed(userData: "#cloud-config\n", metaData: "instance-id: x\n", networkConfig: nil)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).iso")
         try Data(iso).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }

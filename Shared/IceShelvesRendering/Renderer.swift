@@ -5,18 +5,21 @@ import Yams
 
 /// Turns an egg version and a deployment's inputs into what cloud-init reads. Pure and
 /// deterministic: the same inputs give byte-identical outputs.
-struct Renderer: Sendable {
+public struct Renderer: Sendable {
+    public init() {}
+
     /// The documents for one deployment.
-    struct Output: Equatable {
-        var userData: String
-        var metaData: String
-        var networkConfig: String?
-        var vendorData: String?
-        var lxdProfile: String?
-        var kvmConfig: String?
+    public struct Output: Equatable, Sendable {
+        public var userData: String
+        public var metaData: String
+        public var networkConfig: String?
+        public var vendorData: String?
+        public var lxdProfile: String?
+        public var kvmConfig: String?
     }
 
-    func render(egg: Egg, request: DeploymentRequested) throws -> Output {
+    /// Renders one deployment, or throws a ``RenderError`` that says what is wrong.
+    public func render(egg: Egg, request: DeploymentRequested) throws -> Output {
         try Self.checkInstanceName(request.instanceName)
         let o = request.overrides
         let values: [String: VariableValue]
@@ -27,8 +30,7 @@ struct Renderer: Sendable {
         }
 
         // The egg's user-data with the variables put in, as a tree.
-        let rendered = try Self.wrap { try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml") }
-        var root = try Self.wrap { try YAMLDocument.load(rendered, file: "cloud-init.yaml") } ?? .mapping(Node.Mapping([]))
+        var root = try Self.wrap { try TemplateRenderer.renderNode(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml") } ?? .mapping(Node.Mapping([]))
 
         // The caller's overrides, each checked before it is used.
         if let extra = o.cloudConfig {
@@ -49,8 +51,10 @@ struct Renderer: Sendable {
         for p in o.extraPackages { try Self.check(p, matches: /[a-z0-9][a-z0-9+.\-]{0,127}(=[A-Za-z0-9.+~:\-]{1,64})?/, what: "overrides.extra_packages") }
         root = CloudConfigMerger.append(root, key: "packages", items: o.extraPackages.map(CloudConfigMerger.quoted))
 
-        let userData = "#cloud-config\n" + (try Self.wrap { try Yams.serialize(node: root, indent: 2, width: -1, allowUnicode: true) })
-        let problems = EggValidator.cloudConfigProblems(userData)
+        let userData = "#cloud-config\n" + (try Self.wrap { try TemplateRenderer.serialize(root, file: "user-data") })
+        // The tree is what was written: check it directly instead of parsing the text again.
+        var problems = CloudConfigSchema.problems(in: root, file: "user-data")
+        if userData.utf8.count > YAMLDocument.maxBytes { problems.append(EggError("user-data", "larger than \(YAMLDocument.maxBytes / 1_048_576) MiB")) }
         guard problems.isEmpty else { throw RenderError("the rendered user-data is not valid cloud-config: " + problems.map { $0.description }.joined(separator: "; ")) }
 
         // meta-data: a stable instance id per deployment, and the host name.
@@ -59,7 +63,7 @@ struct Renderer: Sendable {
             (Node("instance-id"), CloudConfigMerger.quoted(Self.instanceId(request.deploymentId))),
             (Node("local-hostname"), CloudConfigMerger.quoted(hostname)),
         ]))
-        let metaData = try Self.wrap { try Yams.serialize(node: meta, indent: 2, width: -1, allowUnicode: true) }
+        let metaData = try Self.wrap { try TemplateRenderer.serialize(meta, file: "meta-data") }
 
         // The LXD profile, and the vendor-data and network-config it may carry.
         var profile: String?
