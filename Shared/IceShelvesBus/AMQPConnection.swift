@@ -138,8 +138,8 @@ final class AMQPConnection {
         try checkStatus(rc, "basic.cancel")
     }
 
-    func ack(_ tag: UInt64) throws {
-        try checkStatus(amqp_basic_ack(state, channel, tag, 0), "basic.ack")
+    func ack(_ tag: UInt64, multiple: Bool = false) throws {
+        try checkStatus(amqp_basic_ack(state, channel, tag, multiple ? 1 : 0), "basic.ack")
     }
 
     func reject(_ tag: UInt64, requeue: Bool) throws {

@@ -85,6 +85,7 @@ final class ConnectionLoop: @unchecked Sendable {
     private var topology = BusTopology()
     private var consumers: [String: ConsumerSpec] = [:]
     private var pendingRequests: [String: PendingRequest] = [:]
+    private var acks = AckCoalescer()
     private let replyTag = "direct-reply-to"
     private var stopping = false
     private var blocked = false
@@ -187,6 +188,7 @@ final class ConnectionLoop: @unchecked Sendable {
         generation += 1
         let conn = try AMQPConnection(url: settings.url, heartbeatSeconds: settings.heartbeatSeconds, timeoutSeconds: settings.connectTimeoutSeconds, generation: generation)
         publishSeq = 0
+        acks.reset()
         do {
             try declare(topology, on: conn)
             for spec in consumers.values {
@@ -281,6 +283,7 @@ final class ConnectionLoop: @unchecked Sendable {
             return box.commands
         }
         var index = 0
+        var ackTags: [UInt64] = []
         defer {
             // Put back what was not run because the connection failed midway.
             if index < commands.count {
@@ -355,9 +358,12 @@ final class ConnectionLoop: @unchecked Sendable {
             case .cancelRequest(let id):
                 pendingRequests.removeValue(forKey: id)?.done(.failure(AMQPError(.timeout, "the request was cancelled")))
             case .ack(let gen, let tag):
-                if gen == conn.generation { try conn.ack(tag) }
+                if gen == conn.generation { ackTags.append(tag) }  // sent together after the batch
             case .reject(let gen, let tag, let requeue):
-                if gen == conn.generation { try conn.reject(tag, requeue: requeue) }
+                if gen == conn.generation {
+                    try conn.reject(tag, requeue: requeue)
+                    acks.rejected(tag)
+                }
             case .queueOp(let op, let name, let done):
                 do {
                     switch op {
@@ -374,6 +380,9 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             index += 1
         }
+        let frames = acks.acks(ackTags)
+        if let upTo = frames.multipleUpTo { try conn.ack(upTo, multiple: true) }
+        for tag in frames.singles { try conn.ack(tag) }
     }
 
     private func declare(_ t: BusTopology, on conn: AMQPConnection) throws {
@@ -434,7 +443,8 @@ final class ConnectionLoop: @unchecked Sendable {
                 if let id = delivery.properties.correlationId, let request = pendingRequests.removeValue(forKey: id) {
                     request.done(.success(delivery))
                 }
-            } else if consumers[tag] != nil {
+            } else if let spec = consumers[tag] {
+                if !spec.noAck { acks.delivered(delivery.deliveryTag) }
                 batches[tag, default: []].append(delivery)
             } else {
                 // Consumers stay registered until basic.cancel-ok, after which the broker sends
