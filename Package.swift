@@ -152,14 +152,15 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(name: "IceShelvesTestSupport", path: "Tests/IceShelvesTestSupport", swiftSettings: strict),
         .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
-        .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs"], swiftSettings: strict),
-        .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs", "IceShelvesTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IceShelvesRenderingTests",
-            dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", .product(name: "Yams", package: "Yams")],
+            dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Golden"], swiftSettings: strict
         ),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),

@@ -130,9 +130,8 @@ struct CatalogStore: Sendable {
         let filter = StatementArguments(args)
         let paged = StatementArguments(args + [r.perPage.databaseValue, ((r.page - 1) * r.perPage).databaseValue])
         return try await database.writer.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns), COUNT(*) OVER () AS total \(from) ORDER BY e.name LIMIT ? OFFSET ?", arguments: paged)
-            // A page past the end has no rows to carry the total: count separately then.
-            let total = try rows.first.map { $0["total"] as Int } ?? (Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: filter) ?? 0)
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: filter) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) \(from) ORDER BY e.name LIMIT ? OFFSET ?", arguments: paged)
             return EggPage(eggs: rows.map(Self.summary), total: total, page: r.page, perPage: r.perPage,
                            totalPages: max(1, (total + r.perPage - 1) / r.perPage))
         }

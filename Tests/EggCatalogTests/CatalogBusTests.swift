@@ -3,6 +3,7 @@ import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesTestSupport
 import Logging
 import Testing
 
@@ -48,8 +49,8 @@ struct CatalogBusTests {
                 Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello", variables: ["greeting": .string("hi: {there}\n---")])),
                 queue: queue, expecting: EggDetail.self).payload
             #expect(created.egg.name == "hello-two")
-            if ProcessInfo.processInfo.environment["ICESHELVES_TEST_CLOUD_INIT"] == "1" {
-                let (status, out) = try schema(created.files["cloud-init.yaml"]!)
+            if Tool.cloudInitAvailable {
+                let (status, out) = try Tool.cloudInitSchema(created.files["cloud-init.yaml"]!)
                 #expect(status == 0, "cloud-init schema refused the egg made from the template: \(out)")
             }
             await #expect(throws: RPCError.self) {
@@ -88,22 +89,6 @@ struct CatalogBusTests {
             }
         }
     }
-
-    func schema(_ text: String) throws -> (Int32, String) {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ud-\(UUID().uuidString)")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/cloud-init")
-        p.arguments = ["schema", "--config-file", file.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        while p.isRunning { usleep(10_000) }
-        return (p.terminationStatus, out)
-    }
 }
 
 /// Makes a tar.gz of one egg folder with the real `tar`.
@@ -117,11 +102,8 @@ enum ArchiveMaker {
             .write(to: folder.appendingPathComponent("metadata.json"), atomically: true, encoding: .utf8)
         try cloudInit.write(to: folder.appendingPathComponent("cloud-init.yaml"), atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("egg.tar.gz")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/tar")
-        p.arguments = ["-C", dir.path, "-czf", out.path, name]
-        try p.run()
-        while p.isRunning { usleep(10_000) }
+        let (status, output) = try Tool.run("/bin/tar", ["-C", dir.path, "-czf", out.path, name])
+        guard status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: ["tar": output]) }
         return try Data(contentsOf: out)
     }
 }

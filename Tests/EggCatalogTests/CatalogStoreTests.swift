@@ -2,15 +2,12 @@
 import Foundation
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesTestSupport
 import Testing
 
 @Suite("Catalogue store")
 struct CatalogStoreTests {
-    static let eggsFolder: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("eggs").path
-    }()
+    static let eggsFolder = Tool.eggsFolder()
 
     func store() async throws -> CatalogStore {
         let store = CatalogStore(database: try CatalogDatabase.inMemory())

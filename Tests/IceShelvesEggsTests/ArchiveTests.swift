@@ -1,5 +1,6 @@
 import Foundation
 import IceShelvesEggs
+import IceShelvesTestSupport
 import Testing
 
 /// Archives are built by Python's tarfile, so hostile members (links, `..`, devices) are real.
@@ -18,12 +19,8 @@ struct ArchiveTests {
             \(script)
             t.close()
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", program, out.path]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let (status, output) = try Tool.run("/usr/bin/env", ["python3", "-c", program, out.path])
+        #expect(status == 0, "\(output)")
         return Array(try Data(contentsOf: out))
     }
 

@@ -1,5 +1,6 @@
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesTestSupport
 import Testing
 
 @Suite("Built-in eggs")
@@ -26,18 +27,18 @@ struct BuiltInEggTests {
         _ = try EggValidator.validate(files: [.metadata: egg.files[.metadata]!, .cloudInit: rendered], expectedName: name)
     }
 
-    @Test(.enabled(if: Fixtures.cloudInitAvailable, "set ICESHELVES_TEST_CLOUD_INIT=1 with cloud-init installed (scripts/test does)"),
+    @Test(.enabled(if: Tool.cloudInitAvailable, "set ICESHELVES_TEST_CLOUD_INIT=1 with cloud-init installed (scripts/test does)"),
           arguments: Fixtures.builtIn)
     func realCloudInitSchemaAcceptsTheEggAndItsRendering(_ name: String) throws {
         let egg = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/" + name, name: name)
-        let (status, out) = try Fixtures.cloudInitSchema(egg.cloudInit)
+        let (status, out) = try Tool.cloudInitSchema(egg.cloudInit)
         #expect(status == 0, "cloud-init schema refused \(name): \(out)")
         let values = try VariableResolver.resolve(["ssh_authorized_keys": .list(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYEXAMPLEKEY user@host"])], declared: egg.metadata.variables)
         let rendered = try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml", header: "#cloud-config")
-        let (status2, out2) = try Fixtures.cloudInitSchema(rendered)
+        let (status2, out2) = try Tool.cloudInitSchema(rendered)
         #expect(status2 == 0, "cloud-init schema refused rendered \(name): \(out2)")
         let defaults = try TemplateRenderer.render(yaml: egg.cloudInit, values: try VariableResolver.resolve([:], declared: egg.metadata.variables), file: "cloud-init.yaml", header: "#cloud-config")
-        let (status3, out3) = try Fixtures.cloudInitSchema(defaults)
+        let (status3, out3) = try Tool.cloudInitSchema(defaults)
         #expect(status3 == 0, "cloud-init schema refused \(name) rendered with defaults: \(out3)")
     }
 

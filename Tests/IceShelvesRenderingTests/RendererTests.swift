@@ -2,16 +2,13 @@
 import Foundation
 import IceShelvesContracts
 import IceShelvesEggs
+import IceShelvesTestSupport
 import Testing
 import Yams
 
 @Suite("Renderer")
 struct RendererTests {
-    static let eggsFolder: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("eggs").path
-    }()
+    static let eggsFolder = Tool.eggsFolder()
 
     static func egg(_ name: String) throws -> Egg { try EggFolderLoader().load(folder: eggsFolder + "/" + name, name: name) }
 
@@ -111,30 +108,11 @@ struct RendererTests {
         #expect(out.lxdProfile == nil)
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["ICESHELVES_TEST_CLOUD_INIT"] == "1", "needs Debian's cloud-init (scripts/test sets ICESHELVES_TEST_CLOUD_INIT=1)"),
+    @Test(.enabled(if: Tool.cloudInitAvailable, "needs Debian's cloud-init (scripts/test sets ICESHELVES_TEST_CLOUD_INIT=1)"),
           arguments: ["ubuntu-base", "ubuntu-docker", "ubuntu-nginx", "ubuntu-k8s-node", "debian-hello"])
     func realCloudInitSchemaAcceptsRenderedUserData(_ name: String) throws {
         let out = try Renderer().render(egg: try Self.egg(name), request: Self.request(name, variables: ["ssh_authorized_keys": .list([Self.key])], overrides: .init(extraPackages: ["jq"])))
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ud-\(UUID().uuidString)")
-        try out.userData.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let (status, text) = try Tool.run("/usr/bin/cloud-init", ["schema", "--config-file", file.path])
+        let (status, text) = try Tool.cloudInitSchema(out.userData)
         #expect(status == 0, "\(text)")
-    }
-}
-
-/// Runs a tool and returns its status and output.
-enum Tool {
-    static func run(_ path: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        while p.isRunning { usleep(5_000) }
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

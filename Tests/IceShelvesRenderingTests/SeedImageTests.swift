@@ -1,5 +1,6 @@
 @testable import IceShelvesRendering
 import Foundation
+import IceShelvesTestSupport
 import Testing
 
 @Suite("NoCloud seed", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/genisoimage") && FileManager.default.isExecutableFile(atPath: "/usr/bin/isoinfo"), "needs Debian's genisoimage (genisoimage, isoinfo); scripts/test installs them"))
