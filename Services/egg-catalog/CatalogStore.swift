@@ -128,12 +128,22 @@ struct CatalogStore: Sendable {
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let from = "FROM egg e JOIN egg_version v ON v.id = e.current_version_id \(whereSQL)"
         let filter = StatementArguments(args)
-        let paged = StatementArguments(args + [r.perPage.databaseValue, ((r.page - 1) * r.perPage).databaseValue])
+        let perPage = r.perPage, offset = (r.page - 1) * r.perPage
         return try await database.writer.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(from)", arguments: filter) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) \(from) ORDER BY e.name LIMIT ? OFFSET ?", arguments: paged)
-            return EggPage(eggs: rows.map(Self.summary), total: total, page: r.page, perPage: r.perPage,
-                           totalPages: max(1, (total + r.perPage - 1) / r.perPage))
+            // One scan finds the matching ids in order (the total is their count); the page's
+            // rows are then read by primary key.
+            let ids = try Int64.fetchAll(db, sql: "SELECT e.id \(from) ORDER BY e.name", arguments: filter)
+            let pageIds = Array(ids.dropFirst(offset).prefix(perPage))
+            var eggs: [EggSummary] = []
+            if !pageIds.isEmpty {
+                let marks = Array(repeating: "?", count: pageIds.count).joined(separator: ",")
+                eggs = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.summaryColumns) FROM egg e JOIN egg_version v ON v.id = e.current_version_id
+                    WHERE e.id IN (\(marks)) ORDER BY e.name
+                    """, arguments: StatementArguments(pageIds)).map(Self.summary)
+            }
+            return EggPage(eggs: eggs, total: ids.count, page: r.page, perPage: perPage,
+                           totalPages: max(1, (ids.count + perPage - 1) / perPage))
         }
     }
 
