@@ -1,5 +1,6 @@
 import IceShelvesContracts
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Answers requests on a service's RPC queue, several at a time.
@@ -50,8 +51,11 @@ public struct RPCServer: Service {
         do {
             let header = try MessageCodec.header(from: delivery.body)
             guard let handler = router.handlers[header.type] else {
-                throw RPCError(code: "unknown_method", message: "\(queue) does not answer '\(header.type)'")
+                Counter(label: "iceshelves_rpc_requests_total", dimensions: [("queue", queue), ("type", "unknown")]).increment()
+                throw RPCError(code: "unknown_method", message: "\(queue) does not answer '\(header.type.prefix(64))'")
             }
+            // Only known types become label values, so hostile callers cannot grow the metrics.
+            Counter(label: "iceshelves_rpc_requests_total", dimensions: [("queue", queue), ("type", header.type)]).increment()
             reply = try await handler(delivery.body, logger)
         } catch {
             let failure: RPCError

@@ -39,6 +39,7 @@ public struct ServiceRunner: Sendable {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: label)
+        Gauge(label: "iceshelves_service_info", dimensions: [("service", label), ("version", Self.version)]).record(1)
 
         let url = try options.resolvedAMQPURL()
         let client = AMQPClient(configuration: .init(url: url, name: label), logger: logger)
