@@ -153,7 +153,8 @@ public final class AMQPClient: Service, Sendable {
     /// Starts consuming `queue` with manual ack and at most `prefetch` unacked deliveries.
     /// The stream ends after ``cancel(_:)`` or shutdown.
     public func consume(queue: String, prefetch: UInt16) async throws -> Consumer {
-        let tag = "\(configuration.name)-\(queue)-\(UUID().uuidString.prefix(8))"
+        // A consumer tag is an AMQP short string (at most 255 bytes): keep the readable parts short.
+        let tag = "\(configuration.name.prefix(60))-\(queue.prefix(120))-\(UUID().uuidString.prefix(8))"
         let (stream, continuation) = AsyncStream<[Delivery]>.makeStream()
         let spec = ConnectionLoop.ConsumerSpec(
             tag: tag, queue: queue, prefetch: prefetch, noAck: false,
