@@ -1,3 +1,4 @@
+import Foundation
 import IceShelvesContracts
 import IceShelvesEggs
 import IceShelvesTestSupport
@@ -50,5 +51,47 @@ struct BuiltInEggTests {
         var files = a.files
         files[.readme] = (files[.readme] ?? "") + "x"
         #expect(Egg(metadata: a.metadata, files: files).contentHash != a.contentHash)
+    }
+}
+
+@Suite("Eggs folder")
+struct EggsFolderTests {
+    @Test func aBrokenEggIsReportedWithItsPathAndTheOthersStillLoad() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("eggs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func write(_ egg: String, _ file: String, _ text: String) throws {
+            let dir = root.appendingPathComponent(egg)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try text.write(to: dir.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        try write("good", "metadata.json", Fixtures.metadata(name: "good"))
+        try write("good", "cloud-init.yaml", "#cloud-config\nruncmd: [ls]\n")
+        try write("broken", "metadata.json", Fixtures.metadata(name: "broken"))
+        try write("broken", "cloud-init.yaml", "#cloud-config\npackages: vim\n")
+        try write("linked", "metadata.json", Fixtures.metadata(name: "linked"))
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("linked/cloud-init.yaml").path, withDestinationPath: "/etc/passwd")
+
+        let outcomes = try EggFolderLoader().loadAll(root: root.path)
+        var loaded: [String] = [], refused: [String: String] = [:]
+        for o in outcomes {
+            switch o {
+            case .loaded(let egg, _): loaded.append(egg.metadata.name)
+            case .refused(let path, let reason): refused[URL(fileURLWithPath: path).lastPathComponent] = reason
+            }
+        }
+        #expect(loaded == ["good"])
+        #expect(refused["broken"]?.contains("'packages' must be a list") == true)
+        #expect(refused["linked"]?.contains("links, devices and other special files are not allowed") == true)
+    }
+
+    @Test func theSizeLimitApplies() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("eggs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.appendingPathComponent("big")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Fixtures.metadata(name: "big").write(to: dir.appendingPathComponent("metadata.json"), atomically: true, encoding: .utf8)
+        try "#cloud-config\n".write(to: dir.appendingPathComponent("cloud-init.yaml"), atomically: true, encoding: .utf8)
+        try String(repeating: "x", count: 2_000_000).write(to: dir.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        #expect(throws: EggValidationError.self) { try EggFolderLoader(maxEggBytes: 1_048_576).load(folder: dir.path, name: "big") }
     }
 }
