@@ -17,10 +17,7 @@ struct CloudInitRendererCommand: AsyncParsableCommand {
     var concurrency: Int?
 
     func run() async throws {
-        let workers = try concurrency ?? Environment.value("ICESHELVES_RENDER_CONCURRENCY").map {
-            guard let v = Int($0), (1...256).contains(v) else { throw ValidationError("ICESHELVES_RENDER_CONCURRENCY must be 1 to 256") }
-            return v
-        } ?? 4
+        let workers = try Environment.integer(concurrency, flagName: "--concurrency", key: "ICESHELVES_RENDER_CONCURRENCY", default: 4, in: 1...256)
         try await ServiceRunner(name: .cloudInitRenderer, options: options, defaultMetricsPort: 9102).run { context, router in
             let service = RenderService(client: context.client, source: CatalogEggSource(client: context.client), seeds: GenisoimageSeed())
             router.on(RenderPreviewRequest.self) { envelope, _ in

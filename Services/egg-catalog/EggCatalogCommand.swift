@@ -21,11 +21,7 @@ struct EggCatalogCommand: AsyncParsableCommand {
     var maxEggSizeMB: Int?
 
     func run() async throws {
-        let maxMB = try maxEggSizeMB ?? Environment.value("MAX_EGG_SIZE_MB").map {
-            guard let v = Int($0) else { throw ValidationError("MAX_EGG_SIZE_MB must be a number") }
-            return v
-        } ?? 100
-        guard (1...1024).contains(maxMB) else { throw ValidationError("the egg size limit must be 1 to 1024 MB") }
+        let maxMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...1024)
         let data = dataDir ?? Environment.value("ICESHELVES_DATA_DIR") ?? "/var/tmp/iceshelves"
         let eggs = eggsDir ?? Environment.value("ICESHELVES_EGGS_DIR") ?? "eggs"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)

@@ -36,11 +36,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else { throw ValidationError("--server must be an http:// or https:// URL") }
         guard clusterId ?? Environment.value("ICESHELVES_CLUSTER_ID") != nil else { throw ValidationError("--cluster-id or ICESHELVES_CLUSTER_ID is required") }
         guard agentKey ?? Environment.value("ICESHELVES_AGENT_KEY") != nil else { throw ValidationError("--agent-key or ICESHELVES_AGENT_KEY is required") }
-        let interval = try pollInterval ?? Environment.value("ICESHELVES_POLL_INTERVAL").map {
-            guard let v = Int($0) else { throw ValidationError("ICESHELVES_POLL_INTERVAL must be a number") }
-            return v
-        } ?? 300
-        guard (1...600).contains(interval) else { throw ValidationError("the poll interval must be 1 to 600 seconds") }
+        _ = try Environment.integer(pollInterval, flagName: "--poll-interval", key: "ICESHELVES_POLL_INTERVAL", default: 300, in: 1...600)
         print("iceshelves-agent: settings are valid; the poll-and-deploy loop is not implemented in this build")
         throw ExitCode(2)
     }

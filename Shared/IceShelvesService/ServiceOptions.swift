@@ -68,12 +68,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     }
 
     public func resolvedRPCConcurrency() throws -> Int {
-        let value = try rpcConcurrency ?? Environment.value("ICESHELVES_RPC_CONCURRENCY").map {
-            guard let v = Int($0) else { throw ValidationError("ICESHELVES_RPC_CONCURRENCY must be a number") }
-            return v
-        } ?? 16
-        guard (1...1024).contains(value) else { throw ValidationError("the RPC concurrency must be 1 to 1024") }
-        return value
+        try Environment.integer(rpcConcurrency, flagName: "--rpc-concurrency", key: "ICESHELVES_RPC_CONCURRENCY", default: 16, in: 1...1024)
     }
 
     public mutating func validate() throws {
