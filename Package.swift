@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
         .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
         .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
+        .library(name: "IceShelvesLXD", targets: ["IceShelvesLXD"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,7 +52,31 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CCurl",
+            path: "Shared/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
+        ),
+
+        .systemLibrary(
+            name: "CSSH2",
+            path: "Shared/CSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+
         // MARK: Shared libraries
+        .target(
+            name: "IceShelvesLXD",
+            dependencies: [
+                "CCurl", "CSSH2", "IceShelvesContracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/IceShelvesLXD",
+            swiftSettings: strict
+        ),
         .target(
             name: "IceShelvesEggs",
             dependencies: [
@@ -119,7 +144,16 @@ let package = Package(
             ],
             path: "Services/cloud-init-renderer", swiftSettings: strict
         ),
-        .executableTarget(name: "LxdDeployer", dependencies: ["IceShelvesService"], path: "Services/lxd-deployer", swiftSettings: strict),
+        .executableTarget(
+            name: "LxdDeployer",
+            dependencies: [
+                "IceShelvesService", "IceShelvesLXD", "IceShelvesContracts", "IceShelvesBus",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/lxd-deployer", swiftSettings: strict
+        ),
         .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
         .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
         .executableTarget(name: "IceshelvesAgent", dependencies: ["IceShelvesService"], path: "Services/iceshelves-agent", swiftSettings: strict),
@@ -163,6 +197,8 @@ let package = Package(
             dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Golden"], swiftSettings: strict
         ),
+        .testTarget(name: "IceShelvesLXDTests", dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
     ]
 )

@@ -32,9 +32,10 @@ struct RenderService: Sendable {
             .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
         return DeploymentRendered(
             deploymentId: request.deploymentId, instanceName: request.instanceName, target: request.target, eggName: summary.name,
-            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.deployer["image"] ?? summary.baseImage,
+            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.destination?.image ?? request.deployer["image"] ?? summary.baseImage,
             userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig, vendorData: out.vendorData,
-            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, deployer: request.deployer)
+            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, deployer: request.deployer,
+            destination: request.destination)
     }
 
     /// The pipeline step: render, hand to the deployer's queue (confirmed), report progress.
@@ -58,12 +59,7 @@ struct RenderService: Sendable {
 
     /// Publishes a progress event; an event that cannot be published is logged, not fatal.
     func event(_ id: String, status: String, step: String, level: String = "INFO", message: String, details: [String: String] = [:], logger: Logger) async {
-        let e = Envelope(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id)
-        do {
-            try await client.publish(e, exchange: BusNames.eventsExchange, routingKey: DeploymentEvent.routingKey(deploymentId: id, status: status), mandatory: false)
-        } catch {
-            logger.warning("cannot publish a progress event", metadata: ["error": "\(error)"])
-        }
+        await client.publishProgress(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id, logger: logger)
     }
 
     /// The queues the pipeline step writes to exist before the first message.

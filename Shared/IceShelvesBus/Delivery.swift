@@ -9,9 +9,9 @@ public struct Delivery: Sendable {
     /// `true` when the broker delivered this message before and it was not acked.
     public let redelivered: Bool
     let deliveryTag: UInt64
-    /// The connection incarnation that delivered it; acks for an older one are dropped
+    /// The connection incarnation (1, 2, … after each reconnect) that delivered it; acks for an older one are dropped
     /// (the broker has already requeued the message).
-    let generation: UInt64
+    public let generation: UInt64
 
     init(body: [UInt8], properties: MessageProperties, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64, generation: UInt64) {
         self.body = body

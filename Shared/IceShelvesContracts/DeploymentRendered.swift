@@ -21,10 +21,13 @@ public struct DeploymentRendered: BusMessage, Equatable {
     /// The NoCloud seed ISO (label `cidata`), base64, for KVM targets.
     public var seedISOBase64: String?
     public var deployer: [String: String]
+    /// The cluster, connection and placement, as the gateway set them.
+    public var destination: DeploymentTarget?
 
     public init(deploymentId: String, instanceName: String, target: TargetType, eggName: String, eggVersion: String, eggContentHash: String,
                 baseImage: String, userData: String, metaData: String, networkConfig: String? = nil, vendorData: String? = nil,
-                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil, deployer: [String: String] = [:]) {
+                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil, deployer: [String: String] = [:],
+                destination: DeploymentTarget? = nil) {
         self.deploymentId = deploymentId
         self.instanceName = instanceName
         self.target = target
@@ -40,10 +43,11 @@ public struct DeploymentRendered: BusMessage, Equatable {
         self.kvmConfig = kvmConfig
         self.seedISOBase64 = seedISOBase64
         self.deployer = deployer
+        self.destination = destination
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, deployer
+        case target, deployer, destination
         case deploymentId = "deployment_id"
         case instanceName = "instance_name"
         case eggName = "egg_name"

@@ -73,9 +73,12 @@ public struct DeploymentRequested: BusMessage, Equatable {
     /// Everything the deployer needs that the renderer passes through untouched (cluster id,
     /// target member, LXD config overrides, image override, keep-on-failure, …).
     public var deployer: [String: String]
+    /// The cluster, connection and placement for the deployer (passed through untouched).
+    public var destination: DeploymentTarget?
 
     public init(deploymentId: String, eggName: String, eggVersion: String? = nil, instanceName: String, target: TargetType,
-                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(), deployer: [String: String] = [:]) {
+                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(), deployer: [String: String] = [:],
+                destination: DeploymentTarget? = nil) {
         self.deploymentId = deploymentId
         self.eggName = eggName
         self.eggVersion = eggVersion
@@ -84,10 +87,11 @@ public struct DeploymentRequested: BusMessage, Equatable {
         self.variables = variables
         self.overrides = overrides
         self.deployer = deployer
+        self.destination = destination
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, variables, overrides, deployer
+        case target, variables, overrides, deployer, destination
         case deploymentId = "deployment_id"
         case eggName = "egg_name"
         case eggVersion = "egg_version"

@@ -1,0 +1,41 @@
+import Foundation
+
+/// What `cloud-init status --wait --format json` said, read from its JSON rather than only its
+/// exit code (0 done, 1 error, 2 degraded on newer versions).
+struct CloudInitStatus: Sendable, Equatable {
+    enum Outcome: Sendable, Equatable {
+        case done
+        /// Finished, with warnings (newer cloud-init's `degraded`, or recoverable errors).
+        case degraded
+        case error
+        /// Not finished, disabled or unknown: anything else is a failure to report.
+        case other(String)
+    }
+
+    var outcome: Outcome
+    var errors: [String]
+    var detail: String
+
+    /// Parses the JSON; `nil` when the output is not JSON (a cloud-init too old for `--format`).
+    static func parse(json: String, exitCode: Int) -> CloudInitStatus? {
+        guard let start = json.firstIndex(of: "{"),
+              let object = try? JSONSerialization.jsonObject(with: Data(json[start...].utf8)) as? [String: Any] else { return nil }
+        let status = (object["status"] as? String ?? "").lowercased()
+        let extended = (object["extended_status"] as? String ?? "").lowercased()
+        let errors = (object["errors"] as? [Any] ?? []).map { "\($0)" }
+        let recoverable = object["recoverable_errors"] as? [String: Any] ?? [:]
+        let detail = object["detail"] as? String ?? ""
+        let outcome: Outcome
+        switch status {
+        case "done":
+            outcome = extended.contains("degraded") || !recoverable.isEmpty || exitCode == 2 ? .degraded : .done
+        case "degraded", "degraded done":
+            outcome = .degraded
+        case "error":
+            outcome = .error
+        default:
+            outcome = .other(status.isEmpty ? "unknown" : status)
+        }
+        return CloudInitStatus(outcome: outcome, errors: errors, detail: detail)
+    }
+}

@@ -1,0 +1,42 @@
+/// Where and how a deployment lands, set by the gateway and passed through the renderer to the
+/// deployer untouched.
+public struct DeploymentTarget: Codable, Sendable, Equatable {
+    public var clusterId: String
+    public var connection: ClusterConnection
+    /// The cluster member to place the instance on; `nil` lets the deployer choose (see docs/lxd-deployer.md).
+    public var targetMember: String?
+    /// An image (alias or fingerprint) instead of the egg's `base_image`.
+    public var image: String?
+    /// Extra LXD config keys for the instance (the original's `config_overrides`).
+    public var configOverrides: [String: String]
+    /// Keep a failed instance for debugging instead of removing it.
+    public var keepOnFailure: Bool
+
+    public init(clusterId: String, connection: ClusterConnection, targetMember: String? = nil, image: String? = nil,
+                configOverrides: [String: String] = [:], keepOnFailure: Bool = false) {
+        self.clusterId = clusterId
+        self.connection = connection
+        self.targetMember = targetMember
+        self.image = image
+        self.configOverrides = configOverrides
+        self.keepOnFailure = keepOnFailure
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case connection, image
+        case clusterId = "cluster_id"
+        case targetMember = "target_member"
+        case configOverrides = "config_overrides"
+        case keepOnFailure = "keep_on_failure"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clusterId = try c.decode(String.self, forKey: .clusterId)
+        connection = try c.decode(ClusterConnection.self, forKey: .connection)
+        targetMember = try c.decodeIfPresent(String.self, forKey: .targetMember)
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        configOverrides = try c.decodeIfPresent([String: String].self, forKey: .configOverrides) ?? [:]
+        keepOnFailure = try c.decodeIfPresent(Bool.self, forKey: .keepOnFailure) ?? false
+    }
+}

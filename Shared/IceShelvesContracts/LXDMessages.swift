@@ -1,0 +1,112 @@
+/// `lxd.test`: checks a connection (the gateway's "test connection"), answered with ``LXDTestResult``.
+public struct LXDTestRequest: BusMessage, Equatable {
+    public static let messageType = "lxd.test"
+    public static let messageVersion = 1
+    public var connection: ClusterConnection
+
+    public init(connection: ClusterConnection) { self.connection = connection }
+}
+
+/// What an LXD server or cluster says about itself.
+public struct LXDTestResult: BusMessage, Equatable {
+    public static let messageType = "lxd.test.result"
+    public static let messageVersion = 1
+
+    public struct Member: Codable, Sendable, Equatable {
+        public var name: String
+        public var url: String
+        /// `Online`, `Offline`, `Evacuated`, … as LXD reports it.
+        public var status: String
+        public var message: String
+
+        public init(name: String, url: String, status: String, message: String) {
+            self.name = name
+            self.url = url
+            self.status = status
+            self.message = message
+        }
+    }
+
+    public var serverVersion: String
+    public var apiVersion: String
+    public var clustered: Bool
+    public var members: [Member]
+    public var cpuCores: Int
+    public var memoryBytes: UInt64
+    /// `trusted` when our client certificate (or the unix socket) gives full access.
+    public var auth: String
+
+    public init(serverVersion: String, apiVersion: String, clustered: Bool, members: [Member], cpuCores: Int, memoryBytes: UInt64, auth: String) {
+        self.serverVersion = serverVersion
+        self.apiVersion = apiVersion
+        self.clustered = clustered
+        self.members = members
+        self.cpuCores = cpuCores
+        self.memoryBytes = memoryBytes
+        self.auth = auth
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clustered, members, auth
+        case serverVersion = "server_version"
+        case apiVersion = "api_version"
+        case cpuCores = "cpu_cores"
+        case memoryBytes = "memory_bytes"
+    }
+}
+
+/// `lxd.cleanup`: stops and deletes an instance (the gateway's deployment cleanup). Answered with ``LXDCleanupResult``.
+public struct LXDCleanupRequest: BusMessage, Equatable {
+    public static let messageType = "lxd.cleanup"
+    public static let messageVersion = 1
+    public var connection: ClusterConnection
+    public var instanceName: String
+    /// When set, the instance is removed only if IceShelves created it for this deployment.
+    public var deploymentId: String?
+
+    public init(connection: ClusterConnection, instanceName: String, deploymentId: String? = nil) {
+        self.connection = connection
+        self.instanceName = instanceName
+        self.deploymentId = deploymentId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case connection
+        case instanceName = "instance_name"
+        case deploymentId = "deployment_id"
+    }
+}
+
+public struct LXDCleanupResult: BusMessage, Equatable {
+    public static let messageType = "lxd.cleanup.result"
+    public static let messageVersion = 1
+    /// `false` when there was no such instance (cleanup is idempotent).
+    public var removed: Bool
+    public var message: String
+
+    public init(removed: Bool, message: String) {
+        self.removed = removed
+        self.message = message
+    }
+}
+
+/// `deployment.cancel`: asks whichever deployer holds the deployment to stop and clean up.
+/// Published on the events exchange with routing key `deployment.<id>.cancel`.
+public struct DeploymentCancel: BusMessage, Equatable {
+    public static let messageType = "deployment.cancel"
+    public static let messageVersion = 1
+    public var deploymentId: String
+    public var reason: String
+
+    public init(deploymentId: String, reason: String) {
+        self.deploymentId = deploymentId
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case deploymentId = "deployment_id"
+    }
+
+    public var routingKey: String { DeploymentEvent.routingKey(deploymentId: deploymentId, status: "cancel") }
+}

@@ -1,0 +1,68 @@
+import IceShelvesContracts
+@testable import LxdDeployer
+import Testing
+
+@Suite("Deployer parts")
+struct DeployerPartsTests {
+    @Test func instanceNamesFollowLXDsRules() {
+        #expect(InstanceName.problem("hello-1") == nil)
+        #expect(InstanceName.problem(String(repeating: "a", count: 63)) == nil)
+        #expect(InstanceName.problem(String(repeating: "a", count: 64)) != nil)
+        #expect(InstanceName.problem("") != nil)
+        #expect(InstanceName.problem("1abc") != nil)
+        #expect(InstanceName.problem("-abc") != nil)
+        #expect(InstanceName.problem("abc-") != nil)
+        #expect(InstanceName.problem("a_b") != nil)
+        #expect(InstanceName.problem("a/../b") != nil)
+        #expect(InstanceName.problem("héllo") != nil)
+    }
+
+    @Test func cloudInitJSONIsReadNotOnlyItsExitCode() throws {
+        let done = try #require(CloudInitStatus.parse(json: #"{"status": "done", "errors": [], "detail": "DataSourceLXD"}"#, exitCode: 0))
+        #expect(done.outcome == .done)
+        let error = try #require(CloudInitStatus.parse(json: #"{"status": "error", "errors": ["('scripts-user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"], "detail": "x"}"#, exitCode: 1))
+        #expect(error.outcome == .error)
+        #expect(error.errors.first?.contains("runcmd") == true)
+        let degraded = try #require(CloudInitStatus.parse(json: #"{"status": "done", "extended_status": "degraded done", "errors": [], "recoverable_errors": {"WARNING": ["x"]}}"#, exitCode: 2))
+        #expect(degraded.outcome == .degraded)
+        #expect(CloudInitStatus.parse(json: #"{"status": "disabled"}"#, exitCode: 0)?.outcome == .other("disabled"))
+        #expect(CloudInitStatus.parse(json: "status: done", exitCode: 0) == nil)
+    }
+
+    @Test func anEggProfileBecomesAStringOnlyLXDProfileNamedAfterTheVersion() throws {
+        let yaml = """
+        description: Docker needs nesting.
+        config:
+          security.nesting: true
+          limits.cpu: 2
+        devices:
+          data:
+            type: disk
+            path: /data
+            source: /srv
+        """
+        let p = try ProfileMapper.profile(yaml: yaml, egg: "ubuntu-docker", version: "1.2.0")
+        #expect(p.name == "iceshelves-ubuntu-docker-1.2.0")
+        #expect(p.config == ["security.nesting": "true", "limits.cpu": "2"])
+        #expect(p.devices["data"]?["path"] == "/data")
+        #expect(ProfileMapper.name(egg: "x", version: "1.0.0+build/7") == "iceshelves-x-1.0.0-build-7")
+        #expect(throws: DeployFailure.self) { try ProfileMapper.profile(yaml: "a: [", egg: "x", version: "1") }
+    }
+
+    @Test func theMarkerSaysWhoseInstanceItIs() {
+        #expect(InstanceMarker.belongs([InstanceMarker.deploymentId: "d1"], to: "d1"))
+        #expect(!InstanceMarker.belongs([InstanceMarker.deploymentId: "d2"], to: "d1"))
+        #expect(!InstanceMarker.belongs([:], to: "d1"))
+    }
+
+    @Test func aCancelBeforeTheJobIsRemembered() {
+        let registry = CancelRegistry()
+        #expect(!registry.cancel("early"))
+        #expect(registry.wasCancelled("early"))
+        nonisolated(unsafe) var called = false
+        registry.register("running") { called = true }
+        #expect(registry.cancel("running"))
+        #expect(called)
+        #expect(!registry.wasCancelled("running"))
+    }
+}
