@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "bus-bench", targets: ["BusBench"]),
         .executable(name: "catalog-bench", targets: ["CatalogBench"]),
         .executable(name: "render-bench", targets: ["RenderBench"]),
+        .executable(name: "lxd-bench", targets: ["LXDBench"]),
         .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
         .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
         .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
@@ -185,8 +186,14 @@ let package = Package(
             path: "benchmarks/render-bench", swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "LXDBench",
+            dependencies: ["IceShelvesBus", "IceShelvesContracts", .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/lxd-bench", swiftSettings: strict
+        ),
+
         // MARK: Tests
-        .target(name: "IceShelvesTestSupport", path: "Tests/IceShelvesTestSupport", swiftSettings: strict),
+        .target(name: "IceShelvesTestSupport", dependencies: ["IceShelvesContracts"], path: "Tests/IceShelvesTestSupport", swiftSettings: strict),
         .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
@@ -199,6 +206,6 @@ let package = Package(
         ),
         .testTarget(name: "IceShelvesLXDTests", dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
-        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport"], swiftSettings: strict),
     ]
 )

@@ -91,8 +91,6 @@ struct DeployWorker: Sendable {
                 member = try await step("placement") { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
             }
             let config = instanceConfig(job, destination, modernKeys: true)
-            await report(id, "in_progress", step: "create", "creating \(name) from \(image)\(member.map { " on \($0)" } ?? "")",
-                         details: ["member": member ?? "", "image": image], logger: logger)
             try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
             existing = try await lxd.instance(name)
         }
@@ -172,10 +170,15 @@ struct DeployWorker: Sendable {
     private func create(_ lxd: LXDClient, _ job: DeploymentRendered, _ destination: DeploymentTarget, image: String, config: [String: String],
                         profiles: [String], member: String?, taken: ContinuousClock.Instant, logger: Logger) async throws {
         var spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: config, profiles: profiles)
-        Timer(label: "iceshelves_lxd_overhead_seconds").recordNanoseconds(Int64((ContinuousClock.now - taken) / .nanoseconds(1)))
+        // Our own overhead: from taking the job to sending the create request.
+        let overhead = ContinuousClock.now - taken
+        Timer(label: "iceshelves_lxd_overhead_seconds").recordNanoseconds(Int64(overhead / .nanoseconds(1)))
         var op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
+            await report(job.deploymentId, "in_progress", step: "create", "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
+                         details: ["member": member ?? "", "image": image, "overhead_ms": String(format: "%.2f", Double(overhead / .microseconds(1)) / 1000)],
+                         logger: logger)
         } catch let e as LXDError where e.kind == .api && e.message.contains("cloud-init.") {
             // A server without the cloud-init.* keys: the user.* keys that cloud-init also reads.
             logger.info("LXD refused cloud-init.* keys; using user.* keys", metadata: ["error": "\(e.message)"])

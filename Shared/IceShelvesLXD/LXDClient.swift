@@ -41,6 +41,11 @@ public struct LXDClient: Sendable {
         }
     }
 
+    /// All instances with their config (of every member, on a cluster).
+    public func instances() async throws -> [LXDInstance] {
+        try await get("/1.0/instances" + query(["recursion": "1"]))
+    }
+
     public func instanceState(_ name: String) async throws -> LXDInstanceState {
         try await get("/1.0/instances/\(escape(name))/state" + query([:]))
     }
@@ -103,7 +108,7 @@ public struct LXDClient: Sendable {
         var out = ["1": "", "2": ""]
         for fd in ["1", "2"] {
             if let path = meta["output"]?[fd]?.string {
-                out[fd] = String(decoding: try await raw("GET", path).body, as: UTF8.self)
+                out[fd] = String(decoding: try await content(path), as: UTF8.self)
                 _ = try? await raw("DELETE", path)
             }
         }
@@ -112,7 +117,7 @@ public struct LXDClient: Sendable {
 
     /// A file's contents from inside an instance.
     public func file(_ name: String, path: String) async throws -> [UInt8] {
-        try await raw("GET", "/1.0/instances/\(escape(name))/files" + query(["path": path])).body
+        try await content("/1.0/instances/\(escape(name))/files" + query(["path": path]))
     }
 
     // MARK: Operations
@@ -129,7 +134,12 @@ public struct LXDClient: Sendable {
             }
             let step = min(left, .seconds(5))
             let seconds = max(1, Int(step.components.seconds))
-            current = try await get("/1.0/operations/\(operation.id)/wait" + query(["timeout": String(seconds)]), extra: .seconds(seconds))
+            do {
+                current = try await get("/1.0/operations/\(operation.id)/wait" + query(["timeout": String(seconds)]), extra: .seconds(seconds))
+            } catch let e as LXDError where e.kind == .api && (e.status == 504 || e.message.contains("deadline exceeded")) {
+                // Some LXD versions answer a wait that timed out with an error: ask for the state.
+                current = try await get("/1.0/operations/\(operation.id)" + query([:]))
+            }
         }
         return current
     }
@@ -226,6 +236,17 @@ public struct LXDClient: Sendable {
             throw LXDError(.api, decoded.error ?? "LXD error \(response.status)", status: decoded.errorCode ?? response.status)
         }
         return decoded.metadata
+    }
+
+    /// A body that is not LXD's JSON envelope (a file, an exec log), or LXD's error for it.
+    private func content(_ path: String) async throws -> [UInt8] {
+        let response = try await raw("GET", path)
+        guard response.status < 400 else {
+            struct Failure: Decodable { var error: String? }
+            let message = (try? JSONDecoder().decode(Failure.self, from: Data(response.body)))?.error ?? "HTTP \(response.status)"
+            throw LXDError(.api, "\(path.prefix(while: { $0 != "?" })): \(message)", status: response.status)
+        }
+        return response.body
     }
 
     private func raw(_ method: String, _ path: String, body: [UInt8]? = nil, extra: Duration = .zero) async throws -> LXDHTTPResponse {

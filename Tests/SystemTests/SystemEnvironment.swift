@@ -8,12 +8,12 @@ enum SystemEnvironment {
     static var ready: Bool { url != nil && binDir != nil }
 
     /// Starts a built executable with the test broker's URL in its environment.
-    static func launch(_ name: String, arguments: [String], stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
+    static func launch(_ name: String, arguments: [String], url: String? = nil, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDir!).appendingPathComponent(name)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env["ICESHELVES_AMQP_URL"] = ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]
+        env["ICESHELVES_AMQP_URL"] = url ?? ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]
         env["ICESHELVES_LOG_LEVEL"] = "warning"
         process.environment = env
         process.standardOutput = stdout ?? FileHandle.nullDevice

@@ -1,0 +1,82 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesLXD
+import Logging
+import Testing
+
+/// egg-catalog, cloud-init-renderer and lxd-deployer processes on a broker vhost of their own
+/// (so no other suite's consumer takes their messages), and a client to drive them.
+final class LXDStack: @unchecked Sendable {
+    static let url = ProcessInfo.processInfo.environment["ICESHELVES_TEST_LXD_AMQP_URL"]
+    static var ready: Bool { url != nil && SystemEnvironment.binDir != nil }
+
+    let client: AMQPClient
+    private var processes: [Process] = []
+    private let data = FileManager.default.temporaryDirectory.appendingPathComponent("lxd-stack-\(UUID().uuidString)").path
+
+    init() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        processes.append(try SystemEnvironment.launch("egg-catalog", arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data], url: Self.url))
+        processes.append(try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: Self.url))
+        let logger = { var l = Logger(label: "lxd-stack"); l.logLevel = .warning; return l }()
+        client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "lxd-stack-test"), logger: logger)
+        client.start()
+        try await client.waitUntilConnected()
+        try await waitFor(.eggCatalog)
+        try await waitFor(.cloudInitRenderer)
+    }
+
+    /// Starts one more deployer process.
+    @discardableResult
+    func startDeployer() async throws -> Process {
+        let p = try SystemEnvironment.launch("lxd-deployer", arguments: ["--metrics-port=-1", "--cloud-init-timeout", "180"], url: Self.url)
+        processes.append(p)
+        try await waitFor(.lxdDeployer)
+        return p
+    }
+
+    func waitFor(_ service: ServiceName) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try? await client.call(Envelope(Ping()), service: service, expecting: Pong.self, timeout: .milliseconds(500))) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(service.rawValue) did not answer ping")
+    }
+
+    /// Publishes a deployment request and collects its events until a final status.
+    func deploy(_ request: DeploymentRequested, timeout: Duration = .seconds(240), onEvent: (DeploymentEvent) async throws -> Void = { _ in }) async throws -> [DeploymentEvent] {
+        let id = request.deploymentId
+        let queue = "test.events.\(id)"
+        try await client.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
+            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]),
+        ]))
+        let consumer = try await client.consume(queue: queue, prefetch: 50)
+        defer { client.cancel(consumer) }
+        try await client.publish(Envelope(request, deploymentId: id), routingKey: "deploy.render")
+        var events: [DeploymentEvent] = []
+        let final: Set<String> = ["completed", "failed", "cancelled", "timeout"]
+        let deadline = ContinuousClock.now + timeout
+        let watchdog = Task { [client] in
+            try await Task.sleep(until: deadline)
+            client.cancel(consumer)  // ends the stream below
+        }
+        defer { watchdog.cancel() }
+        for await delivery in consumer.deliveries {
+            client.ack(delivery)
+            guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body) else { continue }
+            events.append(e.payload)
+            try await onEvent(e.payload)
+            if final.contains(e.payload.status) && e.payload.step != "cancel-requested" { break }
+        }
+        return events
+    }
+
+    func stop() async {
+        await client.shutdown()
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        for p in processes { _ = try? await SystemEnvironment.waitForExit(p, timeout: .seconds(30)) }
+        try? FileManager.default.removeItem(atPath: data)
+    }
+}

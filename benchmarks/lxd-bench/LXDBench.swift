@@ -1,0 +1,148 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import Logging
+
+/// Deploys the offline egg through IceShelves (bus, renderer, deployer, cloud-init wait) and
+/// the same image and user-data directly with `lxc launch` + `cloud-init status --wait`, in
+/// the same run, and prints medians and ratios. Run by benchmarks/lxd.sh, which starts the stack.
+///
+///   lxd-bench <amqp-url> <image> <socket> [runs] [parallel]
+@main
+struct LXDBench {
+    static func main() async throws {
+        let args = CommandLine.arguments
+        guard args.count >= 4 else {
+            print("usage: lxd-bench <amqp-url> <image> <lxd-socket> [runs=5] [parallel=10]")
+            exit(2)
+        }
+        let url = try AMQPURL(parsing: args[1])
+        let image = args[2], socket = args[3]
+        let runs = args.count > 4 ? Int(args[4]) ?? 5 : 5
+        let parallel = args.count > 5 ? Int(args[5]) ?? 10 : 10
+        var logger = Logger(label: "lxd-bench")
+        logger.logLevel = .warning
+        let client = AMQPClient(configuration: .init(url: url, name: "lxd-bench"), logger: logger)
+        client.start()
+        try await client.waitUntilConnected()
+        let bench = Bench(client: client, image: image, connection: .unixSocket(socket))
+
+        // The exact user-data IceShelves renders for the egg, for the direct baseline.
+        let preview = try await client.call(Envelope(RenderPreviewRequest(request: bench.request(name: "preview"))), service: .cloudInitRenderer,
+                                            expecting: DeploymentRendered.self, timeout: .seconds(10)).payload
+        let userData = preview.userData
+
+        // Warm-up: the first launch after an import unpacks the image.
+        _ = try await bench.direct(name: "bench-warm", userData: userData)
+
+        var ours: [Double] = [], direct: [Double] = [], overheads: [Double] = []
+        for i in 0..<runs {
+            let d = try await bench.direct(name: "bench-direct-\(i)", userData: userData)
+            let (o, overhead) = try await bench.ours(name: "bench-ours-\(i)")
+            direct.append(d)
+            ours.append(o)
+            overheads.append(overhead)
+            print(String(format: "run %d: iceshelves %.2f s, direct %.2f s, overhead %.1f ms", i + 1, o, d, overhead))
+        }
+        let mOurs = median(ours), mDirect = median(direct)
+        print(String(format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)", mOurs, mDirect, mOurs / mDirect))
+
+        let t0 = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            for i in 0..<parallel { group.addTask { try await bench.direct(name: "bench-pdirect-\(i)", userData: userData) } }
+            for try await _ in group {}
+        }
+        let directParallel = seconds(ContinuousClock.now - t0)
+        let t1 = ContinuousClock.now
+        var parallelOverheads: [Double] = []
+        try await withThrowingTaskGroup(of: (Double, Double).self) { group in
+            for i in 0..<parallel { group.addTask { try await bench.ours(name: "bench-pours-\(i)") } }
+            for try await (_, overhead) in group { parallelOverheads.append(overhead) }
+        }
+        let oursParallel = seconds(ContinuousClock.now - t1)
+        print(String(format: "%d at once: iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 1.15)", parallel, oursParallel, directParallel, oursParallel / directParallel))
+        let all = (overheads + parallelOverheads).sorted()
+        print(String(format: "overhead job taken -> create sent: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)", median(all), all.last ?? 0, all.count))
+        await client.shutdown()
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+struct Bench: Sendable {
+    let client: AMQPClient
+    let image: String
+    let connection: ClusterConnection
+
+    func request(name: String) -> DeploymentRequested {
+        DeploymentRequested(deploymentId: "bench-\(UUID().uuidString.prefix(12).lowercased())", eggName: "debian-hello", instanceName: name, target: .lxd,
+                            variables: ["greeting": .string("bench")], destination: DeploymentTarget(clusterId: "bench", connection: connection, image: image))
+    }
+
+    /// One deployment through IceShelves: seconds from publish to the `completed` event, and the
+    /// deployer's own overhead (job taken to create sent) from its create event.
+    func ours(name: String) async throws -> (Double, Double) {
+        let request = request(name: name)
+        let id = request.deploymentId
+        let queue = "bench.events.\(id)"
+        try await client.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
+            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]),
+        ]))
+        let consumer = try await client.consume(queue: queue, prefetch: 50)
+        let start = ContinuousClock.now
+        try await client.publish(Envelope(request, deploymentId: id), routingKey: "deploy.render")
+        var overhead = 0.0
+        var final = ""
+        for await delivery in consumer.deliveries {
+            client.ack(delivery)
+            guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload else { continue }
+            if e.step == "create", let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
+            if ["completed", "failed", "cancelled"].contains(e.status) {
+                final = e.status
+                if e.status != "completed" { print("deployment \(name) \(e.status): \(e.message)") }
+                break
+            }
+        }
+        let elapsed = seconds(ContinuousClock.now - start)
+        client.cancel(consumer)
+        _ = try? await client.call(Envelope(LXDCleanupRequest(connection: connection, instanceName: name)), service: .lxdDeployer,
+                                   expecting: LXDCleanupResult.self, timeout: .seconds(60))
+        guard final == "completed" else { throw BenchError(message: "deployment \(name) ended \(final)") }
+        return (elapsed, overhead)
+    }
+
+    /// The same by hand: `lxc launch` with the user-data, then `cloud-init status --wait`.
+    func direct(name: String, userData: String) async throws -> Double {
+        let start = ContinuousClock.now
+        try await run(["lxc", "launch", image, name, "-c", "cloud-init.user-data=\(userData)"])
+        try await run(["lxc", "exec", name, "--", "cloud-init", "status", "--wait"], retries: 20)
+        let elapsed = seconds(ContinuousClock.now - start)
+        try await run(["lxc", "delete", "-f", name])
+        return elapsed
+    }
+
+    func run(_ argv: [String], retries: Int = 0) async throws {
+        for attempt in 0...retries {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = argv
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            while p.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+            if p.terminationStatus == 0 { return }
+            if attempt < retries { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        throw BenchError(message: "\(argv.joined(separator: " ")) failed")
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
