@@ -32,7 +32,7 @@ struct DeployWorker: Sendable {
             await report(id, "failed", step: "validate", level: "ERROR", "the job names no cluster connection (destination)", logger: logger)
             return
         }
-        if let problem = InstanceName.problem(job.instanceName) {
+        if let problem = InstanceNameRule.problem(job.instanceName) {
             await report(id, "failed", step: "validate", level: "ERROR", problem, logger: logger)
             return
         }

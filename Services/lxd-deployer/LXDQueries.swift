@@ -38,7 +38,7 @@ struct LXDQueries: Sendable {
     }
 
     func cleanup(_ request: LXDCleanupRequest) async throws -> LXDCleanupResult {
-        if let problem = InstanceName.problem(request.instanceName) { throw RPCError.badRequest(problem) }
+        if let problem = InstanceNameRule.problem(request.instanceName) { throw RPCError.badRequest(problem) }
         let lxd = try await open(request.connection)
         defer { lxd.close() }
         do {

@@ -1,6 +1,7 @@
 import IceShelvesBus
 import IceShelvesContracts
 import Logging
+import Prometheus
 
 /// What a service's own code gets from ``ServiceRunner``: the bus client, a logger, and a
 /// router to add RPC handlers to. The client is not running yet while the service is set up:
@@ -9,4 +10,6 @@ public struct ServiceContext: Sendable {
     public let name: ServiceName
     public let client: AMQPClient
     public let logger: Logger
+    /// The Prometheus registry behind `/metrics`, for a service that serves metrics elsewhere too.
+    public let metrics: PrometheusCollectorRegistry
 }

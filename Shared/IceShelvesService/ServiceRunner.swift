@@ -51,7 +51,7 @@ public struct ServiceRunner: Sendable {
             let uptime = ContinuousClock.now - started
             return Pong(service: label, version: Self.version, instanceId: instanceId, uptimeSeconds: uptime / .seconds(1))
         }
-        let context = ServiceContext(name: name, client: client, logger: logger)
+        let context = ServiceContext(name: name, client: client, logger: logger, metrics: registry)
         let own = try await setUp(context, &router)
 
         var services: [any Service] = [client]

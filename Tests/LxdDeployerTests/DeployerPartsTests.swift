@@ -5,16 +5,16 @@ import Testing
 @Suite("Deployer parts")
 struct DeployerPartsTests {
     @Test func instanceNamesFollowLXDsRules() {
-        #expect(InstanceName.problem("hello-1") == nil)
-        #expect(InstanceName.problem(String(repeating: "a", count: 63)) == nil)
-        #expect(InstanceName.problem(String(repeating: "a", count: 64)) != nil)
-        #expect(InstanceName.problem("") != nil)
-        #expect(InstanceName.problem("1abc") != nil)
-        #expect(InstanceName.problem("-abc") != nil)
-        #expect(InstanceName.problem("abc-") != nil)
-        #expect(InstanceName.problem("a_b") != nil)
-        #expect(InstanceName.problem("a/../b") != nil)
-        #expect(InstanceName.problem("héllo") != nil)
+        #expect(InstanceNameRule.problem("hello-1") == nil)
+        #expect(InstanceNameRule.problem(String(repeating: "a", count: 63)) == nil)
+        #expect(InstanceNameRule.problem(String(repeating: "a", count: 64)) != nil)
+        #expect(InstanceNameRule.problem("") != nil)
+        #expect(InstanceNameRule.problem("1abc") != nil)
+        #expect(InstanceNameRule.problem("-abc") != nil)
+        #expect(InstanceNameRule.problem("abc-") != nil)
+        #expect(InstanceNameRule.problem("a_b") != nil)
+        #expect(InstanceNameRule.problem("a/../b") != nil)
+        #expect(InstanceNameRule.problem("héllo") != nil)
     }
 
     @Test func cloudInitJSONIsReadNotOnlyItsExitCode() throws {

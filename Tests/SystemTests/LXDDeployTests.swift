@@ -53,6 +53,8 @@ struct LXDDeployTests {
     let ciErrorName = unique("hello-ci-error")
     let takenName = unique("hello-taken")
     let kill9Name = unique("hello-kill9")
+    let cancelName = unique("hello-cancel")
+    let keptName = unique("hello-kept")
 
     func withStack(deployer: Bool = true, _ body: (LXDStack) async throws -> Void) async throws {
         let stack = try await LXDStack()
@@ -161,6 +163,67 @@ struct LXDDeployTests {
             #expect(ours.count == 1, "exactly one instance for the deployment, found \(ours.map(\.name))")
             try await verifyAndClean(stack, request, events, check: c)
             #expect(try await lxd.instance(kill9Name) == nil)
+        }
+    }
+
+    @Test func aCancelStopsTheWorkAndCleansUp() async throws {
+        try await withStack { stack in
+            let c = try #require(TestLXD.unixSocket)
+            let request = Self.request(c, name: cancelName)
+            let events = try await stack.deploy(request) { event in
+                if event.step == "cloud-init" && event.status == "in_progress" {
+                    let cancel = DeploymentCancel(deploymentId: request.deploymentId, reason: "test")
+                    try await stack.client.publish(Envelope(cancel, deploymentId: request.deploymentId), exchange: BusNames.eventsExchange,
+                                                   routingKey: cancel.routingKey, mandatory: false)
+                }
+            }
+            #expect(events.last?.status == "cancelled", "\(events.map { "\($0.status)/\($0.step)" })")
+            #expect(events.contains { $0.step == "cleanup" })
+            let lxd = try await connector.connect(c)
+            defer { lxd.close() }
+            #expect(try await lxd.instance(cancelName) == nil)
+        }
+    }
+
+    @Test func aFailedDeploymentThatAskedToKeepItsInstanceKeepsIt() async throws {
+        try await withStack { stack in
+            let c = try #require(TestLXD.unixSocket)
+            var request = Self.request(c, name: keptName, cloudConfig: "runcmd:\n  - [sh, -c, \"exit 4\"]\n")
+            request.destination?.keepOnFailure = true
+            let events = try await stack.deploy(request)
+            #expect(events.last?.status == "failed")
+            #expect(!events.contains { $0.step == "cleanup" })
+            let lxd = try await connector.connect(c)
+            defer { lxd.close() }
+            #expect(try await lxd.instance(keptName) != nil)
+            await #expect(throws: RPCError.self, "cleanup for another deployment must be refused") {
+                _ = try await stack.client.call(Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: "someone-else")),
+                                                service: .lxdDeployer, expecting: LXDCleanupResult.self, timeout: .seconds(60))
+            }
+            let removed = try await stack.client.call(Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: request.deploymentId)),
+                                                      service: .lxdDeployer, expecting: LXDCleanupResult.self, timeout: .seconds(60)).payload
+            #expect(removed.removed)
+        }
+    }
+
+    @Test func theConnectionTestReportsVersionMembersAndResources() async throws {
+        try await withStack { stack in
+            let result = try await stack.client.call(Envelope(LXDTestRequest(connection: try #require(TestLXD.cluster))), service: .lxdDeployer,
+                                                     expecting: LXDTestResult.self, timeout: .seconds(30)).payload
+            #expect(result.clustered)
+            #expect(Set(result.members.map(\.name)) == Set(TestLXD.clusterMembers))
+            #expect(result.members.allSatisfy { $0.status == "Online" })
+            #expect(result.cpuCores > 0 && result.memoryBytes > 0)
+            #expect(result.auth == "trusted")
+            #expect(!result.serverVersion.isEmpty)
+
+            var wrong = try #require(TestLXD.https)
+            wrong.serverCert = TestLXD.clusterCertificate
+            await #expect {
+                _ = try await stack.client.call(Envelope(LXDTestRequest(connection: wrong)), service: .lxdDeployer, expecting: LXDTestResult.self, timeout: .seconds(30))
+            } throws: { error in
+                "\(error)".contains("pinned certificate")
+            }
         }
     }
 }

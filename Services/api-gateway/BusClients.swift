@@ -1,0 +1,78 @@
+import IceShelvesBus
+import IceShelvesContracts
+
+/// The egg catalogue, as the gateway asks it over the bus.
+protocol EggCatalogClient: Sendable {
+    func list(_ r: EggListRequest) async throws -> EggPage
+    func get(_ r: EggGetRequest) async throws -> EggDetail
+    func createFromTemplate(_ r: EggCreateFromTemplateRequest) async throws -> EggDetail
+    func upload(_ r: EggUploadRequest) async throws -> EggDetail
+    func versions(_ r: EggVersionsRequest) async throws -> EggVersionList
+}
+
+/// The rest of the pipeline: render previews, deployment requests, cancels, and the deployer's RPCs.
+protocol PipelineClient: Sendable {
+    /// Publishes to `deploy.render`; returns once the broker confirmed it.
+    func submit(_ r: DeploymentRequested) async throws
+    func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered
+    func cancel(_ c: DeploymentCancel) async throws
+    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult
+    func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
+}
+
+/// Both over RabbitMQ. An RPC failure keeps its meaning (400, 404, 409); a service that does
+/// not answer is a 503 that names it.
+struct BusGatewayClient: EggCatalogClient, PipelineClient {
+    let client: AMQPClient
+    var timeout: Duration = .seconds(15)
+
+    func list(_ r: EggListRequest) async throws -> EggPage { try await call(r, .eggCatalog) }
+    func get(_ r: EggGetRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
+    func createFromTemplate(_ r: EggCreateFromTemplateRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
+    func upload(_ r: EggUploadRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
+    func versions(_ r: EggVersionsRequest) async throws -> EggVersionList { try await call(r, .eggCatalog) }
+
+    func submit(_ r: DeploymentRequested) async throws {
+        do {
+            try await client.publish(Envelope(r, deploymentId: r.deploymentId), routingKey: "deploy.render")
+        } catch {
+            throw APIError(.serviceUnavailable, "the message broker did not accept the deployment: \(error)")
+        }
+    }
+
+    func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered {
+        try await call(RenderPreviewRequest(request: r), .cloudInitRenderer)
+    }
+
+    func cancel(_ c: DeploymentCancel) async throws {
+        do {
+            try await client.publish(Envelope(c, deploymentId: c.deploymentId), exchange: BusNames.eventsExchange, routingKey: c.routingKey, mandatory: false)
+        } catch {
+            throw APIError(.serviceUnavailable, "the message broker did not accept the cancel: \(error)")
+        }
+    }
+
+    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult {
+        try await call(LXDTestRequest(connection: c), .lxdDeployer, timeout: .seconds(45))
+    }
+
+    func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult {
+        try await call(r, .lxdDeployer, timeout: .seconds(120))
+    }
+
+    private func call<Request: BusMessage, Reply: BusMessage>(_ r: Request, _ service: ServiceName, timeout: Duration? = nil) async throws -> Reply {
+        do {
+            return try await client.call(Envelope(r), service: service, expecting: Reply.self, timeout: timeout ?? self.timeout).payload
+        } catch let e as RPCError {
+            switch e.code {
+            case "bad_request": throw APIError.badRequest(e.message)
+            case "not_found": throw APIError.notFound(e.message)
+            case "conflict": throw APIError.conflict(e.message)
+            case "unavailable": throw APIError(.badGateway, e.message)
+            default: throw APIError(.serviceUnavailable, "\(service.rawValue): \(e.message)")
+            }
+        } catch {
+            throw APIError(.serviceUnavailable, "the \(service.rawValue) service did not answer (\(error))")
+        }
+    }
+}

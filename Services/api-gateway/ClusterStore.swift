@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+import IceShelvesContracts
+
+/// Registered clusters. Certificates and addresses are plain columns; private keys are sealed
+/// with ``SecretBox`` and never leave the gateway except inside a deployer job or RPC.
+struct ClusterStore: Sendable {
+    let db: GatewayDatabase
+    let box: SecretBox
+
+    struct Cluster: Sendable {
+        var id: Int64
+        var name: String
+        var description: String
+        var method: String
+        var endpointURL: String?
+        var authType: String?
+        var clientCert: String?
+        var serverCert: String?
+        var serverFingerprint: String?
+        var verifySSL: Bool
+        var isCluster: Bool
+        var sshHost: String?
+        var sshPort: Int?
+        var sshUser: String?
+        var sshHostKeyFingerprint: String?
+        var socketPath: String?
+        var agentPollInterval: Int?
+        var agentLastSeen: String?
+        var status: String
+        var isActive: Bool
+        var lastCheck: String?
+        var healthMessage: String?
+        var metadataJSON: String
+        var secrets: Data?
+        var createdAt: String
+
+        init(row: Row) {
+            id = row["id"]; name = row["name"]; description = row["description"]; method = row["connection_method"]
+            endpointURL = row["endpoint_url"]; authType = row["auth_type"]; clientCert = row["client_cert"]; serverCert = row["server_cert"]
+            serverFingerprint = row["server_fingerprint"]; verifySSL = row["verify_ssl"]; isCluster = row["is_cluster"]
+            sshHost = row["ssh_host"]; sshPort = row["ssh_port"]; sshUser = row["ssh_user"]; sshHostKeyFingerprint = row["ssh_host_key_fingerprint"]
+            socketPath = row["socket_path"]; agentPollInterval = row["agent_poll_interval"]; agentLastSeen = row["agent_last_seen"]
+            status = row["status"]; isActive = row["is_active"]; lastCheck = row["last_check"]; healthMessage = row["health_message"]
+            metadataJSON = row["metadata_json"]; secrets = row["secrets"]; createdAt = row["created_at"]
+        }
+    }
+
+    /// What a caller may send to register a cluster (the original's bodies, plus pins).
+    struct Registration: Sendable {
+        var name: String
+        var description: String = ""
+        var method: String
+        var endpointURL: String?
+        var authType: String?
+        var clientCert: String?
+        var clientKey: String?
+        var serverCert: String?
+        var serverFingerprint: String?
+        var verifySSL: Bool = true
+        var isCluster: Bool = false
+        var sshHost: String?
+        var sshPort: Int = 22
+        var sshUser: String?
+        var sshKey: String?
+        var sshHostKeyFingerprint: String?
+        var socketPath: String?
+        var agentPollInterval: Int = 300
+    }
+
+    /// Inserts; returns the id and, for agent-poll, the new agent key (shown once).
+    func insert(_ r: Registration) throws -> (id: Int64, agentKey: String?) {
+        var secrets: [String: String] = [:]
+        if let k = r.clientKey { secrets["client_key"] = k }
+        if let k = r.sshKey { secrets["ssh_key"] = k }
+        var agentKey: String?
+        var agentHash: Data?
+        if r.method == "agent-poll" {
+            let key = KeyStore.base64url(KeyStore.random(32))
+            agentKey = key
+            agentHash = Data(SHA256Digest.of(key))
+        }
+        let sealed = secrets.isEmpty ? nil : try box.seal(secrets)
+        return try db.writer.write { db in
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster WHERE name = ?", arguments: [r.name]) ?? 0 > 0 {
+                throw APIError.conflict("a cluster named '\(r.name)' exists already")
+            }
+            try db.execute(sql: """
+                INSERT INTO cluster (name, description, connection_method, endpoint_url, auth_type, client_cert, server_cert, server_fingerprint,
+                    verify_ssl, is_cluster, ssh_host, ssh_port, ssh_user, ssh_host_key_fingerprint, socket_path, agent_poll_interval,
+                    agent_key_hash, secrets, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [r.name, r.description, r.method, r.endpointURL, r.authType, r.clientCert, r.serverCert, r.serverFingerprint,
+                                 r.verifySSL, r.isCluster, r.sshHost, r.method == "ssh" ? r.sshPort : nil, r.sshUser, r.sshHostKeyFingerprint,
+                                 r.socketPath, r.method == "agent-poll" ? r.agentPollInterval : nil, agentHash, sealed, Timestamp.now()])
+            return (db.lastInsertedRowID, agentKey)
+        }
+    }
+
+    func get(_ id: Int64) throws -> Cluster? {
+        try db.writer.read { try Row.fetchOne($0, sql: "SELECT * FROM cluster WHERE id = ?", arguments: [id]).map(Cluster.init) }
+    }
+
+    func list() throws -> [Cluster] {
+        try db.writer.read { try Row.fetchAll($0, sql: "SELECT * FROM cluster ORDER BY id").map(Cluster.init) }
+    }
+
+    func delete(_ id: Int64) throws {
+        try db.writer.write { db in
+            try db.execute(sql: "DELETE FROM deployment WHERE cluster_id = ? AND status IN ('completed','failed','cancelled','timeout')", arguments: [id])
+            try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Records a health check. Returns the previous status when it changed.
+    func recordHealth(_ id: Int64, status: String, message: String, metadataJSON: String?) throws -> String? {
+        try db.writer.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT status FROM cluster WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, metadata_json = COALESCE(?, metadata_json) WHERE id = ?",
+                           arguments: [status, message, Timestamp.now(), metadataJSON, id])
+            return previous != status ? previous : nil
+        }
+    }
+
+    /// The connection the deployer needs, secrets unsealed.
+    func connection(for c: Cluster) throws -> ClusterConnection? {
+        let secrets = try c.secrets.map { try box.open($0) } ?? [:]
+        switch c.method {
+        case "direct-api":
+            return ClusterConnection(method: .directAPI, endpointURL: c.endpointURL, clientCert: c.clientCert, clientKey: secrets["client_key"],
+                                     serverCert: c.serverCert, serverFingerprint: c.serverFingerprint, verifySSL: c.verifySSL)
+        case "ssh":
+            return ClusterConnection(method: .ssh, sshHost: c.sshHost, sshPort: c.sshPort ?? 22, sshUser: c.sshUser, sshKey: secrets["ssh_key"],
+                                     sshHostKeyFingerprint: c.sshHostKeyFingerprint, socketPath: c.socketPath ?? ClusterConnection.defaultSocketPath)
+        case "unix-socket":
+            return ClusterConnection.unixSocket(c.socketPath ?? ClusterConnection.defaultSocketPath)
+        default:
+            return nil  // agent-poll: its agent deploys
+        }
+    }
+}
+
+import Crypto
+
+enum SHA256Digest {
+    static func of(_ s: String) -> [UInt8] { Array(SHA256.hash(data: Data(s.utf8))) }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Hummingbird
+import IceShelvesContracts
+
+/// `POST /iceshelves/api/deploy`: the original's body plus `variables`, per-deployment
+/// overrides, `count` with `name_pattern` for a batch, and `?dry_run=true`.
+struct DeployRoutes {
+    let gateway: Gateway
+
+    struct Body: Decodable {
+        var eggId: IdOrName
+        var eggVersion: String?
+        var clusterId: IdOrName
+        var instanceName: String?
+        var targetMember: String?
+        var configOverrides: [String: String]?
+        var variables: [String: VariableValue]?
+        var hostname: String?
+        var sshAuthorizedKeys: [String]?
+        var packages: [String]?
+        var timezone: String?
+        var cloudConfig: String?
+        var image: String?
+        var keepOnFailure: Bool?
+        var deploymentType: String?
+        var count: Int?
+        var namePattern: String?
+
+        enum CodingKeys: String, CodingKey {
+            case variables, hostname, packages, timezone, image, count
+            case eggId = "egg_id"
+            case eggVersion = "egg_version"
+            case clusterId = "cluster_id"
+            case instanceName = "instance_name"
+            case targetMember = "target_member"
+            case configOverrides = "config_overrides"
+            case sshAuthorizedKeys = "ssh_authorized_keys"
+            case cloudConfig = "cloud_config"
+            case keepOnFailure = "keep_on_failure"
+            case deploymentType = "deployment_type"
+            case namePattern = "name_pattern"
+        }
+    }
+
+    struct Accepted: Encodable {
+        var deploymentId: String
+        var instanceName: String
+        var status = "pending"
+        var message: String
+        var deployments: [Item]?
+
+        struct Item: Encodable {
+            var deploymentId: String
+            var instanceName: String
+            enum CodingKeys: String, CodingKey {
+                case deploymentId = "deployment_id"
+                case instanceName = "instance_name"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case status, message, deployments
+            case deploymentId = "deployment_id"
+            case instanceName = "instance_name"
+        }
+    }
+
+    func add(to api: RouterGroup<GatewayContext>) {
+        api.post("deploy") { request, context -> Response in
+            let who = try context.require(.operator)
+            let body = try await JSONBody.read(Body.self, from: request, limit: gateway.settings.maxBodyBytes)
+            let dryRun = ["true", "1", "yes"].contains(request.uri.queryParameters["dry_run"].map { String($0).lowercased() } ?? "")
+            let plan = try await plan(body)
+            if dryRun {
+                let rendered = try await gateway.pipeline.preview(plan.requests[0])
+                return JSONBody.raw(dryRunBody(rendered, plan: plan), status: .ok)
+            }
+            let active = try gateway.ledger.activeCount(clusterId: plan.cluster.id)
+            guard active + plan.requests.count <= gateway.settings.maxConcurrentPerCluster else {
+                throw APIError(.tooManyRequests, "cluster \(plan.cluster.name) has \(active) active deployment(s); the limit is \(gateway.settings.maxConcurrentPerCluster) (MAX_CONCURRENT_DEPLOYMENTS)")
+            }
+            for r in plan.requests where try gateway.ledger.instanceNameInUse(r.instanceName, clusterId: plan.cluster.id) {
+                throw APIError.conflict("an active deployment on cluster \(plan.cluster.name) already uses the instance name \(r.instanceName)")
+            }
+            var items: [Accepted.Item] = []
+            for r in plan.requests {
+                try gateway.ledger.insert(id: r.deploymentId, request: r, eggId: plan.egg.egg.id, clusterId: plan.cluster.id, deployedBy: who.name)
+                do {
+                    try await gateway.pipeline.submit(r)
+                } catch {
+                    try gateway.ledger.apply(r.deploymentId, status: .failed, level: "ERROR", step: "submit", message: "\(error)")
+                    throw error
+                }
+                items.append(.init(deploymentId: r.deploymentId, instanceName: r.instanceName))
+                gateway.audit.record(who, "deployment.create", target: r.deploymentId, detail: "\(plan.egg.egg.name) → \(plan.cluster.name)/\(r.instanceName)")
+            }
+            let first = items[0]
+            let message = items.count == 1 ? "deployment of \(plan.egg.egg.name) to \(plan.cluster.name) accepted" : "\(items.count) deployments of \(plan.egg.egg.name) to \(plan.cluster.name) accepted"
+            return JSONBody.success(Accepted(deploymentId: first.deploymentId, instanceName: first.instanceName, message: message,
+                                             deployments: items.count > 1 ? items : nil), status: .created)
+        }
+    }
+
+    struct Plan {
+        var egg: EggDetail
+        var cluster: ClusterStore.Cluster
+        var requests: [DeploymentRequested]
+    }
+
+    /// Validates the body and builds the deployment requests (one per instance).
+    func plan(_ body: Body) async throws -> Plan {
+        guard let clusterId = Int64(body.clusterId.text), let cluster = try gateway.clusters.get(clusterId) else {
+            throw APIError.notFound("no cluster \(body.clusterId.text.prefix(40))")
+        }
+        guard cluster.isActive else { throw APIError.conflict("cluster \(cluster.name) is not active") }
+        guard let connection = try gateway.clusters.connection(for: cluster) else {
+            throw APIError.conflict("cluster \(cluster.name) is agent-poll: its agent deploys, and agent deployments are not served by this gateway yet")
+        }
+        let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
+        guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
+        let target: TargetType
+        switch body.deploymentType ?? (egg.egg.eggType == "kvm-vm" ? "kvm" : "lxd") {
+        case "lxd": target = .lxd
+        case "kvm": target = .kvm
+        default: throw APIError.badRequest("deployment_type must be lxd or kvm")
+        }
+        if target == .lxd && egg.egg.eggType == "kvm-vm" { throw APIError.badRequest("egg \(egg.egg.name) is a kvm-vm egg; it cannot be deployed as an LXD container") }
+        if target == .kvm && egg.egg.eggType == "lxd-container" { throw APIError.badRequest("egg \(egg.egg.name) is an lxd-container egg; it cannot be deployed as a KVM VM") }
+        let count = body.count ?? 1
+        guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }
+        let names = try instanceNames(body, count: count)
+        if let member = body.targetMember {
+            guard InstanceNameRule.problem(member) == nil else { throw APIError.badRequest("target_member '\(member.prefix(63))' is not a member name") }
+        }
+        for (k, v) in body.configOverrides ?? [:] {
+            guard !k.isEmpty, k.utf8.count <= 256, k.allSatisfy({ $0.isLetter || $0.isNumber || ".-_".contains($0) }) else {
+                throw APIError.badRequest("config_overrides key '\(k.prefix(64))' is not an LXD config key")
+            }
+            guard !k.hasPrefix("user.iceshelves."), !k.hasPrefix("cloud-init."), !["user.user-data", "user.vendor-data", "user.network-config", "user.meta-data"].contains(k) else {
+                throw APIError.badRequest("config_overrides may not set \(k): IceShelves writes it")
+            }
+            guard v.utf8.count <= 64 * 1024 else { throw APIError.badRequest("config_overrides value of \(k) is too long") }
+        }
+        if let image = body.image, image.isEmpty || image.utf8.count > 256 { throw APIError.badRequest("image must be an alias or fingerprint") }
+        let overrides = RenderOverrides(hostname: body.hostname, sshAuthorizedKeys: body.sshAuthorizedKeys ?? [], extraPackages: body.packages ?? [],
+                                        timezone: body.timezone, cloudConfig: body.cloudConfig)
+        let requests = names.map { name in
+            DeploymentRequested(
+                deploymentId: UUID().uuidString.lowercased(), eggName: egg.egg.name, eggVersion: body.eggVersion ?? egg.egg.version, instanceName: name,
+                target: target, variables: body.variables ?? [:], overrides: overrides,
+                destination: DeploymentTarget(clusterId: String(cluster.id), connection: connection, targetMember: body.targetMember, image: body.image,
+                                              configOverrides: body.configOverrides ?? [:], keepOnFailure: body.keepOnFailure ?? false))
+        }
+        return Plan(egg: egg, cluster: cluster, requests: requests)
+    }
+
+    /// One name, or `count` names from `name_pattern` (`{n}` is 1, 2, …; default `<instance_name>-{n}`).
+    func instanceNames(_ body: Body, count: Int) throws -> [String] {
+        let names: [String]
+        if count == 1 && body.namePattern == nil {
+            guard let name = body.instanceName else { throw APIError.badRequest("instance_name is required") }
+            names = [name]
+        } else {
+            let pattern = body.namePattern ?? ((body.instanceName ?? "").isEmpty ? nil : body.instanceName! + "-{n}")
+            guard let pattern, pattern.contains("{n}") || count == 1 else { throw APIError.badRequest("a batch needs name_pattern with {n}, or instance_name") }
+            names = (1...count).map { pattern.replacingOccurrences(of: "{n}", with: String($0)) }
+        }
+        for n in names {
+            if let problem = InstanceNameRule.problem(n) { throw APIError.badRequest(problem) }
+        }
+        return names
+    }
+
+    /// What a dry run shows: the rendered files and the LXD request that would be sent.
+    func dryRunBody(_ r: DeploymentRendered, plan: Plan) -> [String: Any] {
+        var config = r.destination?.configOverrides ?? [:]
+        config["cloud-init.user-data"] = r.userData
+        if let v = r.vendorData { config["cloud-init.vendor-data"] = v }
+        if let n = r.networkConfig { config["cloud-init.network-config"] = n }
+        config["user.meta-data"] = r.metaData
+        var targetRequest: [String: Any] = [
+            "method": "POST",
+            "path": "/1.0/instances" + (r.destination?.targetMember.map { "?target=\($0)" } ?? ""),
+            "body": ["name": r.instanceName, "type": r.target == .lxd ? "container" : "virtual-machine",
+                     "source": ["type": "image", "alias": r.baseImage], "profiles": ["default"] + (r.lxdProfile == nil ? [] : ["iceshelves-\(r.eggName)-\(r.eggVersion)"]),
+                     "config": config] as [String: Any],
+        ]
+        if r.target == .kvm { targetRequest = ["method": "libvirt defineXML", "domain_fragment": r.kvmConfig ?? NSNull(), "image": r.baseImage] }
+        let data: [String: Any] = [
+            "dry_run": true, "egg_name": r.eggName, "egg_version": r.eggVersion, "egg_content_hash": r.eggContentHash,
+            "cluster_id": plan.cluster.id, "instance_name": r.instanceName, "instance_names": plan.requests.map(\.instanceName),
+            "user_data": r.userData, "meta_data": r.metaData, "network_config": r.networkConfig ?? NSNull(), "vendor_data": r.vendorData ?? NSNull(),
+            "lxd_profile": r.lxdProfile ?? NSNull(), "target_request": targetRequest,
+        ]
+        var out = data
+        out["success"] = true
+        out["data"] = data
+        return out
+    }
+}

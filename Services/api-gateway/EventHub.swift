@@ -1,0 +1,37 @@
+import Foundation
+import IceShelvesContracts
+import Synchronization
+
+/// Fans deployment events out to live subscribers (the Server-Sent Events endpoints).
+final class EventHub: Sendable {
+    struct Item: Sendable {
+        var deploymentId: String
+        var event: DeploymentEvent
+        var timestamp: String
+    }
+
+    private let subscribers = Mutex<[UUID: AsyncStream<Item>.Continuation]>([:])
+
+    /// A stream of events (of one deployment, or all); it ends when the caller stops reading.
+    func subscribe(deploymentId: String? = nil) -> AsyncStream<Item> {
+        let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+        let id = UUID()
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        guard let deploymentId else { return stream }
+        return AsyncStream { out in
+            let task = Task {
+                for await item in stream where item.deploymentId == deploymentId { out.yield(item) }
+                out.finish()
+            }
+            out.onTermination = { _ in task.cancel(); continuation.finish() }
+        }
+    }
+
+    func publish(_ item: Item) {
+        let all = subscribers.withLock { Array($0.values) }
+        for c in all { c.yield(item) }
+    }
+
+    var subscriberCount: Int { subscribers.withLock { $0.count } }
+}

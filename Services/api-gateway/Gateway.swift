@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import IceShelvesContracts
+import Logging
+
+/// Everything the routes need, built once by the command and by the router tests.
+struct Gateway: Sendable {
+    let keys: KeyStore
+    let clusters: ClusterStore
+    let ledger: Ledger
+    let audit: AuditLog
+    let catalog: any EggCatalogClient
+    let pipeline: any PipelineClient
+    let events: EventHub
+    let settings: Settings
+    let logger: Logger
+    /// Whether the broker connection is up (for healthz).
+    let busConnected: @Sendable () -> Bool
+    /// Prometheus text for `/iceshelves/metrics`.
+    let metricsText: @Sendable () -> [UInt8]
+
+    struct Settings: Sendable {
+        var maxBodyBytes = 1 << 20
+        var maxUploadBytes = 100 << 20
+        var maxConcurrentPerCluster = 10
+        var deploymentTimeout: Duration = .seconds(600)
+        var maxBatch = 50
+    }
+
+    /// The whole HTTP API under `/iceshelves`.
+    func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.middlewares.add(ErrorMiddleware(logger: logger))
+        router.middlewares.add(AuthMiddleware(keys: keys))
+        let root = router.group("iceshelves")
+        HealthRoutes(gateway: self).add(to: root)
+        let api = root.group("api")
+        EggRoutes(gateway: self).add(to: api)
+        ClusterRoutes(gateway: self).add(to: api)
+        DeployRoutes(gateway: self).add(to: api)
+        DeploymentRoutes(gateway: self).add(to: api)
+        KeyRoutes(gateway: self).add(to: api)
+        return router
+    }
+}

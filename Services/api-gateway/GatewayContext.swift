@@ -1,0 +1,65 @@
+import Hummingbird
+import Logging
+
+/// The request context: Hummingbird's core plus the caller's identity once authenticated.
+struct GatewayContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    var identity: Identity?
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+        identity = nil
+    }
+
+    /// The caller, who must hold at least `role`.
+    func require(_ role: Role) throws -> Identity {
+        guard let identity else { throw APIError.unauthorized }
+        guard identity.role >= role else {
+            throw APIError.forbidden("this needs the \(role.rawValue) role; your key '\(identity.name)' is \(identity.role.rawValue)")
+        }
+        return identity
+    }
+}
+
+/// Every error becomes the original's JSON envelope; nothing unexpected leaks out as a bare 500.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            return JSONBody.error(e.status, e.message)
+        } catch let e as HTTPError {
+            let message = e.body ?? (e.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path)" : e.status.reasonPhrase)
+            return JSONBody.error(e.status, message)
+        } catch {
+            logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return JSONBody.error(.internalServerError, "internal error")
+        }
+    }
+}
+
+/// `Authorization: Bearer <key>` on everything under `/iceshelves/api` and on `/iceshelves/metrics`,
+/// but not on the agent protocol (which has its own `X-Agent-Key`) or the OpenAPI description.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+    let keys: KeyStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        let protected = path == "/iceshelves/metrics"
+            || (path.hasPrefix("/iceshelves/api/") && !path.hasPrefix("/iceshelves/api/agent/") && path != "/iceshelves/api/openapi.json")
+        guard protected else {
+            return try await next(request, context)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let identity = try keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            throw APIError.unauthorized
+        }
+        var context = context
+        context.identity = identity
+        return try await next(request, context)
+    }
+}

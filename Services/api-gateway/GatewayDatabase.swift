@@ -1,0 +1,110 @@
+import GRDB
+
+/// The gateway's SQLite database (GRDB): API keys, clusters, the deployment ledger and its
+/// logs, webhooks and their deliveries, and the audit log.
+struct GatewayDatabase: Sendable {
+    let writer: any DatabaseWriter
+
+    static func open(path: String) throws -> GatewayDatabase {
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
+        let pool = try DatabasePool(path: path, configuration: config)
+        try migrator.migrate(pool)
+        return GatewayDatabase(writer: pool)
+    }
+
+    static func inMemory() throws -> GatewayDatabase {
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
+        let queue = try DatabaseQueue(configuration: config)
+        try migrator.migrate(queue)
+        return GatewayDatabase(writer: queue)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: keys, clusters, ledger, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_key (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                    secret_hash BLOB NOT NULL,
+                    created_at TEXT NOT NULL,
+                    created_by TEXT,
+                    revoked_at TEXT,
+                    last_used_at TEXT
+                );
+                CREATE TABLE cluster (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    description TEXT NOT NULL DEFAULT '',
+                    connection_method TEXT NOT NULL,
+                    endpoint_url TEXT,
+                    auth_type TEXT,
+                    client_cert TEXT,
+                    server_cert TEXT,
+                    server_fingerprint TEXT,
+                    verify_ssl INTEGER NOT NULL DEFAULT 1,
+                    is_cluster INTEGER NOT NULL DEFAULT 0,
+                    ssh_host TEXT,
+                    ssh_port INTEGER,
+                    ssh_user TEXT,
+                    ssh_host_key_fingerprint TEXT,
+                    socket_path TEXT,
+                    agent_poll_interval INTEGER,
+                    agent_key_hash BLOB,
+                    agent_last_seen TEXT,
+                    secrets BLOB,
+                    status TEXT NOT NULL DEFAULT 'unknown',
+                    is_active INTEGER NOT NULL DEFAULT 1,
+                    last_check TEXT,
+                    health_message TEXT,
+                    metadata_json TEXT NOT NULL DEFAULT '{}',
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE deployment (
+                    id TEXT PRIMARY KEY,
+                    egg_id INTEGER,
+                    egg_name TEXT NOT NULL,
+                    egg_version TEXT,
+                    cluster_id INTEGER NOT NULL REFERENCES cluster(id),
+                    instance_name TEXT NOT NULL,
+                    target_member TEXT,
+                    status TEXT NOT NULL,
+                    deployment_type TEXT NOT NULL,
+                    request_json TEXT NOT NULL,
+                    instance_info_json TEXT,
+                    error TEXT,
+                    deployed_by TEXT,
+                    retry_of TEXT,
+                    created_at TEXT NOT NULL,
+                    started_at TEXT,
+                    completed_at TEXT,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX deployment_status ON deployment(status);
+                CREATE INDEX deployment_cluster ON deployment(cluster_id, status);
+                CREATE TABLE deployment_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    deployment_id TEXT NOT NULL REFERENCES deployment(id) ON DELETE CASCADE,
+                    timestamp TEXT NOT NULL,
+                    level TEXT NOT NULL,
+                    step TEXT,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX deployment_log_deployment ON deployment_log(deployment_id, id);
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    timestamp TEXT NOT NULL,
+                    key_id TEXT,
+                    key_name TEXT,
+                    action TEXT NOT NULL,
+                    target TEXT,
+                    detail TEXT
+                );
+                """)
+        }
+        return m
+    }
+}
