@@ -128,7 +128,18 @@ let package = Package(
         ),
 
         // MARK: Services
-        .executableTarget(name: "ApiGateway", dependencies: ["IceShelvesService"], path: "Services/api-gateway", swiftSettings: strict),
+        .executableTarget(
+            name: "ApiGateway",
+            dependencies: [
+                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "CCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Services/api-gateway", swiftSettings: strict
+        ),
         .executableTarget(
             name: "EggCatalog",
             dependencies: [

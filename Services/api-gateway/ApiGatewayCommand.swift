@@ -1,15 +1,80 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import IceShelvesBus
+import IceShelvesContracts
 import IceShelvesService
+import Prometheus
 
-/// The `api-gateway` executable: parses options, builds the service group and runs it until SIGTERM.
+/// The `api-gateway` executable: the REST API under `/iceshelves` on port 8000, the deployment
+/// ledger, webhooks, and the consumer of deployment events.
 @main
 struct ApiGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .apiGateway, abstract: "IceShelves API gateway: REST API, web UI and auth.", metricsPort: 9100)
+        .apiGateway, abstract: "IceShelves API gateway: REST API, auth, the deployment ledger, live progress and webhooks.", metricsPort: 9100)
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(name: .customLong("http-host"), help: ArgumentHelp("Address of the REST API. Env: ICESHELVES_HTTP_HOST. Default: 127.0.0.1", valueName: "host"))
+    var httpHost: String?
+
+    @Option(name: .customLong("http-port"), help: ArgumentHelp("Port of the REST API. Env: ICESHELVES_HTTP_PORT. Default: 8000", valueName: "port"))
+    var httpPort: Int?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Folder for gateway.sqlite, master.key and admin.key. Env: ICESHELVES_GATEWAY_DATA_DIR. Default: /var/tmp/iceshelves", valueName: "path"))
+    var dataDir: String?
+
+    @Option(name: .customLong("deployment-timeout"), help: ArgumentHelp("Seconds a deployment may take before it is marked timeout. Env: DEPLOYMENT_TIMEOUT. Default: 600", valueName: "seconds"))
+    var deploymentTimeout: Int?
+
+    @Option(name: .customLong("max-concurrent-deployments"), help: ArgumentHelp("Unfinished deployments allowed per cluster. Env: MAX_CONCURRENT_DEPLOYMENTS. Default: 10", valueName: "n"))
+    var maxConcurrent: Int?
+
+    @Option(name: .customLong("max-egg-size-mb"), help: ArgumentHelp("Largest egg upload. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "MB"))
+    var maxEggSizeMB: Int?
+
     func run() async throws {
-        try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run()
+        let host = httpHost ?? Environment.value("ICESHELVES_HTTP_HOST") ?? "127.0.0.1"
+        let port = try Environment.integer(httpPort, flagName: "--http-port", key: "ICESHELVES_HTTP_PORT", default: 8000, in: 0...65535)
+        let timeout = try Environment.integer(deploymentTimeout, flagName: "--deployment-timeout", key: "DEPLOYMENT_TIMEOUT", default: 600, in: 1...86400)
+        let concurrent = try Environment.integer(maxConcurrent, flagName: "--max-concurrent-deployments", key: "MAX_CONCURRENT_DEPLOYMENTS", default: 10, in: 1...10000)
+        let eggMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...4096)
+        let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+
+        try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, _ in
+            let db = try GatewayDatabase.open(path: data + "/gateway.sqlite")
+            let box = try SecretBox.load(directory: data)
+            let keys = KeyStore(db: db)
+            if let path = try keys.bootstrapAdmin(directory: data) {
+                context.logger.notice("created the first admin API key; read it from \(path) (mode 0600) and keep it safe", metadata: ["path": "\(path)"])
+            }
+            let bus = BusGatewayClient(client: context.client)
+            let ledger = Ledger(db: db)
+            let hub = EventHub()
+            let webhooks = Webhooks(db: db, box: box, logger: context.logger)
+            var settings = Gateway.Settings()
+            settings.maxConcurrentPerCluster = concurrent
+            settings.deploymentTimeout = .seconds(timeout)
+            settings.maxUploadBytes = eggMB << 20
+            let registry = context.metrics
+            let client = context.client
+            let gateway = Gateway(keys: keys, clusters: ClusterStore(db: db, box: box), ledger: ledger, audit: AuditLog(db: db), catalog: bus, pipeline: bus,
+                                  events: hub, webhooks: webhooks, settings: settings, logger: context.logger,
+                                  busConnected: { client.isConnected }, metricsText: { registry.emitToBuffer() })
+            let ingest = EventIngest(ledger: ledger, hub: hub, pipeline: bus, webhooks: webhooks)
+            let logger = context.logger
+            let app = Application(router: gateway.router(), configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves"),
+                                  onServerRunning: { channel in
+                                      logger.info("REST API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "base": "/iceshelves"])
+                                  }, logger: context.logger)
+            return [
+                app,
+                QueueWorker<DeploymentEvent>(client: context.client, queue: EventIngest.queue, concurrency: 1, topology: EventIngest.topology.merging(.workQueue("deploy.render")),
+                                             logger: context.logger) { try await ingest.handle($0, logger: $1) },
+                TimeoutSweeper(ledger: ledger, pipeline: bus, webhooks: webhooks, timeout: .seconds(timeout), logger: context.logger),
+                WebhookDispatcher(webhooks: webhooks),
+            ]
+        }
     }
 }

@@ -5,10 +5,11 @@ enum Timestamp {
     static func now() -> String { string(Date()) }
 
     static func string(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)) + "Z"  // the style formats in UTC
     }
 
     static func date(_ text: String) -> Date? {
-        (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+        let bare = text.hasSuffix("Z") ? String(text.dropLast()) : text
+        return (try? Date(bare, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
     }
 }

@@ -187,7 +187,9 @@ struct ClusterRoutes {
             }
             let previous = try gateway.clusters.recordHealth(c.id, status: status, message: details["message"] as? String ?? "", metadataJSON: metadata)
             gateway.audit.record(who, "cluster.test", target: "cluster \(c.id)", detail: status)
-            _ = previous
+            if let previous {
+                await gateway.webhooks.notify("cluster.status_changed", data: ["cluster_id": c.id, "name": c.name, "previous_status": previous, "status": status])
+            }
             return JSONBody.raw(["success": true, "status": status, "details": details, "data": ["status": status, "details": details]], status: .ok)
         }
         api.delete("clusters/:id") { _, context -> Response in

@@ -12,6 +12,7 @@ struct Gateway: Sendable {
     let catalog: any EggCatalogClient
     let pipeline: any PipelineClient
     let events: EventHub
+    let webhooks: Webhooks
     let settings: Settings
     let logger: Logger
     /// Whether the broker connection is up (for healthz).
@@ -40,6 +41,7 @@ struct Gateway: Sendable {
         DeployRoutes(gateway: self).add(to: api)
         DeploymentRoutes(gateway: self).add(to: api)
         KeyRoutes(gateway: self).add(to: api)
+        WebhookRoutes(gateway: self).add(to: api)
         return router
     }
 }

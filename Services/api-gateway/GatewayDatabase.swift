@@ -94,6 +94,28 @@ struct GatewayDatabase: Sendable {
                     message TEXT NOT NULL
                 );
                 CREATE INDEX deployment_log_deployment ON deployment_log(deployment_id, id);
+                CREATE TABLE webhook (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    secret BLOB NOT NULL,
+                    is_active INTEGER NOT NULL DEFAULT 1,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE webhook_delivery (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    webhook_id INTEGER NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_status_code INTEGER,
+                    last_error TEXT,
+                    next_attempt_at TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT
+                );
+                CREATE INDEX webhook_delivery_due ON webhook_delivery(status, next_attempt_at);
                 CREATE TABLE audit_log (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     timestamp TEXT NOT NULL,

@@ -1,7 +1,7 @@
 /// What a key may do: viewers read, operators also deploy and manage clusters' deployments,
 /// admins also manage clusters, keys and webhooks.
 enum Role: String, Codable, Sendable, CaseIterable, Comparable {
-    case viewer, operator, admin
+    case viewer, `operator`, admin
 
     private var rank: Int {
         switch self {

@@ -4,9 +4,11 @@ import Foundation
 /// Seals cluster secrets (client keys, SSH keys) with AES-GCM under a 256-bit master key kept in
 /// `<data dir>/master.key` (mode 0600, created on first start).
 struct SecretBox: Sendable {
-    private let key: SymmetricKey
+    private let keyBytes: [UInt8]
 
-    init(key: SymmetricKey) { self.key = key }
+    init(key: SymmetricKey) { keyBytes = key.withUnsafeBytes { Array($0) } }
+
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     static func load(directory: String) throws -> SecretBox {
         let path = directory + "/master.key"

@@ -11,10 +11,10 @@ import Logging
 @main
 struct LXDBench {
     static func main() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines as they happen, also into a file
+        // Lines go out through `say`, unbuffered, so progress shows as it happens, also into a file.
         let args = CommandLine.arguments
         guard args.count >= 4 else {
-            print("usage: lxd-bench <amqp-url> <image> <lxd-socket> [runs=5] [parallel=10]")
+            say("usage: lxd-bench <amqp-url> <image> <lxd-socket> [runs=5] [parallel=10]")
             exit(2)
         }
         let url = try AMQPURL(parsing: args[1])
@@ -43,10 +43,10 @@ struct LXDBench {
             direct.append(d)
             ours.append(o)
             overheads.append(overhead)
-            print(String(format: "run %d: iceshelves %.2f s, direct %.2f s, overhead %.1f ms", i + 1, o, d, overhead))
+            say(String(format: "run %d: iceshelves %.2f s, direct %.2f s, overhead %.1f ms", i + 1, o, d, overhead))
         }
         let mOurs = median(ours), mDirect = median(direct)
-        print(String(format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)", mOurs, mDirect, mOurs / mDirect))
+        say(String(format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)", mOurs, mDirect, mOurs / mDirect))
 
         let t0 = ContinuousClock.now
         try await withThrowingTaskGroup(of: Double.self) { group in
@@ -61,10 +61,10 @@ struct LXDBench {
             for try await (_, overhead) in group { parallelOverheads.append(overhead) }
         }
         let oursParallel = seconds(ContinuousClock.now - t1)
-        print(String(format: "%d at once: iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 1.15)", parallel, oursParallel, directParallel, oursParallel / directParallel))
-        print(String(format: "overhead job taken -> create sent, one at a time: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)",
+        say(String(format: "%d at once: iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 1.15)", parallel, oursParallel, directParallel, oursParallel / directParallel))
+        say(String(format: "overhead job taken -> create sent, one at a time: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)",
                      median(overheads), overheads.max() ?? 0, overheads.count))
-        print(String(format: "overhead job taken -> create sent, %d at once: p50 %.1f ms, max %.1f ms", parallel, median(parallelOverheads), parallelOverheads.max() ?? 0))
+        say(String(format: "overhead job taken -> create sent, %d at once: p50 %.1f ms, max %.1f ms", parallel, median(parallelOverheads), parallelOverheads.max() ?? 0))
         await client.shutdown()
     }
 
@@ -106,7 +106,7 @@ struct Bench: Sendable {
             if e.step == "create", let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
             if ["completed", "failed", "cancelled"].contains(e.status) {
                 final = e.status
-                if e.status != "completed" { print("deployment \(name) \(e.status): \(e.message)") }
+                if e.status != "completed" { say("deployment \(name) \(e.status): \(e.message)") }
                 break
             }
         }
@@ -147,4 +147,9 @@ struct Bench: Sendable {
 struct BenchError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+/// Prints a line at once (stdout to a file is block-buffered).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

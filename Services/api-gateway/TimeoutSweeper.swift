@@ -1,0 +1,34 @@
+import Foundation
+import IceShelvesContracts
+import Logging
+import ServiceLifecycle
+
+/// Enforces `DEPLOYMENT_TIMEOUT`: an unfinished deployment older than that becomes `timeout`,
+/// and its deployer is told to stop and clean up.
+struct TimeoutSweeper: Service {
+    let ledger: Ledger
+    let pipeline: any PipelineClient
+    let webhooks: Webhooks
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await sweep()
+            try? await Task.sleep(for: .seconds(min(5, max(1, timeout.components.seconds / 10))))
+        }
+    }
+
+    func sweep() async {
+        let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(timeout.components.seconds)))
+        guard let overdue = try? ledger.overdue(before: cutoff) else { return }
+        for id in overdue {
+            let message = "no result within \(timeout.components.seconds) s (DEPLOYMENT_TIMEOUT)"
+            if (try? ledger.apply(id, status: .timeout, level: "ERROR", step: "timeout", message: message)) != nil {
+                logger.warning("deployment timed out", metadata: ["deployment_id": "\(id)"])
+                try? await pipeline.cancel(DeploymentCancel(deploymentId: id, reason: "timed out"))
+                await webhooks.notify("deployment.failed", deploymentId: id, event: DeploymentEvent(status: "timeout", step: "timeout", level: "ERROR", message: message))
+            }
+        }
+    }
+}
