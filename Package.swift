@@ -217,6 +217,11 @@ let package = Package(
         ),
         .testTarget(name: "IceShelvesLXDTests", dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "ApiGatewayTests",
+            dependencies: ["ApiGateway", "IceShelvesContracts", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,86 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IceShelvesContracts
+import Logging
+import NIOCore
+import Synchronization
+@testable import ApiGateway
+
+/// Stand-ins for the bus, so the router can be tested in process (the real pipeline is in SystemTests).
+final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
+    let submitted = Mutex<[DeploymentRequested]>([])
+    let cancelled = Mutex<[String]>([])
+
+    static let egg = EggSummary(id: 1, name: "debian-hello", displayName: "Debian hello", description: "d", version: "1.0.0", contentHash: String(repeating: "a", count: 64),
+                                category: "custom", eggType: "hybrid", baseImage: "iceshelves/debian-12", tags: ["t"], isActive: true, isTemplate: true, createdOn: "2026-11-28T00:00:00Z")
+
+    func list(_ r: EggListRequest) async throws -> EggPage { EggPage(eggs: [Self.egg], total: 1, page: r.page, perPage: r.perPage, totalPages: 1) }
+    func get(_ r: EggGetRequest) async throws -> EggDetail {
+        guard r.id == 1 || r.name == "debian-hello" else { throw APIError.notFound("no egg") }
+        return EggDetail(egg: Self.egg, metadataJSON: #"{"variables":[{"name":"greeting","type":"string","required":true}]}"#, files: ["cloud-init.yaml": "#cloud-config\n"])
+    }
+    func createFromTemplate(_ r: EggCreateFromTemplateRequest) async throws -> EggDetail { try await get(EggGetRequest(id: 1)) }
+    func upload(_ r: EggUploadRequest) async throws -> EggDetail { try await get(EggGetRequest(id: 1)) }
+    func versions(_ r: EggVersionsRequest) async throws -> EggVersionList { EggVersionList(name: r.name, versions: []) }
+
+    func submit(_ r: DeploymentRequested) async throws { submitted.withLock { $0.append(r) } }
+    func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered {
+        DeploymentRendered(deploymentId: r.deploymentId, instanceName: r.instanceName, target: r.target, eggName: r.eggName, eggVersion: "1.0.0",
+                           eggContentHash: "h", baseImage: "iceshelves/debian-12", userData: "#cloud-config\n", metaData: "instance-id: x\n", destination: r.destination)
+    }
+    func cancel(_ c: DeploymentCancel) async throws { cancelled.withLock { $0.append(c.deploymentId) } }
+    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult {
+        LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
+    }
+    func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }
+}
+
+/// A gateway over an in-memory database with one key per role.
+struct Harness {
+    let gateway: Gateway
+    let bus = FakeBus()
+    let admin: String, operatorKey: String, viewer: String
+
+    init(maxConcurrent: Int = 10) throws {
+        let db = try GatewayDatabase.inMemory()
+        let box = SecretBox(key: SymmetricKey(size: .bits256))
+        let keys = KeyStore(db: db)
+        admin = try keys.create(name: "admin", role: .admin, by: nil).key
+        operatorKey = try keys.create(name: "op", role: .operator, by: nil).key
+        viewer = try keys.create(name: "viewer", role: .viewer, by: nil).key
+        var settings = Gateway.Settings()
+        settings.maxConcurrentPerCluster = maxConcurrent
+        settings.maxBodyBytes = 64 * 1024
+        let logger = Logger(label: "gateway-test")
+        gateway = Gateway(keys: keys, clusters: ClusterStore(db: db, box: box), ledger: Ledger(db: db), audit: AuditLog(db: db), catalog: bus, pipeline: bus,
+                          events: EventHub(), webhooks: Webhooks(db: db, box: box, logger: logger), settings: settings, logger: logger,
+                          busConnected: { true }, metricsText: { Array("# metrics\n".utf8) })
+    }
+
+    struct Reply {
+        var status: HTTPResponse.Status
+        var json: [String: Any]
+        var text: String
+    }
+
+    func run(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+        let app = Application(router: gateway.router())
+        try await app.test(.router) { client in try await body(Client(client: client)) }
+    }
+
+    struct Client: Sendable {
+        let client: any TestClientProtocol
+
+        func call(_ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil) async throws -> Reply {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let key { headers[.authorization] = "Bearer \(key)" }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+                let text = String(buffer: response.body)
+                let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+                return Reply(status: response.status, json: object, text: text)
+            }
+        }
+    }
+}
