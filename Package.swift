@@ -222,6 +222,6 @@ let package = Package(
             dependencies: ["ApiGateway", "IceShelvesContracts", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
-        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
     ]
 )

@@ -6,6 +6,8 @@ enum SystemEnvironment {
     static let url: AMQPURL? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"].flatMap { try? AMQPURL(parsing: $0) }
     static let binDir: String? = ProcessInfo.processInfo.environment["ICESHELVES_BIN_DIR"]
     static var ready: Bool { url != nil && binDir != nil }
+    /// A vhost of its own for the gateway tests (no deployer consumes there).
+    static let gatewayURL = ProcessInfo.processInfo.environment["ICESHELVES_TEST_GW_AMQP_URL"]
 
     /// Starts a built executable with the test broker's URL in its environment.
     static func launch(_ name: String, arguments: [String], url: String? = nil, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
