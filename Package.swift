@@ -138,7 +138,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Services/api-gateway", swiftSettings: strict
+            path: "Services/api-gateway", resources: [.copy("openapi.json")], swiftSettings: strict
         ),
         .executableTarget(
             name: "EggCatalog",

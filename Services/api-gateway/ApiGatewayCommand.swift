@@ -33,6 +33,9 @@ struct ApiGatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-egg-size-mb"), help: ArgumentHelp("Largest egg upload. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "MB"))
     var maxEggSizeMB: Int?
 
+    @Option(name: .customLong("allowed-hosts"), help: ArgumentHelp("Hosts clusters and webhooks may point at: comma-separated host names or addresses, 'loopback' for 127.0.0.0/8, ::1 and localhost. Env: ICESHELVES_ALLOWED_HOSTS. Default: any", valueName: "hosts"))
+    var allowedHosts: String?
+
     func run() async throws {
         let host = httpHost ?? Environment.value("ICESHELVES_HTTP_HOST") ?? "127.0.0.1"
         let port = try Environment.integer(httpPort, flagName: "--http-port", key: "ICESHELVES_HTTP_PORT", default: 8000, in: 0...65535)
@@ -57,6 +60,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             settings.maxConcurrentPerCluster = concurrent
             settings.deploymentTimeout = .seconds(timeout)
             settings.maxUploadBytes = eggMB << 20
+            settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             let registry = context.metrics
             let client = context.client
             let gateway = Gateway(keys: keys, clusters: ClusterStore(db: db, box: box), ledger: ledger, audit: AuditLog(db: db), catalog: bus, pipeline: bus,

@@ -48,7 +48,7 @@ struct ClusterRoutes {
         }
 
         /// Checks the body for its method and turns it into a registration.
-        func validated() throws -> ClusterStore.Registration {
+        func validated(hosts: HostPolicy) throws -> ClusterStore.Registration {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard (1...100).contains(trimmed.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
             guard (description ?? "").count <= 2000 else { throw APIError.badRequest("description must be at most 2000 characters") }
@@ -67,6 +67,7 @@ struct ClusterRoutes {
                 guard let url = endpointURL, let parsed = URLComponents(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty else {
                     throw APIError.badRequest("endpoint_url must be https://host:port")
                 }
+                try hosts.check(host, field: "endpoint_url")
                 r.endpointURL = url
                 r.authType = authType ?? "certificate"
                 guard r.authType == "certificate" else { throw APIError.badRequest("auth_type must be certificate") }
@@ -87,6 +88,7 @@ struct ClusterRoutes {
                 guard let host = sshHost, (1...255).contains(host.count), !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
                     throw APIError.badRequest("ssh_host is required")
                 }
+                try hosts.check(host, field: "ssh_host")
                 r.sshHost = host
                 r.sshPort = sshPort ?? 22
                 guard (1...65535).contains(r.sshPort) else { throw APIError.badRequest("ssh_port must be 1 to 65535") }
@@ -150,7 +152,7 @@ struct ClusterRoutes {
         api.post("clusters") { request, context -> Response in
             let who = try context.require(.admin)
             let body = try await JSONBody.read(Register.self, from: request, limit: gateway.settings.maxBodyBytes)
-            let (id, agentKey) = try gateway.clusters.insert(try body.validated())
+            let (id, agentKey) = try gateway.clusters.insert(try body.validated(hosts: gateway.settings.hosts))
             gateway.audit.record(who, "cluster.create", target: "cluster \(id)", detail: "\(body.name) (\(body.connectionMethod))")
             var out: [String: Any] = ["cluster_id": id, "message": "cluster \(body.name) registered"]
             if let agentKey { out["agent_key"] = agentKey }
@@ -181,7 +183,7 @@ struct ClusterRoutes {
                     status = "error"
                     details["message"] = "the server does not trust our client certificate (auth: \(r.auth))"
                 }
-            } catch let e as APIError where e.status == .badGateway || e.status == .badRequest {
+            } catch let e as APIError where e.status == .conflict || e.status == .badRequest {
                 status = "error"
                 details = ["message": e.message]
             }

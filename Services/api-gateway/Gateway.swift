@@ -26,6 +26,7 @@ struct Gateway: Sendable {
         var maxConcurrentPerCluster = 10
         var deploymentTimeout: Duration = .seconds(600)
         var maxBatch = 50
+        var hosts = HostPolicy(nil)
     }
 
     /// The whole HTTP API under `/iceshelves`.

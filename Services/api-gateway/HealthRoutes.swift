@@ -3,9 +3,15 @@ import GRDB
 import Hummingbird
 import NIOCore
 
-/// `GET /iceshelves/healthz` (no key; 503 when degraded) and `GET /iceshelves/metrics`.
+/// `GET /iceshelves/healthz` (no key; 503 when degraded), `GET /iceshelves/metrics` and the OpenAPI description.
 struct HealthRoutes {
     let gateway: Gateway
+
+    /// The OpenAPI 3.1 description (written by scripts/openapi.py), served at `/iceshelves/api/openapi.json`.
+    static let openAPI: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else { return Array("{}".utf8) }
+        return Array(data)
+    }()
 
     func add(to group: RouterGroup<GatewayContext>) {
         group.get("healthz") { _, _ -> Response in
@@ -19,6 +25,9 @@ struct HealthRoutes {
                 "database": database ? "ok" : "error",
                 "dependencies": ["amqp": bus ? "connected" : "disconnected"],
             ], status: healthy ? .ok : .serviceUnavailable)
+        }
+        group.get("api/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Self.openAPI)))
         }
         group.get("metrics") { _, context -> Response in
             _ = try context.require(.viewer)

@@ -24,6 +24,7 @@ struct WebhookRoutes {
             guard body.url.utf8.count <= 2048, let u = URLComponents(string: body.url), ["http", "https"].contains(u.scheme ?? ""), !(u.host ?? "").isEmpty else {
                 throw APIError.badRequest("url must be an http or https URL")
             }
+            try gateway.settings.hosts.check(URLComponents(string: body.url)?.host ?? "", field: "url")
             let events = body.events ?? Webhooks.events
             guard !events.isEmpty, events.allSatisfy(Webhooks.events.contains) else {
                 throw APIError.badRequest("events must be some of \(Webhooks.events.joined(separator: ", "))")

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+# Writes the OpenAPI 3.1 description the gateway serves (Services/api-gateway/openapi.json):
+#   python3 scripts/openapi.py > Services/api-gateway/openapi.json
+# Keep it true: a route added or changed in Services/api-gateway is described here too.
+import json
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def resp(desc, schema=None, ctype="application/json"):
+    r = {"description": desc}
+    if schema is not None: r["content"] = {ctype: {"schema": schema}}
+    return r
+E = lambda: resp("error", ref("Error"))
+def errs(*codes):
+    names = {400:"bad request",401:"missing or invalid API key",403:"the key's role may not do this",404:"not found",409:"conflict with the current state",413:"body too large",429:"too many active deployments on the cluster",503:"a service behind the gateway did not answer"}
+    return {str(c): resp(names[c], ref("Error")) for c in codes}
+def op(summary, ok_code, ok_schema, codes, params=None, body=None, tags=None, security=True, ok_desc="success", ctype="application/json"):
+    o = {"summary": summary, "responses": {str(ok_code): resp(ok_desc, ok_schema, ctype)}}
+    o["responses"].update(errs(*codes))
+    if params: o["parameters"] = params
+    if body: o["requestBody"] = body
+    if tags: o["tags"] = tags
+    if not security: o["security"] = []
+    return o
+def qp(name, schema, desc=""): return {"name": name, "in": "query", "required": False, "schema": schema, "description": desc}
+def pp(name, schema): return {"name": name, "in": "path", "required": True, "schema": schema}
+def jbody(schema, required=True): return {"required": required, "content": {"application/json": {"schema": schema}}}
+S = lambda t, **k: dict({"type": t}, **k)
+N = lambda t: {"type": [t, "null"]}
+page = [qp("page", S("integer", minimum=1, maximum=1000000)), qp("per_page", S("integer", minimum=1, maximum=100))]
+envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
+schemas = {
+ "Error": {"type": "object", "required": ["success", "error", "code"], "properties": {"success": {"const": False}, "error": S("string"), "code": S("integer")}},
+ "Egg": {"type": "object", "required": ["id", "name", "display_name", "description", "version", "category", "egg_type", "is_active", "created_on"], "properties": {
+    "id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "version": S("string"), "content_hash": S("string"),
+    "category": S("string"), "egg_type": S("string"), "base_image": S("string"), "tags": S("array", items=S("string")), "is_active": S("boolean"),
+    "is_template": S("boolean"), "created_on": S("string")}},
+ "Variables": {"type": "object", "description": "values for the egg's declared variables", "additionalProperties": {"oneOf": [S("string"), S("integer"), S("boolean"), S("array", items=S("string"))]}},
+ "Deployment": {"type": "object", "required": ["id", "egg_name", "cluster_id", "instance_name", "status", "deployment_type", "created_at"], "properties": {
+    "id": S("string"), "egg_id": N("integer"), "egg_name": S("string"), "egg_version": N("string"), "cluster_id": S("integer"), "instance_name": S("string"),
+    "target_member": N("string"), "status": {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]},
+    "deployment_type": {"enum": ["lxd", "kvm"]}, "instance_info": {"type": ["object", "null"], "additionalProperties": S("string"),
+    "description": "name, status, architecture, ipv4, member"}, "error": N("string"), "deployed_by": N("string"), "retry_of": N("string"),
+    "created_at": S("string"), "started_at": N("string"), "completed_at": N("string"), "updated_at": S("string")}},
+ "LogEntry": {"type": "object", "required": ["timestamp", "level", "message"], "properties": {"timestamp": S("string"), "level": S("string"), "step": N("string"), "message": S("string")}},
+ "ClusterSummary": {"type": "object", "required": ["id", "name", "connection_method", "status", "is_active"], "properties": {
+    "id": S("integer"), "name": S("string"), "description": S("string"), "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]},
+    "endpoint_url": N("string"), "status": S("string"), "is_active": S("boolean"), "last_check": N("string")}},
+ "ClusterCreate": {"type": "object", "required": ["name", "connection_method"], "description": "direct-api: endpoint_url, client_cert, client_key and server_cert or server_fingerprint (or verify_ssl false); ssh: ssh_host, ssh_port, ssh_user, ssh_key, ssh_host_key_fingerprint; unix-socket: socket_path; agent-poll: agent_poll_interval",
+    "properties": {"name": S("string", minLength=1, maxLength=100), "description": S("string", maxLength=2000),
+    "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]}, "endpoint_url": S("string"), "auth_type": {"enum": ["certificate"]},
+    "client_cert": S("string"), "client_key": S("string", writeOnly=True), "server_cert": S("string"), "server_fingerprint": S("string"), "verify_ssl": S("boolean"),
+    "is_cluster": S("boolean"), "ssh_host": S("string"), "ssh_port": S("integer", minimum=1, maximum=65535), "ssh_user": S("string"), "ssh_key": S("string", writeOnly=True),
+    "ssh_host_key_fingerprint": S("string"), "socket_path": S("string"), "agent_poll_interval": S("integer", minimum=1, maximum=600)}},
+ "DeployRequest": {"type": "object", "required": ["egg_id", "cluster_id"], "properties": {
+    "egg_id": {"oneOf": [S("integer"), S("string")]}, "egg_version": S("string"), "cluster_id": {"oneOf": [S("integer"), S("string")]},
+    "instance_name": S("string", description="LXD rule: a host name label of 1-63 characters"), "target_member": S("string"),
+    "config_overrides": {"type": "object", "additionalProperties": S("string")}, "variables": ref("Variables"),
+    "hostname": S("string"), "ssh_authorized_keys": S("array", items=S("string")), "packages": S("array", items=S("string")), "timezone": S("string"),
+    "cloud_config": S("string"), "image": S("string"), "keep_on_failure": S("boolean"), "deployment_type": {"enum": ["lxd", "kvm"]},
+    "count": S("integer", minimum=1, maximum=50), "name_pattern": S("string", description="{n} becomes 1, 2, ...")}},
+}
+ok = lambda props, req=[]: envelope(props, req)
+paths = {
+ "/healthz": {"get": op("Health: 503 when degraded", 200, {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["healthy", "degraded"]}, "timestamp": S("string"), "version": S("string"), "database": S("string"), "dependencies": S("object")}}, [], security=False, tags=["health"])},
+ "/metrics": {"get": op("Prometheus metrics", 200, S("string"), [401], tags=["health"], ctype="text/plain")},
+ "/api/openapi.json": {"get": op("This description", 200, S("object"), [], security=False, tags=["health"])},
+ "/api/eggs": {"get": op("List eggs", 200, ok({"eggs": S("array", items=ref("Egg")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["eggs", "total"]), [400, 401, 403, 503],
+                         params=page + [qp("category", S("string")), qp("search", S("string")), qp("egg_type", S("string")), qp("tag", S("string"))], tags=["eggs"]),
+               "post": op("Create an egg from a template", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}, ["egg_id"]), [400, 401, 403, 404, 409, 413, 503],
+                          body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_id": {"oneOf": [S("integer"), S("string")]}, "variables": ref("Variables")}}), tags=["eggs"])},
+ "/api/eggs/upload": {"post": op("Upload an egg (tar.gz of one egg folder, as the body or as archive_base64)", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}), [400, 401, 403, 409, 413, 503],
+                                 body={"required": True, "content": {"application/gzip": {"schema": S("string", format="binary")}, "application/json": {"schema": {"type": "object", "required": ["archive_base64"], "properties": {"archive_base64": S("string")}}}}}, tags=["eggs"])},
+ "/api/eggs/{id}": {"get": op("Get an egg with its files", 200, ok({"files": {"type": "object", "additionalProperties": S("string")}, "metadata_json": S("string"), "cloud_init_path": S("string")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
+ "/api/eggs/{id}/versions": {"get": op("An egg's versions, newest first", 200, ok({"name": S("string"), "versions": S("array")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
+ "/api/templates": {"get": op("List templates", 200, ok({"templates": S("array", items={"type": "object", "required": ["id", "name", "required_variables"], "properties": {"id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_type": S("string"), "required_variables": S("array", items=S("string")), "variables": S("array")}}), "total": S("integer")}, ["templates"]), [401, 403, 503], tags=["eggs"])},
+ "/api/clusters": {"get": op("List clusters", 200, ok({"clusters": S("array", items=ref("ClusterSummary")), "total": S("integer")}, ["clusters"]), [401, 403], tags=["clusters"]),
+                   "post": op("Register a cluster (admin)", 201, ok({"cluster_id": S("integer"), "agent_key": S("string"), "message": S("string")}, ["cluster_id"]), [400, 401, 403, 409, 413], body=jbody(ref("ClusterCreate")), tags=["clusters"])},
+ "/api/clusters/{id}": {"get": op("Get a cluster (never its secrets)", 200, ok({}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["clusters"]),
+                        "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
+ "/api/clusters/{id}/test": {"post": op("Test the connection", 200, ok({"status": S("string"), "details": S("object")}, ["status", "details"]), [401, 403, 404, 503], params=[pp("id", S("integer"))], tags=["clusters"])},
+ "/api/deploy": {"post": op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
+                            params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"])},
+ "/api/deployments": {"get": op("List deployments", 200, ok({"deployments": S("array", items=ref("Deployment")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["deployments", "total"]), [400, 401, 403],
+                                params=page + [qp("status", {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]}), qp("cluster_id", S("integer")), qp("egg_id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}": {"get": op("Get a deployment with instance_info and logs", 200, {"allOf": [ok({"logs": S("array", items=ref("LogEntry"))}), {"type": "object", "properties": {"egg": S("object"), "cluster": S("object")}}]}, [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}/logs": {"get": op("A deployment's log", 200, ok({"deployment_id": S("string"), "logs": S("array", items=ref("LogEntry"))}, ["logs"]), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}/cancel": {"post": op("Cancel a deployment", 200, ok({"deployment_id": S("string"), "status": S("string")}), [401, 403, 404, 409, 503], params=[pp("id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}/retry": {"post": op("Retry a failed, timed-out or cancelled deployment", 201, ok({"deployment_id": S("string"), "retry_of": S("string")}), [401, 403, 404, 409, 429, 503], params=[pp("id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}/cleanup": {"delete": op("Remove the instance from its target", 200, ok({"removed": S("boolean"), "message": S("string")}), [401, 403, 404, 409, 503], params=[pp("id", S("string"))], tags=["deployments"])},
+ "/api/deployments/{id}/events": {"get": op("Live progress of one deployment (Server-Sent Events)", 200, S("string"), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"], ctype="text/event-stream")},
+ "/api/events": {"get": op("Live progress of all deployments (Server-Sent Events)", 200, S("string"), [401, 403], tags=["deployments"], ctype="text/event-stream")},
+ "/api/keys": {"get": op("List API keys (admin)", 200, ok({"keys": S("array"), "total": S("integer")}, ["keys"]), [401, 403], tags=["keys"]),
+               "post": op("Create an API key, shown once (admin)", 201, ok({"id": S("string"), "key": S("string"), "role": S("string")}, ["key"]), [400, 401, 403, 413],
+                          body=jbody({"type": "object", "required": ["name", "role"], "properties": {"name": S("string", minLength=1, maxLength=100), "role": {"enum": ["admin", "operator", "viewer"]}}}), tags=["keys"])},
+ "/api/keys/{id}": {"delete": op("Revoke an API key (admin)", 200, ok({"message": S("string")}), [401, 403, 404], params=[pp("id", S("string"))], tags=["keys"])},
+ "/api/audit": {"get": op("The audit log (admin)", 200, ok({"entries": S("array"), "total": S("integer")}, ["entries"]), [400, 401, 403], params=page, tags=["keys"])},
+ "/api/webhooks": {"get": op("List webhooks (admin)", 200, ok({"webhooks": S("array"), "total": S("integer")}, ["webhooks"]), [401, 403], tags=["webhooks"]),
+                   "post": op("Register a webhook; the signing secret is shown once (admin)", 201, ok({"id": S("integer"), "secret": S("string"), "events": S("array", items=S("string"))}, ["id", "secret"]), [400, 401, 403, 413],
+                              body=jbody({"type": "object", "required": ["url"], "properties": {"url": S("string"), "events": S("array", items={"enum": ["deployment.started", "deployment.completed", "deployment.failed", "cluster.status_changed"]})}}), tags=["webhooks"])},
+ "/api/webhooks/{id}": {"delete": op("Delete a webhook (admin)", 200, ok({"message": S("string")}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["webhooks"])},
+ "/api/webhooks/{id}/deliveries": {"get": op("A webhook's deliveries and attempts (admin)", 200, ok({"deliveries": S("array"), "total": S("integer")}, ["deliveries"]), [401, 403, 404], params=[pp("id", S("integer"))], tags=["webhooks"])},
+}
+doc = {"openapi": "3.1.0", "info": {"title": "IceShelves API", "version": "0.1.0",
+       "description": "The IceShelves REST API, compatible with the original's documented API. Errors are {success: false, error, code}; successes are {success: true, data} with data's fields also at the top level. Unknown body fields are ignored."},
+       "servers": [{"url": "/iceshelves"}], "security": [{"bearerAuth": []}],
+       "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "an API key: isk_<id>_<secret>"}}, "schemas": schemas},
+       "paths": paths}
+print(json.dumps(doc, indent=1, sort_keys=True))
