@@ -66,10 +66,10 @@ struct DeploymentRoutes {
         }
         api.get("deployments/:id") { _, context -> Response in
             _ = try context.require(.viewer)
-            let d = try deployment(context)
-            let cluster = try gateway.clusters.get(d.clusterId)
-            return JSONBody.success(Detail(deployment: d, egg: .init(id: d.eggId, name: d.eggName), cluster: .init(id: d.clusterId, name: cluster?.name ?? "(deleted)"),
-                                           logs: try gateway.ledger.logs(d.id)))
+            let id = context.parameters.get("id") ?? ""
+            guard id.utf8.count <= 64, let (d, logs, clusterName) = try gateway.ledger.detail(id) else { throw APIError.notFound("no deployment \(id.prefix(64))") }
+            return JSONBody.success(Detail(deployment: d, egg: .init(id: d.eggId, name: d.eggName), cluster: .init(id: d.clusterId, name: clusterName ?? "(deleted)"),
+                                           logs: logs))
         }
         api.get("deployments/:id/logs") { _, context -> Response in
             _ = try context.require(.viewer)

@@ -94,9 +94,13 @@ struct EggRoutes {
             _ = try context.require(.viewer)
             let p = try Pagination(request)
             let q = request.uri.queryParameters
-            let page = try await gateway.catalog.list(EggListRequest(
+            let listRequest = EggListRequest(
                 category: q["category"].map(String.init), eggType: q["egg_type"].map(String.init), tag: q["tag"].map(String.init),
-                search: q["search"].map(String.init), page: p.page, perPage: p.perPage))
+                search: q["search"].map(String.init), page: p.page, perPage: p.perPage)
+            let cacheKey = "list \(listRequest.category ?? "") \(listRequest.eggType ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
+            guard case .page(let page) = try await gateway.eggCache.get(cacheKey, load: { .page(try await gateway.catalog.list(listRequest)) }) else {
+                throw APIError(.internalServerError, "egg cache")
+            }
             return JSONBody.success(EggList(eggs: page.eggs.map(EggItem.init), total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages))
         }
         api.get("eggs/:id") { _, context -> Response in
@@ -116,6 +120,7 @@ struct EggRoutes {
             let created = try await gateway.catalog.createFromTemplate(EggCreateFromTemplateRequest(
                 name: body.name, template: template.egg.name, displayName: body.displayName, description: body.description,
                 category: body.category, variables: body.variables ?? [:]))
+            gateway.eggCache.clear()
             gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) created from template \(template.egg.name)"), status: .created)
@@ -137,6 +142,7 @@ struct EggRoutes {
                 archive = Data(bytes.readableBytesView).base64EncodedString()
             }
             let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
+            gateway.eggCache.clear()
             gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) \(created.egg.version) uploaded"), status: .created)
@@ -155,9 +161,12 @@ struct EggRoutes {
 
     /// An egg by numeric id or by name.
     func egg(_ key: String, version: String?) async throws -> EggDetail {
-        if let id = Int64(key) { return try await gateway.catalog.get(EggGetRequest(id: id, version: version)) }
         guard !key.isEmpty, key.count <= 63 else { throw APIError.notFound("no egg '\(key.prefix(63))'") }
-        return try await gateway.catalog.get(EggGetRequest(name: key, version: version))
+        let request = Int64(key).map { EggGetRequest(id: $0, version: version) } ?? EggGetRequest(name: key, version: version)
+        guard case .detail(let detail) = try await gateway.eggCache.get("egg \(key) \(version ?? "")", load: { .detail(try await gateway.catalog.get(request)) }) else {
+            throw APIError(.internalServerError, "egg cache")
+        }
+        return detail
     }
 
     struct CreateFromTemplate: Decodable {

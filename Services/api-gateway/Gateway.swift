@@ -17,8 +17,15 @@ struct Gateway: Sendable {
     let logger: Logger
     /// Whether the broker connection is up (for healthz).
     let busConnected: @Sendable () -> Bool
+    /// Egg pages and eggs from the catalogue, for 2 s (cleared by creates and uploads here).
+    let eggCache = ReadCache<EggCacheEntry>(ttl: .seconds(2))
     /// Prometheus text for `/iceshelves/metrics`.
     let metricsText: @Sendable () -> [UInt8]
+
+    enum EggCacheEntry: Sendable {
+        case page(EggPage)
+        case detail(EggDetail)
+    }
 
     struct Settings: Sendable {
         var maxBodyBytes = 1 << 20

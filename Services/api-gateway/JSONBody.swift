@@ -13,12 +13,21 @@ enum JSONBody {
     }()
 
     static func success(_ data: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        var object: [String: Any] = ["success": true]
-        if let encoded = try? encoder.encode(data), let fields = try? JSONSerialization.jsonObject(with: encoded) as? [String: Any] {
-            for (k, v) in fields where k != "success" && k != "data" { object[k] = v }
-            object["data"] = fields
+        // `{"success":true,"data":{…},…the same fields…}`, spliced from one encoding (no re-parse).
+        guard let encoded = try? encoder.encode(data), encoded.first == UInt8(ascii: "{"), encoded.last == UInt8(ascii: "}") else {
+            return raw(["success": true], status: status)
         }
-        return raw(object, status: status)
+        var out = ByteBuffer()
+        out.reserveCapacity(encoded.count * 2 + 32)
+        out.writeString("{\"success\":true,\"data\":")
+        out.writeBytes(encoded)
+        if encoded.count > 2 {
+            out.writeString(",")
+            out.writeBytes(encoded.dropFirst())
+        } else {
+            out.writeString("}")
+        }
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -6,6 +6,10 @@ import GRDB
 /// stored; a presented key is looked up by its id and its hash compared in constant time.
 struct KeyStore: Sendable {
     let db: GatewayDatabase
+    /// Verified keys for a few seconds (a revoke clears it at once).
+    private let verified = ReadCache<Identity>(ttl: .seconds(5))
+
+    init(db: GatewayDatabase) { self.db = db }
 
     struct Created: Sendable {
         var id: String
@@ -25,6 +29,13 @@ struct KeyStore: Sendable {
 
     /// The identity behind a presented key, or `nil`.
     func verify(_ presented: String) throws -> Identity? {
+        if let hit = verified.value(presented) { return hit }
+        guard let identity = try lookUp(presented) else { return nil }
+        verified.store(presented, identity)
+        return identity
+    }
+
+    private func lookUp(_ presented: String) throws -> Identity? {
         let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "isk", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit), !parts[2].isEmpty, parts[2].utf8.count <= 128 else {
             return nil
@@ -65,7 +76,8 @@ struct KeyStore: Sendable {
 
     /// `false` when there is no such active key.
     func revoke(id: String) throws -> Bool {
-        try db.writer.write { db in
+        defer { verified.clear() }
+        return try db.writer.write { db in
             try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
             return db.changesCount > 0
         }

@@ -93,6 +93,17 @@ struct Ledger: Sendable {
         try db.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM deployment WHERE id = ?", arguments: [id]).map(Deployment.init) }
     }
 
+    /// A deployment with its log and its cluster's name, in one read.
+    func detail(_ id: String, logLimit: Int = 1000) throws -> (deployment: Deployment, logs: [LogEntry], clusterName: String?)? {
+        try db.writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT d.*, c.name AS cluster_name FROM deployment d LEFT JOIN cluster c ON c.id = d.cluster_id WHERE d.id = ?",
+                                             arguments: [id]) else { return nil }
+            let logs = try Row.fetchAll(db, sql: "SELECT timestamp, level, step, message FROM deployment_log WHERE deployment_id = ? ORDER BY id LIMIT ?", arguments: [id, logLimit])
+                .map { LogEntry(timestamp: $0["timestamp"], level: $0["level"], step: $0["step"], message: $0["message"]) }
+            return (Deployment(row: row), logs, row["cluster_name"])
+        }
+    }
+
     func request(_ id: String) throws -> DeploymentRequested? {
         let json: String? = try db.writer.read { try String.fetchOne($0, sql: "SELECT request_json FROM deployment WHERE id = ?", arguments: [id]) }
         return try json.map { try JSONDecoder().decode(DeploymentRequested.self, from: Data($0.utf8)) }
