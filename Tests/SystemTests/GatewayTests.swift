@@ -79,6 +79,14 @@ struct GatewayTests {
         try await withStack(timeout: 600) { s in
             let cluster = try await HTTP.call("POST", s.base + "/api/clusters", key: s.key, body: #"{"name":"nobody-home","connection_method":"unix-socket"}"#)
             #expect(cluster.status == 201)
+            // Live progress: all events as Server-Sent Events, read by curl for a few seconds.
+            let sseFile = s.data + "/events.txt"
+            let sse = Process()
+            sse.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            sse.arguments = ["-s", "-N", "--max-time", "6", "-o", sseFile, "-H", "Authorization: Bearer \(s.key)", s.base + "/api/events"]
+            sse.standardError = FileHandle.nullDevice
+            try sse.run()
+            try await Task.sleep(for: .milliseconds(500))
             let deploy = try await HTTP.call("POST", s.base + "/api/deploy", key: s.key,
                                              body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"q-1","variables":{"greeting":"hi"}}"#)
             #expect(deploy.status == 201, "\(deploy.json)")
@@ -88,6 +96,11 @@ struct GatewayTests {
             #expect(try await status(s, id) == "queued", "with no deployer it stays queued")
             let logs = try await HTTP.call("GET", s.base + "/api/deployments/\(id)/logs", key: s.key)
             #expect((logs.json["logs"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("queued for the lxd deployer") == true } == true)
+
+            while sse.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            let stream = (try? String(contentsOfFile: sseFile, encoding: .utf8)) ?? ""
+            #expect(stream.contains("event: deployment"), "the event stream: \(stream.prefix(300))")
+            #expect(stream.contains("\"deployment_id\":\"\(id)\"") && stream.contains("\"status\":\"queued\""))
 
             let cancel = try await HTTP.call("POST", s.base + "/api/deployments/\(id)/cancel", key: s.key)
             #expect(cancel.status == 200)
