@@ -25,17 +25,6 @@ actor ClientCache {
         }
     }
 
-    /// Drops a client after a transport failure, so the next job connects afresh.
-    func forget(_ connection: ClusterConnection) async {
-        let key = Self.key(connection)
-        if let task = clients.removeValue(forKey: key), let client = try? await task.value { client.close() }
-    }
-
-    func closeAll() async {
-        for task in clients.values { (try? await task.value)?.close() }
-        clients.removeAll()
-    }
-
     private static func key(_ c: ClusterConnection) -> String {
         let data = (try? JSONEncoder().encode(c)) ?? Data(c.description.utf8)
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()

@@ -51,9 +51,10 @@ struct DeployWorker: Sendable {
         case .failure(let error):
             let cancelled = work.isCancelled
             let failure = error as? DeployFailure ?? DeployFailure(step: cancelled ? "cancel" : "deploy", message: "\(error)")
-            await cleanUpAfter(job, destination, failure: failure, cancelled: cancelled, logger: logger)
+            let removed = await cleanUpAfter(job, destination, failure: failure, cancelled: cancelled, logger: logger)
+            let cancelMessage = "deployment cancelled; " + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
             await report(id, cancelled ? "cancelled" : "failed", step: failure.step, level: cancelled ? "WARNING" : "ERROR",
-                         cancelled ? "deployment cancelled; \(destination.keepOnFailure ? "instance kept" : "its instance was removed")" : failure.message, logger: logger)
+                         cancelled ? cancelMessage : failure.message, logger: logger)
             Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", cancelled ? "cancelled" : "failed")]).increment()
         }
     }
@@ -244,8 +245,8 @@ struct DeployWorker: Sendable {
     private func instanceInfo(_ lxd: LXDClient, _ name: String) async throws -> [String: String] {
         let instance = try await step("info") { try await lxd.instance(name) }
         var state = try await step("info") { try await lxd.instanceState(name) }
-        let until = ContinuousClock.now + .seconds(5)
-        while state.ipv4.isEmpty && ContinuousClock.now < until {  // DHCP may lag cloud-init by a moment
+        let until = ContinuousClock.now + .seconds(2)
+        while state.ipv4.isEmpty && ContinuousClock.now < until {  // DHCP may lag cloud-init by a moment; not worth more than 2 s
             try await Task.sleep(for: .milliseconds(250))
             state = try await step("info") { try await lxd.instanceState(name) }
         }
@@ -261,17 +262,20 @@ struct DeployWorker: Sendable {
     // MARK: Cleanup and reporting
 
     /// Removes the instance after a failure or cancel, when it is ours and not to be kept.
-    private func cleanUpAfter(_ job: DeploymentRendered, _ destination: DeploymentTarget, failure: DeployFailure, cancelled: Bool, logger: Logger) async {
-        guard failure.mayCleanUp, !destination.keepOnFailure else { return }
+    /// Returns `true` when an instance was removed.
+    private func cleanUpAfter(_ job: DeploymentRendered, _ destination: DeploymentTarget, failure: DeployFailure, cancelled: Bool, logger: Logger) async -> Bool {
+        guard failure.mayCleanUp, !destination.keepOnFailure else { return false }
         do {
             let lxd = try await clients.client(for: destination.connection)
             let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
             if removed {
                 await report(job.deploymentId, "in_progress", step: "cleanup", level: "WARNING", "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")", logger: logger)
             }
+            return removed
         } catch {
             logger.error("cleanup failed; the instance may be left behind", metadata: ["instance": "\(job.instanceName)", "error": "\(error)"])
             await report(job.deploymentId, "in_progress", step: "cleanup", level: "ERROR", "could not remove \(job.instanceName): \(error)", logger: logger)
+            return false
         }
     }
 
