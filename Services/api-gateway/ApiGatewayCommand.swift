@@ -58,7 +58,6 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             let webhooks = Webhooks(db: db, box: box, logger: context.logger)
             var settings = Gateway.Settings()
             settings.maxConcurrentPerCluster = concurrent
-            settings.deploymentTimeout = .seconds(timeout)
             settings.maxUploadBytes = eggMB << 20
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             let registry = context.metrics

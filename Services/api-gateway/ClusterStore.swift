@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import IceShelvesContracts
@@ -139,8 +140,6 @@ struct ClusterStore: Sendable {
         }
     }
 }
-
-import Crypto
 
 enum SHA256Digest {
     static func of(_ s: String) -> [UInt8] { Array(SHA256.hash(data: Data(s.utf8))) }

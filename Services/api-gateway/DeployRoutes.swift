@@ -173,17 +173,12 @@ struct DeployRoutes {
 
     /// What a dry run shows: the rendered files and the LXD request that would be sent.
     func dryRunBody(_ r: DeploymentRendered, plan: Plan) -> [String: Any] {
-        var config = r.destination?.configOverrides ?? [:]
-        config["cloud-init.user-data"] = r.userData
-        if let v = r.vendorData { config["cloud-init.vendor-data"] = v }
-        if let n = r.networkConfig { config["cloud-init.network-config"] = n }
-        config["user.meta-data"] = r.metaData
         var targetRequest: [String: Any] = [
             "method": "POST",
             "path": "/1.0/instances" + (r.destination?.targetMember.map { "?target=\($0)" } ?? ""),
             "body": ["name": r.instanceName, "type": r.target == .lxd ? "container" : "virtual-machine",
-                     "source": ["type": "image", "alias": r.baseImage], "profiles": ["default"] + (r.lxdProfile == nil ? [] : ["iceshelves-\(r.eggName)-\(r.eggVersion)"]),
-                     "config": config] as [String: Any],
+                     "source": ["type": "image", "alias": r.baseImage], "profiles": LXDInstancePlan.profiles(for: r),
+                     "config": LXDInstancePlan.config(for: r)] as [String: Any],
         ]
         if r.target == .kvm { targetRequest = ["method": "libvirt defineXML", "domain_fragment": r.kvmConfig ?? NSNull(), "image": r.baseImage] }
         let data: [String: Any] = [

@@ -152,7 +152,7 @@ struct EggRoutes {
             let page = try await gateway.catalog.list(EggListRequest(templatesOnly: true, page: 1, perPage: 100))
             var templates: [Template] = []
             for s in page.eggs {
-                let detail = try await gateway.catalog.get(EggGetRequest(name: s.name))
+                let detail = try await egg(s.name, version: nil)
                 templates.append(Template(summary: s, metadataJSON: detail.metadataJSON))
             }
             return JSONBody.success(TemplateList(templates: templates, total: templates.count))

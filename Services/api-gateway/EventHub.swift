@@ -33,5 +33,4 @@ final class EventHub: Sendable {
         for c in all { c.yield(item) }
     }
 
-    var subscriberCount: Int { subscribers.withLock { $0.count } }
 }

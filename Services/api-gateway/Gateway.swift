@@ -31,7 +31,6 @@ struct Gateway: Sendable {
         var maxBodyBytes = 1 << 20
         var maxUploadBytes = 100 << 20
         var maxConcurrentPerCluster = 10
-        var deploymentTimeout: Duration = .seconds(600)
         var maxBatch = 50
         var hosts = HostPolicy(nil)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which hosts clusters and webhooks may point at (`ICESHELVES_ALLOWED_HOSTS`). By default any;
 /// a test or lab can limit the gateway to `loopback` (127.0.0.0/8, ::1, localhost) and named
 /// hosts, so that nothing it is told can make it send traffic elsewhere.
@@ -23,5 +25,3 @@ struct HostPolicy: Sendable {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
-
-import Foundation

@@ -81,17 +81,17 @@ struct DeployWorker: Sendable {
             if !isFingerprint, try await step("image", { try await lxd.imageAlias(image) }) == nil {
                 throw DeployFailure(step: "image", message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image", mayCleanUp: false)
             }
-            var profiles = ["default"]
             if let yaml = job.lxdProfile, !yaml.isEmpty {
-                profiles.append(try await applyProfile(lxd, yaml: yaml, job: job, logger: logger))
+                try await applyProfile(lxd, yaml: yaml, job: job, logger: logger)
             }
+            let profiles = LXDInstancePlan.profiles(for: job)
             let member: String?
             if let wanted = destination.targetMember, !wanted.isEmpty {
                 member = wanted
             } else {
                 member = try await step("placement") { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
             }
-            let config = instanceConfig(job, destination, modernKeys: true)
+            let config = LXDInstancePlan.config(for: job)
             try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
             existing = try await lxd.instance(name)
         }
@@ -136,7 +136,7 @@ struct DeployWorker: Sendable {
         }
     }
 
-    private func applyProfile(_ lxd: LXDClient, yaml: String, job: DeploymentRendered, logger: Logger) async throws -> String {
+    private func applyProfile(_ lxd: LXDClient, yaml: String, job: DeploymentRendered, logger: Logger) async throws {
         let profile = try ProfileMapper.profile(yaml: yaml, egg: job.eggName, version: job.eggVersion)
         try await step("profile") {
             if let current = try await lxd.profile(profile.name) {
@@ -151,21 +151,6 @@ struct DeployWorker: Sendable {
                 }
             }
         }
-        return profile.name
-    }
-
-    /// The instance's config: the deployment's overrides, then cloud-init data and our markers
-    /// (which overrides cannot replace).
-    func instanceConfig(_ job: DeploymentRendered, _ destination: DeploymentTarget, modernKeys: Bool) -> [String: String] {
-        var config = destination.configOverrides
-        let prefix = modernKeys ? "cloud-init." : "user."
-        config[prefix + "user-data"] = job.userData
-        if let v = job.vendorData { config[prefix + "vendor-data"] = v }
-        if let n = job.networkConfig { config[prefix + "network-config"] = n }
-        config["user.meta-data"] = job.metaData
-        config[InstanceMarker.deploymentId] = job.deploymentId
-        config[InstanceMarker.egg] = "\(job.eggName) \(job.eggVersion) \(job.eggContentHash.prefix(12))"
-        return config
     }
 
     private func create(_ lxd: LXDClient, _ job: DeploymentRendered, _ destination: DeploymentTarget, image: String, config: [String: String],
@@ -183,7 +168,7 @@ struct DeployWorker: Sendable {
         } catch let e as LXDError where e.kind == .api && e.message.contains("cloud-init.") {
             // A server without the cloud-init.* keys: the user.* keys that cloud-init also reads.
             logger.info("LXD refused cloud-init.* keys; using user.* keys", metadata: ["error": "\(e.message)"])
-            spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: instanceConfig(job, destination, modernKeys: false), profiles: profiles)
+            spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: LXDInstancePlan.config(for: job, modernKeys: false), profiles: profiles)
             op = try await step("create") { try await lxd.createInstance(spec, member: member) }
         } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
             // Another attempt of this deployment is creating it right now (a deployer killed mid-create).

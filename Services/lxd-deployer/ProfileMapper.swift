@@ -1,14 +1,10 @@
+import IceShelvesContracts
 import IceShelvesLXD
 import Yams
 
 /// Turns an egg's `lxd-profile.yaml` into the LXD profile IceShelves creates for that egg
-/// version: `iceshelves-<egg>-<version>`, so different versions never change each other's profile.
+/// version (named by ``LXDInstancePlan/profileName(egg:version:)``).
 enum ProfileMapper {
-    static func name(egg: String, version: String) -> String {
-        let safe = version.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" }
-        return "iceshelves-\(egg)-\(String(safe))"
-    }
-
     static func profile(yaml: String, egg: String, version: String) throws -> LXDProfile {
         let root: Any?
         do {
@@ -26,7 +22,7 @@ enum ProfileMapper {
             devices[name] = device
         }
         let description = (map["description"] as? String) ?? "IceShelves egg \(egg) \(version)"
-        return LXDProfile(name: name(egg: egg, version: version), description: description, config: config, devices: devices)
+        return LXDProfile(name: LXDInstancePlan.profileName(egg: egg, version: version), description: description, config: config, devices: devices)
     }
 
     /// LXD config values are strings; YAML may give booleans or numbers.

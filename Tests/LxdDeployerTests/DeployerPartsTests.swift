@@ -45,7 +45,7 @@ struct DeployerPartsTests {
         #expect(p.name == "iceshelves-ubuntu-docker-1.2.0")
         #expect(p.config == ["security.nesting": "true", "limits.cpu": "2"])
         #expect(p.devices["data"]?["path"] == "/data")
-        #expect(ProfileMapper.name(egg: "x", version: "1.0.0+build/7") == "iceshelves-x-1.0.0-build-7")
+        #expect(LXDInstancePlan.profileName(egg: "x", version: "1.0.0+build/7") == "iceshelves-x-1.0.0-build-7")
         #expect(throws: DeployFailure.self) { try ProfileMapper.profile(yaml: "a: [", egg: "x", version: "1") }
     }
 
