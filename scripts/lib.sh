@@ -44,6 +44,31 @@ start_rabbitmq() {
   log "rabbitmq $name ready on 127.0.0.1:$port"
 }
 
+# check_format: swift-format's lint with the repository's .swift-format finds nothing (every finding is an error).
+check_format() {
+  log "swift format lint (.swift-format)"
+  local out
+  if ! out=$(cd "$ICESHELVES_ROOT" && swift format lint --strict --recursive --configuration .swift-format \
+        Package.swift Services Shared Tests benchmarks 2>&1) || [ -n "$out" ]; then
+    printf '%s\n' "$out" | head -50 >&2
+    log "swift format lint: $(printf '%s\n' "$out" | grep -c ': error: ') finding(s); run: swift format --in-place --recursive --configuration .swift-format Package.swift Services Shared Tests benchmarks"
+    return 1
+  fi
+}
+
+# check_openapi: Services/api-gateway/openapi.json is exactly what scripts/openapi.py writes.
+check_openapi() {
+  local fresh
+  fresh=$(mktemp)
+  python3 "$ICESHELVES_ROOT/scripts/openapi.py" >"$fresh"
+  if ! diff -u "$ICESHELVES_ROOT/Services/api-gateway/openapi.json" "$fresh" >&2; then
+    rm -f "$fresh"
+    log "Services/api-gateway/openapi.json is not what scripts/openapi.py writes; run: python3 scripts/openapi.py > Services/api-gateway/openapi.json"
+    return 1
+  fi
+  rm -f "$fresh"
+}
+
 # Stops everything this script started, newest first, by PID: SIGTERM, then SIGKILL after 15 s.
 stop_started() {
   local i pid
