@@ -48,24 +48,19 @@ struct ApiGatewayCommand: AsyncParsableCommand {
         try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, _ in
             let db = try GatewayDatabase.open(path: data + "/gateway.sqlite")
             let box = try SecretBox.load(directory: data)
-            let keys = KeyStore(db: db)
-            if let path = try keys.bootstrapAdmin(directory: data) {
-                context.logger.notice("created the first admin API key; read it from \(path) (mode 0600) and keep it safe", metadata: ["path": "\(path)"])
-            }
             let bus = BusGatewayClient(client: context.client)
-            let ledger = Ledger(db: db)
-            let hub = EventHub()
-            let webhooks = Webhooks(db: db, box: box, logger: context.logger)
             var settings = Gateway.Settings()
             settings.maxConcurrentPerCluster = concurrent
             settings.maxUploadBytes = eggMB << 20
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             let registry = context.metrics
             let client = context.client
-            let gateway = Gateway(keys: keys, clusters: ClusterStore(db: db, box: box), ledger: ledger, audit: AuditLog(db: db), catalog: bus, pipeline: bus,
-                                  events: hub, webhooks: webhooks, settings: settings, logger: context.logger,
+            let gateway = Gateway(db: db, box: box, catalog: bus, pipeline: bus, settings: settings, logger: context.logger,
                                   busConnected: { client.isConnected }, metricsText: { registry.emitToBuffer() })
-            let ingest = EventIngest(ledger: ledger, hub: hub, pipeline: bus, webhooks: webhooks)
+            if let path = try await gateway.keys.bootstrapAdmin(directory: data) {
+                context.logger.notice("created the first admin API key; read it from \(path) (mode 0600) and keep it safe", metadata: ["path": "\(path)"])
+            }
+            let ingest = EventIngest(recorder: gateway.recorder, pipeline: bus)
             let logger = context.logger
             let app = Application(router: gateway.router(), configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves"),
                                   onServerRunning: { channel in
@@ -73,10 +68,11 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                                   }, logger: context.logger)
             return [
                 app,
-                QueueWorker<DeploymentEvent>(client: context.client, queue: EventIngest.queue, concurrency: 1, topology: EventIngest.topology.merging(.workQueue("deploy.render")),
+                QueueWorker<DeploymentEvent>(client: context.client, queue: EventIngest.queue, concurrency: 1,
+                                             topology: EventIngest.topology.merging(.workQueue(BusNames.renderQueue)),
                                              logger: context.logger) { try await ingest.handle($0, logger: $1) },
-                TimeoutSweeper(ledger: ledger, pipeline: bus, webhooks: webhooks, timeout: .seconds(timeout), logger: context.logger),
-                WebhookDispatcher(webhooks: webhooks),
+                TimeoutSweeper(ledger: gateway.ledger, recorder: gateway.recorder, pipeline: bus, timeout: .seconds(timeout), logger: context.logger),
+                WebhookDispatcher(webhooks: gateway.webhooks),
             ]
         }
     }

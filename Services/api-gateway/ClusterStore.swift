@@ -13,7 +13,7 @@ struct ClusterStore: Sendable {
         var id: Int64
         var name: String
         var description: String
-        var method: String
+        var method: ClusterRegistration.Method
         var endpointURL: String?
         var authType: String?
         var clientCert: String?
@@ -37,7 +37,7 @@ struct ClusterStore: Sendable {
         var createdAt: String
 
         init(row: Row) {
-            id = row["id"]; name = row["name"]; description = row["description"]; method = row["connection_method"]
+            id = row["id"]; name = row["name"]; description = row["description"]; method = ClusterRegistration.Method(rawValue: row["connection_method"]) ?? .agentPoll
             endpointURL = row["endpoint_url"]; authType = row["auth_type"]; clientCert = row["client_cert"]; serverCert = row["server_cert"]
             serverFingerprint = row["server_fingerprint"]; verifySSL = row["verify_ssl"]; isCluster = row["is_cluster"]
             sshHost = row["ssh_host"]; sshPort = row["ssh_port"]; sshUser = row["ssh_user"]; sshHostKeyFingerprint = row["ssh_host_key_fingerprint"]
@@ -47,42 +47,21 @@ struct ClusterStore: Sendable {
         }
     }
 
-    /// What a caller may send to register a cluster (the original's bodies, plus pins).
-    struct Registration: Sendable {
-        var name: String
-        var description: String = ""
-        var method: String
-        var endpointURL: String?
-        var authType: String?
-        var clientCert: String?
-        var clientKey: String?
-        var serverCert: String?
-        var serverFingerprint: String?
-        var verifySSL: Bool = true
-        var isCluster: Bool = false
-        var sshHost: String?
-        var sshPort: Int = 22
-        var sshUser: String?
-        var sshKey: String?
-        var sshHostKeyFingerprint: String?
-        var socketPath: String?
-        var agentPollInterval: Int = 300
-    }
-
     /// Inserts; returns the id and, for agent-poll, the new agent key (shown once).
-    func insert(_ r: Registration) throws -> (id: Int64, agentKey: String?) {
+    func insert(_ r: ClusterRegistration) async throws -> (id: Int64, agentKey: String?) {
         var secrets: [String: String] = [:]
         if let k = r.clientKey { secrets["client_key"] = k }
         if let k = r.sshKey { secrets["ssh_key"] = k }
         var agentKey: String?
         var agentHash: Data?
-        if r.method == "agent-poll" {
+        if r.connectionMethod == .agentPoll {
             let key = KeyStore.base64url(KeyStore.random(32))
             agentKey = key
             agentHash = Data(SHA256Digest.of(key))
         }
         let sealed = secrets.isEmpty ? nil : try box.seal(secrets)
-        return try db.writer.write { db in
+        let (key, hash) = (agentKey, agentHash)
+        return try await db.writer.write { db in
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster WHERE name = ?", arguments: [r.name]) ?? 0 > 0 {
                 throw APIError.conflict("a cluster named '\(r.name)' exists already")
             }
@@ -91,31 +70,31 @@ struct ClusterStore: Sendable {
                     verify_ssl, is_cluster, ssh_host, ssh_port, ssh_user, ssh_host_key_fingerprint, socket_path, agent_poll_interval,
                     agent_key_hash, secrets, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [r.name, r.description, r.method, r.endpointURL, r.authType, r.clientCert, r.serverCert, r.serverFingerprint,
-                                 r.verifySSL, r.isCluster, r.sshHost, r.method == "ssh" ? r.sshPort : nil, r.sshUser, r.sshHostKeyFingerprint,
-                                 r.socketPath, r.method == "agent-poll" ? r.agentPollInterval : nil, agentHash, sealed, Timestamp.now()])
-            return (db.lastInsertedRowID, agentKey)
+                """, arguments: [r.name, r.description ?? "", r.connectionMethod.rawValue, r.endpointURL, r.authType, r.clientCert, r.serverCert,
+                                 r.serverFingerprint, r.verifySSL ?? true, r.isCluster ?? false, r.sshHost, r.sshPort, r.sshUser,
+                                 r.sshHostKeyFingerprint, r.socketPath, r.agentPollInterval, hash, sealed, Timestamp.now()])
+            return (db.lastInsertedRowID, key)
         }
     }
 
-    func get(_ id: Int64) throws -> Cluster? {
-        try db.writer.read { try Row.fetchOne($0, sql: "SELECT * FROM cluster WHERE id = ?", arguments: [id]).map(Cluster.init) }
+    func get(_ id: Int64) async throws -> Cluster? {
+        try await db.writer.read { try Row.fetchOne($0, sql: "SELECT * FROM cluster WHERE id = ?", arguments: [id]).map(Cluster.init) }
     }
 
-    func list() throws -> [Cluster] {
-        try db.writer.read { try Row.fetchAll($0, sql: "SELECT * FROM cluster ORDER BY id").map(Cluster.init) }
+    func list() async throws -> [Cluster] {
+        try await db.writer.read { try Row.fetchAll($0, sql: "SELECT * FROM cluster ORDER BY id").map(Cluster.init) }
     }
 
-    func delete(_ id: Int64) throws {
-        try db.writer.write { db in
-            try db.execute(sql: "DELETE FROM deployment WHERE cluster_id = ? AND status IN ('completed','failed','cancelled','timeout')", arguments: [id])
+    func delete(_ id: Int64) async throws {
+        try await db.writer.write { db in
+            try db.execute(sql: "DELETE FROM deployment WHERE cluster_id = ? AND status IN \(SQLStatus.terminal)", arguments: [id])
             try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [id])
         }
     }
 
     /// Records a health check. Returns the previous status when it changed.
-    func recordHealth(_ id: Int64, status: String, message: String, metadataJSON: String?) throws -> String? {
-        try db.writer.write { db in
+    func recordHealth(_ id: Int64, status: String, message: String, metadataJSON: String?) async throws -> String? {
+        try await db.writer.write { db in
             let previous = try String.fetchOne(db, sql: "SELECT status FROM cluster WHERE id = ?", arguments: [id])
             try db.execute(sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, metadata_json = COALESCE(?, metadata_json) WHERE id = ?",
                            arguments: [status, message, Timestamp.now(), metadataJSON, id])
@@ -127,16 +106,16 @@ struct ClusterStore: Sendable {
     func connection(for c: Cluster) throws -> ClusterConnection? {
         let secrets = try c.secrets.map { try box.open($0) } ?? [:]
         switch c.method {
-        case "direct-api":
+        case .directAPI:
             return ClusterConnection(method: .directAPI, endpointURL: c.endpointURL, clientCert: c.clientCert, clientKey: secrets["client_key"],
                                      serverCert: c.serverCert, serverFingerprint: c.serverFingerprint, verifySSL: c.verifySSL)
-        case "ssh":
+        case .ssh:
             return ClusterConnection(method: .ssh, sshHost: c.sshHost, sshPort: c.sshPort ?? 22, sshUser: c.sshUser, sshKey: secrets["ssh_key"],
                                      sshHostKeyFingerprint: c.sshHostKeyFingerprint, socketPath: c.socketPath ?? ClusterConnection.defaultSocketPath)
-        case "unix-socket":
+        case .unixSocket:
             return ClusterConnection.unixSocket(c.socketPath ?? ClusterConnection.defaultSocketPath)
-        default:
-            return nil  // agent-poll: its agent deploys
+        case .agentPoll:
+            return nil  // its agent deploys
         }
     }
 }

@@ -22,7 +22,7 @@ struct DeployRoutes {
         var cloudConfig: String?
         var image: String?
         var keepOnFailure: Bool?
-        var deploymentType: String?
+        var deploymentType: TargetType?
         var count: Int?
         var namePattern: String?
 
@@ -45,7 +45,7 @@ struct DeployRoutes {
     struct Accepted: Encodable {
         var deploymentId: String
         var instanceName: String
-        var status = "pending"
+        var status = DeploymentStatus.pending
         var message: String
         var deployments: [Item]?
 
@@ -75,25 +75,8 @@ struct DeployRoutes {
                 let rendered = try await gateway.pipeline.preview(plan.requests[0])
                 return JSONBody.raw(dryRunBody(rendered, plan: plan), status: .ok)
             }
-            let active = try gateway.ledger.activeCount(clusterId: plan.cluster.id)
-            guard active + plan.requests.count <= gateway.settings.maxConcurrentPerCluster else {
-                throw APIError(.tooManyRequests, "cluster \(plan.cluster.name) has \(active) active deployment(s); the limit is \(gateway.settings.maxConcurrentPerCluster) (MAX_CONCURRENT_DEPLOYMENTS)")
-            }
-            for r in plan.requests where try gateway.ledger.instanceNameInUse(r.instanceName, clusterId: plan.cluster.id) {
-                throw APIError.conflict("an active deployment on cluster \(plan.cluster.name) already uses the instance name \(r.instanceName)")
-            }
-            var items: [Accepted.Item] = []
-            for r in plan.requests {
-                try gateway.ledger.insert(id: r.deploymentId, request: r, eggId: plan.egg.egg.id, clusterId: plan.cluster.id, deployedBy: who.name)
-                do {
-                    try await gateway.pipeline.submit(r)
-                } catch {
-                    try gateway.ledger.apply(r.deploymentId, status: .failed, level: "ERROR", step: "submit", message: "\(error)")
-                    throw error
-                }
-                items.append(.init(deploymentId: r.deploymentId, instanceName: r.instanceName))
-                gateway.audit.record(who, "deployment.create", target: r.deploymentId, detail: "\(plan.egg.egg.name) → \(plan.cluster.name)/\(r.instanceName)")
-            }
+            try await gateway.submitter.submit(plan.requests, eggId: plan.egg.egg.id, cluster: plan.cluster, by: who)
+            let items = plan.requests.map { Accepted.Item(deploymentId: $0.deploymentId, instanceName: $0.instanceName) }
             let first = items[0]
             let message = items.count == 1 ? "deployment of \(plan.egg.egg.name) to \(plan.cluster.name) accepted" : "\(items.count) deployments of \(plan.egg.egg.name) to \(plan.cluster.name) accepted"
             return JSONBody.success(Accepted(deploymentId: first.deploymentId, instanceName: first.instanceName, message: message,
@@ -109,7 +92,7 @@ struct DeployRoutes {
 
     /// Validates the body and builds the deployment requests (one per instance).
     func plan(_ body: Body) async throws -> Plan {
-        guard let clusterId = Int64(body.clusterId.text), let cluster = try gateway.clusters.get(clusterId) else {
+        guard let clusterId = Int64(body.clusterId.text), let cluster = try await gateway.clusters.get(clusterId) else {
             throw APIError.notFound("no cluster \(body.clusterId.text.prefix(40))")
         }
         guard cluster.isActive else { throw APIError.conflict("cluster \(cluster.name) is not active") }
@@ -118,14 +101,11 @@ struct DeployRoutes {
         }
         let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
         guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
-        let target: TargetType
-        switch body.deploymentType ?? (egg.egg.eggType == "kvm-vm" ? "kvm" : "lxd") {
-        case "lxd": target = .lxd
-        case "kvm": target = .kvm
-        default: throw APIError.badRequest("deployment_type must be lxd or kvm")
+        let target = body.deploymentType ?? egg.egg.eggType.defaultTarget
+        guard egg.egg.eggType.allows(target) else {
+            let what = target == .lxd ? "an LXD container" : "a KVM VM"
+            throw APIError.badRequest("egg \(egg.egg.name) is a \(egg.egg.eggType.rawValue) egg; it cannot be deployed as \(what)")
         }
-        if target == .lxd && egg.egg.eggType == "kvm-vm" { throw APIError.badRequest("egg \(egg.egg.name) is a kvm-vm egg; it cannot be deployed as an LXD container") }
-        if target == .kvm && egg.egg.eggType == "lxd-container" { throw APIError.badRequest("egg \(egg.egg.name) is an lxd-container egg; it cannot be deployed as a KVM VM") }
         let count = body.count ?? 1
         guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }
         let names = try instanceNames(body, count: count)

@@ -6,41 +6,8 @@ import IceShelvesContracts
 struct EggRoutes {
     let gateway: Gateway
 
-    struct EggItem: Encodable {
-        var id: Int64
-        var name: String
-        var displayName: String
-        var description: String
-        var version: String
-        var contentHash: String
-        var category: String
-        var eggType: String
-        var baseImage: String
-        var tags: [String]
-        var isActive: Bool
-        var isTemplate: Bool
-        var createdOn: String
-
-        init(_ s: EggSummary) {
-            id = s.id; name = s.name; displayName = s.displayName; description = s.description; version = s.version
-            contentHash = s.contentHash; category = s.category; eggType = s.eggType; baseImage = s.baseImage; tags = s.tags
-            isActive = s.isActive; isTemplate = s.isTemplate; createdOn = s.createdOn
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, name, description, version, category, tags
-            case displayName = "display_name"
-            case contentHash = "content_hash"
-            case eggType = "egg_type"
-            case baseImage = "base_image"
-            case isActive = "is_active"
-            case isTemplate = "is_template"
-            case createdOn = "created_on"
-        }
-    }
-
     struct EggList: Encodable {
-        var eggs: [EggItem]
+        var eggs: [EggSummary]
         var total: Int
         var page: Int
         var perPage: Int
@@ -53,7 +20,7 @@ struct EggRoutes {
     }
 
     struct EggDetailBody: Encodable {
-        var egg: EggItem
+        var egg: EggSummary
         var cloudInitPath: String
         var metadataJSON: String
         var files: [String: String]
@@ -72,7 +39,7 @@ struct EggRoutes {
         }
 
         init(_ d: EggDetail) {
-            egg = EggItem(d.egg)
+            egg = d.egg
             cloudInitPath = "eggs/\(d.egg.name)/cloud-init.yaml"
             metadataJSON = d.metadataJSON
             var f: [String: String] = [:]
@@ -94,14 +61,21 @@ struct EggRoutes {
             _ = try context.require(.viewer)
             let p = try Pagination(request)
             let q = request.uri.queryParameters
+            var eggType: EggType?
+            if let t = q["egg_type"].map(String.init) {
+                guard let known = EggType(rawValue: t) else {
+                    throw APIError.badRequest("egg_type must be one of \(EggType.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                eggType = known
+            }
             let listRequest = EggListRequest(
-                category: q["category"].map(String.init), eggType: q["egg_type"].map(String.init), tag: q["tag"].map(String.init),
+                category: q["category"].map(String.init), eggType: eggType, tag: q["tag"].map(String.init),
                 search: q["search"].map(String.init), page: p.page, perPage: p.perPage)
-            let cacheKey = "list \(listRequest.category ?? "") \(listRequest.eggType ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
+            let cacheKey = "list \(listRequest.category ?? "") \(listRequest.eggType?.rawValue ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
             guard case .page(let page) = try await gateway.eggCache.get(cacheKey, load: { .page(try await gateway.catalog.list(listRequest)) }) else {
                 throw APIError(.internalServerError, "egg cache")
             }
-            return JSONBody.success(EggList(eggs: page.eggs.map(EggItem.init), total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages))
+            return JSONBody.success(EggList(eggs: page.eggs, total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages))
         }
         api.get("eggs/:id") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -121,7 +95,7 @@ struct EggRoutes {
                 name: body.name, template: template.egg.name, displayName: body.displayName, description: body.description,
                 category: body.category, variables: body.variables ?? [:]))
             gateway.eggCache.clear()
-            gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
+            await gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) created from template \(template.egg.name)"), status: .created)
         }
@@ -143,7 +117,7 @@ struct EggRoutes {
             }
             let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
             gateway.eggCache.clear()
-            gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
+            await gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) \(created.egg.version) uploaded"), status: .created)
         }
@@ -210,7 +184,7 @@ struct EggRoutes {
         var variables: [Variable]
 
         init(summary s: EggSummary, metadataJSON: String) {
-            id = s.id; name = s.name; displayName = s.displayName; description = s.description; category = s.category; templateType = s.eggType
+            id = s.id; name = s.name; displayName = s.displayName; description = s.description; category = s.category; templateType = s.eggType.rawValue
             let meta = try? JSONDecoder().decode(Meta.self, from: Data(metadataJSON.utf8))
             variables = meta?.variables ?? []
             requiredVariables = variables.filter { $0.required == true }.map(\.name)

@@ -4,17 +4,11 @@ import Synchronization
 
 /// Fans deployment events out to live subscribers (the Server-Sent Events endpoints).
 final class EventHub: Sendable {
-    struct Item: Sendable {
-        var deploymentId: String
-        var event: DeploymentEvent
-        var timestamp: String
-    }
-
-    private let subscribers = Mutex<[UUID: AsyncStream<Item>.Continuation]>([:])
+    private let subscribers = Mutex<[UUID: AsyncStream<DeploymentProgress>.Continuation]>([:])
 
     /// A stream of events (of one deployment, or all); it ends when the caller stops reading.
-    func subscribe(deploymentId: String? = nil) -> AsyncStream<Item> {
-        let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+    func subscribe(deploymentId: String? = nil) -> AsyncStream<DeploymentProgress> {
+        let (stream, continuation) = AsyncStream<DeploymentProgress>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let id = UUID()
         subscribers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
@@ -28,7 +22,7 @@ final class EventHub: Sendable {
         }
     }
 
-    func publish(_ item: Item) {
+    func publish(_ item: DeploymentProgress) {
         let all = subscribers.withLock { Array($0.values) }
         for c in all { c.yield(item) }
     }

@@ -13,6 +13,10 @@ struct Gateway: Sendable {
     let pipeline: any PipelineClient
     let events: EventHub
     let webhooks: Webhooks
+    /// Records progress: the ledger, live subscribers, webhooks.
+    let recorder: ProgressRecorder
+    /// Submits deployments: limits, ledger, bus.
+    let submitter: DeploymentSubmitter
     let settings: Settings
     let logger: Logger
     /// Whether the broker connection is up (for healthz).
@@ -33,6 +37,25 @@ struct Gateway: Sendable {
         var maxConcurrentPerCluster = 10
         var maxBatch = 50
         var hosts = HostPolicy(nil)
+    }
+
+    /// Builds every part over one database: the stores, the ledger, the hub, webhooks, the recorder and the submitter.
+    init(db: GatewayDatabase, box: SecretBox, catalog: any EggCatalogClient, pipeline: any PipelineClient, settings: Settings, logger: Logger,
+         busConnected: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> [UInt8]) {
+        keys = KeyStore(db: db)
+        clusters = ClusterStore(db: db, box: box)
+        ledger = Ledger(db: db)
+        audit = AuditLog(db: db)
+        self.catalog = catalog
+        self.pipeline = pipeline
+        events = EventHub()
+        webhooks = Webhooks(db: db, box: box, logger: logger)
+        recorder = ProgressRecorder(ledger: ledger, hub: events, webhooks: webhooks)
+        submitter = DeploymentSubmitter(ledger: ledger, pipeline: pipeline, recorder: recorder, audit: audit, limitPerCluster: settings.maxConcurrentPerCluster)
+        self.settings = settings
+        self.logger = logger
+        self.busConnected = busConnected
+        self.metricsText = metricsText
     }
 
     /// The whole HTTP API under `/iceshelves`.

@@ -55,7 +55,7 @@ struct AuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let identity = try keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+              let identity = try await keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
             throw APIError.unauthorized
         }
         var context = context

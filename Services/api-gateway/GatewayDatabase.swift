@@ -127,6 +127,15 @@ struct GatewayDatabase: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2: numbered events") { db in
+            try db.execute(sql: """
+                ALTER TABLE deployment ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE deployment_log ADD COLUMN seq INTEGER;
+                UPDATE deployment_log SET seq = (SELECT COUNT(*) FROM deployment_log l WHERE l.deployment_id = deployment_log.deployment_id AND l.id <= deployment_log.id);
+                UPDATE deployment SET last_seq = (SELECT COUNT(*) FROM deployment_log WHERE deployment_id = deployment.id);
+                CREATE UNIQUE INDEX deployment_log_seq ON deployment_log(deployment_id, seq);
+                """)
+        }
         return m
     }
 }

@@ -15,7 +15,7 @@ struct HealthRoutes {
 
     func add(to group: RouterGroup<GatewayContext>) {
         group.get("healthz") { _, _ -> Response in
-            let database = (try? gateway.ledger.db.writer.read { try Int.fetchOne($0, sql: "SELECT 1") }) == 1
+            let database = (try? await gateway.ledger.db.writer.read { try Int.fetchOne($0, sql: "SELECT 1") }) == 1
             let bus = gateway.busConnected()
             let healthy = database && bus
             return JSONBody.raw([

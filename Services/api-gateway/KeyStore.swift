@@ -16,11 +16,11 @@ struct KeyStore: Sendable {
         var key: String
     }
 
-    func create(name: String, role: Role, by creator: String?) throws -> Created {
+    func create(name: String, role: Role, by creator: String?) async throws -> Created {
         let id = Self.hex(Self.random(6))
         let secret = Self.base64url(Self.random(32))
         let hash = Data(SHA256.hash(data: Data(secret.utf8)))
-        try db.writer.write { db in
+        try await db.writer.write { db in
             try db.execute(sql: "INSERT INTO api_key (id, name, role, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [id, name, role.rawValue, hash, Timestamp.now(), creator])
         }
@@ -28,21 +28,21 @@ struct KeyStore: Sendable {
     }
 
     /// The identity behind a presented key, or `nil`.
-    func verify(_ presented: String) throws -> Identity? {
+    func verify(_ presented: String) async throws -> Identity? {
         if let hit = verified.value(presented) { return hit }
-        guard let identity = try lookUp(presented) else { return nil }
+        guard let identity = try await lookUp(presented) else { return nil }
         verified.store(presented, identity)
         return identity
     }
 
-    private func lookUp(_ presented: String) throws -> Identity? {
+    private func lookUp(_ presented: String) async throws -> Identity? {
         let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "isk", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit), !parts[2].isEmpty, parts[2].utf8.count <= 128 else {
             return nil
         }
         let id = String(parts[1])
         let hash = Array(SHA256.hash(data: Data(parts[2].utf8)))
-        let found: (name: String, role: String, hash: Data)? = try db.writer.read { db in
+        let found: (name: String, role: String, hash: Data)? = try await db.writer.read { db in
             try Row.fetchOne(db, sql: "SELECT name, role, secret_hash FROM api_key WHERE id = ? AND revoked_at IS NULL", arguments: [id])
                 .map { ($0["name"], $0["role"], $0["secret_hash"]) }
         }
@@ -66,8 +66,8 @@ struct KeyStore: Sendable {
         }
     }
 
-    func list() throws -> [Listed] {
-        try db.writer.read { db in
+    func list() async throws -> [Listed] {
+        try await db.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, created_by, revoked_at FROM api_key ORDER BY created_at").map {
                 Listed(id: $0["id"], name: $0["name"], role: $0["role"], createdAt: $0["created_at"], createdBy: $0["created_by"], revokedAt: $0["revoked_at"])
             }
@@ -75,9 +75,9 @@ struct KeyStore: Sendable {
     }
 
     /// `false` when there is no such active key.
-    func revoke(id: String) throws -> Bool {
+    func revoke(id: String) async throws -> Bool {
         defer { verified.clear() }
-        return try db.writer.write { db in
+        return try await db.writer.write { db in
             try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
             return db.changesCount > 0
         }
@@ -85,10 +85,10 @@ struct KeyStore: Sendable {
 
     /// On first start: an admin key, written to `<dir>/admin.key` (0600). Returns its path, or
     /// `nil` when keys exist already.
-    func bootstrapAdmin(directory: String) throws -> String? {
-        let count = try db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM api_key") ?? 0 }
+    func bootstrapAdmin(directory: String) async throws -> String? {
+        let count = try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM api_key") ?? 0 }
         guard count == 0 else { return nil }
-        let created = try create(name: "bootstrap-admin", role: .admin, by: nil)
+        let created = try await create(name: "bootstrap-admin", role: .admin, by: nil)
         let path = directory + "/admin.key"
         try? FileManager.default.removeItem(atPath: path)
         guard FileManager.default.createFile(atPath: path, contents: Data((created.key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {

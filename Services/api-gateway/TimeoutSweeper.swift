@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// and its deployer is told to stop and clean up.
 struct TimeoutSweeper: Service {
     let ledger: Ledger
+    let recorder: ProgressRecorder
     let pipeline: any PipelineClient
-    let webhooks: Webhooks
     let timeout: Duration
     let logger: Logger
 
@@ -21,13 +21,13 @@ struct TimeoutSweeper: Service {
 
     func sweep() async {
         let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(timeout.components.seconds)))
-        guard let overdue = try? ledger.overdue(before: cutoff) else { return }
+        guard let overdue = try? await ledger.overdue(before: cutoff) else { return }
         for id in overdue {
             let message = "no result within \(timeout.components.seconds) s (DEPLOYMENT_TIMEOUT)"
-            if (try? ledger.apply(id, status: .timeout, level: "ERROR", step: "timeout", message: message)) != nil {
+            let event = DeploymentEvent(status: .timeout, step: .timeout, level: .error, message: message)
+            if let recorded = try? await recorder.record(id, event), recorded.movedFrom != nil {
                 logger.warning("deployment timed out", metadata: ["deployment_id": "\(id)"])
                 try? await pipeline.cancel(DeploymentCancel(deploymentId: id, reason: "timed out"))
-                await webhooks.notify("deployment.failed", deploymentId: id, event: DeploymentEvent(status: "timeout", step: "timeout", level: "ERROR", message: message))
             }
         }
     }

@@ -15,7 +15,7 @@ struct WebhookRoutes {
         api.get("webhooks") { _, context -> Response in
             _ = try context.require(.admin)
             struct List: Encodable { var webhooks: [Webhooks.Hook]; var total: Int }
-            let hooks = try gateway.webhooks.list()
+            let hooks = try await gateway.webhooks.list()
             return JSONBody.success(List(webhooks: hooks, total: hooks.count))
         }
         api.post("webhooks") { request, context -> Response in
@@ -29,24 +29,24 @@ struct WebhookRoutes {
             guard !events.isEmpty, events.allSatisfy(Webhooks.events.contains) else {
                 throw APIError.badRequest("events must be some of \(Webhooks.events.joined(separator: ", "))")
             }
-            let (id, secret) = try gateway.webhooks.create(url: body.url, events: events)
-            gateway.audit.record(who, "webhook.create", target: "webhook \(id)", detail: body.url)
+            let (id, secret) = try await gateway.webhooks.create(url: body.url, events: events)
+            await gateway.audit.record(who, "webhook.create", target: "webhook \(id)", detail: body.url)
             return JSONBody.raw(["success": true, "id": id, "url": body.url, "events": events, "secret": secret,
                                  "message": "deliveries are signed: X-IceShelves-Signature = sha256=HMAC-SHA256(secret, body) in hex; store the secret now"], status: .created)
         }
         api.delete("webhooks/:id") { _, context -> Response in
             let who = try context.require(.admin)
-            guard let id = Int64(context.parameters.get("id") ?? ""), try gateway.webhooks.delete(id) else { throw APIError.notFound("no such webhook") }
-            gateway.audit.record(who, "webhook.delete", target: "webhook \(id)")
+            guard let id = Int64(context.parameters.get("id") ?? ""), try await gateway.webhooks.delete(id) else { throw APIError.notFound("no such webhook") }
+            await gateway.audit.record(who, "webhook.delete", target: "webhook \(id)")
             return JSONBody.raw(["success": true, "message": "webhook \(id) deleted"], status: .ok)
         }
         api.get("webhooks/:id/deliveries") { _, context -> Response in
             _ = try context.require(.admin)
-            guard let id = Int64(context.parameters.get("id") ?? ""), try gateway.webhooks.list().contains(where: { $0.id == id }) else {
+            guard let id = Int64(context.parameters.get("id") ?? ""), try await gateway.webhooks.list().contains(where: { $0.id == id }) else {
                 throw APIError.notFound("no such webhook")
             }
             struct List: Encodable { var deliveries: [Webhooks.Delivery]; var total: Int }
-            let d = try gateway.webhooks.deliveries(webhookId: id, limit: 100)
+            let d = try await gateway.webhooks.deliveries(webhookId: id, limit: 100)
             return JSONBody.success(List(deliveries: d, total: d.count))
         }
     }

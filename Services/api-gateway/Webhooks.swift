@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// (`X-IceShelves-Signature: sha256=<hex>`), retried with exponential backoff. Every delivery
 /// and its attempts are kept in the database and shown by the API.
 struct Webhooks: Sendable {
-    static let events = ["deployment.started", "deployment.completed", "deployment.failed", "cluster.status_changed"]
+    static let events = WebhookEvent.allCases.map(\.rawValue)
     static let maxAttempts = 6
 
     let db: GatewayDatabase
@@ -54,10 +54,10 @@ struct Webhooks: Sendable {
     }
 
     /// Registers a webhook; returns its id and the signing secret (shown once).
-    func create(url: String, events: [String]) throws -> (Int64, String) {
+    func create(url: String, events: [String]) async throws -> (Int64, String) {
         let secret = KeyStore.base64url(KeyStore.random(32))
         let sealed = try box.seal(["secret": secret])
-        let id = try db.writer.write { db in
+        let id = try await db.writer.write { db in
             try db.execute(sql: "INSERT INTO webhook (url, events, secret, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [url, events.joined(separator: ","), sealed, Timestamp.now()])
             return db.lastInsertedRowID
@@ -65,23 +65,23 @@ struct Webhooks: Sendable {
         return (id, secret)
     }
 
-    func list() throws -> [Hook] {
-        try db.writer.read { db in
+    func list() async throws -> [Hook] {
+        try await db.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhook ORDER BY id").map {
                 Hook(id: $0["id"], url: $0["url"], events: ($0["events"] as String).split(separator: ",").map(String.init), isActive: $0["is_active"], createdAt: $0["created_at"])
             }
         }
     }
 
-    func delete(_ id: Int64) throws -> Bool {
-        try db.writer.write { db in
+    func delete(_ id: Int64) async throws -> Bool {
+        try await db.writer.write { db in
             try db.execute(sql: "DELETE FROM webhook WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
     }
 
-    func deliveries(webhookId: Int64, limit: Int) throws -> [Delivery] {
-        try db.writer.read { db in
+    func deliveries(webhookId: Int64, limit: Int) async throws -> [Delivery] {
+        try await db.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhook_delivery WHERE webhook_id = ? ORDER BY id DESC LIMIT ?", arguments: [webhookId, limit]).map {
                 Delivery(id: $0["id"], webhookId: $0["webhook_id"], event: $0["event"], status: $0["status"], attempts: $0["attempts"],
                          lastStatusCode: $0["last_status_code"], lastError: $0["last_error"], nextAttemptAt: $0["next_attempt_at"],
@@ -91,11 +91,13 @@ struct Webhooks: Sendable {
     }
 
     /// Queues a delivery of `event` to every active webhook that wants it.
-    func notify(_ event: String, deploymentId: String, event e: DeploymentEvent) async {
-        await notify(event, data: ["deployment_id": deploymentId, "status": e.status, "step": e.step, "message": e.message, "details": e.details])
+    func notify(_ event: WebhookEvent, progress p: DeploymentProgress) async {
+        await notify(event, data: ["deployment_id": p.deploymentId, "seq": p.seq, "status": p.status.rawValue, "step": p.step.rawValue,
+                                   "message": p.message, "details": p.details])
     }
 
-    func notify(_ event: String, data: [String: Any]) async {
+    func notify(_ hook: WebhookEvent, data: [String: Any]) async {
+        let event = hook.rawValue
         let body: [String: Any] = ["event": event, "timestamp": Timestamp.now(), "data": data]
         guard let json = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         let payload = String(decoding: json, as: UTF8.self)

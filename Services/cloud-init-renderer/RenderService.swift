@@ -12,7 +12,7 @@ import Metrics
 /// (bad variables, bad overrides, unknown egg) is a business failure: it is reported as a
 /// `failed` event and acked, not dead-lettered. Redelivery renders the same bytes again.
 struct RenderService: Sendable {
-    static let queue = "deploy.render"
+    static let queue = BusNames.renderQueue
 
     let client: AMQPClient
     let source: any EggSource
@@ -32,34 +32,36 @@ struct RenderService: Sendable {
             .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
         return DeploymentRendered(
             deploymentId: request.deploymentId, instanceName: request.instanceName, target: request.target, eggName: summary.name,
-            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.destination?.image ?? request.deployer["image"] ?? summary.baseImage,
+            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.destination?.image ?? summary.baseImage,
             userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig, vendorData: out.vendorData,
-            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, deployer: request.deployer,
-            destination: request.destination)
+            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, destination: request.destination)
     }
 
-    /// The pipeline step: render, hand to the deployer's queue (confirmed), report progress.
+    /// The pipeline step: render, announce `queued`, hand to the deployer's queue (confirmed).
+    ///
+    /// `queued` goes out (confirmed) before the job does, so no deployer event can overtake it.
+    /// If the hand-over then fails, the message is retried by the bus and `queued` is said again.
     func handle(_ envelope: Envelope<DeploymentRequested>, logger: Logger) async throws {
         let request = envelope.payload
-        await event(request.deploymentId, status: "rendering", step: "render", message: "rendering \(request.eggName) for \(request.instanceName)", logger: logger)
+        await event(request.deploymentId, .rendering, message: "rendering \(request.eggName) for \(request.instanceName)", logger: logger)
         let rendered: DeploymentRendered
         do {
             rendered = try await render(request, includeSeed: request.target == .kvm)
         } catch let error as RenderError {
             logger.warning("deployment cannot be rendered", metadata: ["reason": "\(error.message)"])
-            await event(request.deploymentId, status: "failed", step: "render", level: "ERROR", message: error.message, logger: logger)
+            await event(request.deploymentId, .failed, level: .error, message: error.message, logger: logger)
             return
         }
-        try await client.publish(Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId), routingKey: request.target.deployQueue)
-        await event(request.deploymentId, status: "queued", step: "render",
+        await event(request.deploymentId, .queued,
                     message: "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for the \(request.target.rawValue) deployer",
                     details: ["egg_version": rendered.eggVersion, "egg_content_hash": rendered.eggContentHash], logger: logger)
+        try await client.publish(Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId), routingKey: request.target.deployQueue)
         logger.info("deployment rendered", metadata: ["queue": "\(request.target.deployQueue)"])
     }
 
     /// Publishes a progress event; an event that cannot be published is logged, not fatal.
-    func event(_ id: String, status: String, step: String, level: String = "INFO", message: String, details: [String: String] = [:], logger: Logger) async {
-        await client.publishProgress(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id, logger: logger)
+    func event(_ id: String, _ status: DeploymentStatus, level: LogLevel = .info, message: String, details: [String: String] = [:], logger: Logger) async {
+        await client.publishProgress(DeploymentEvent(status: status, step: .render, level: level, message: message, details: details), deploymentId: id, logger: logger)
     }
 
     /// The queues the pipeline step writes to exist before the first message.

@@ -13,11 +13,6 @@ struct CatalogHandlers: Sendable {
         router.on(EggListRequest.self) { e, _ in try await mapped { try await store.list(e.payload) } }
         router.on(EggGetRequest.self) { e, _ in try await mapped { try await store.get(e.payload) } }
         router.on(EggVersionsRequest.self) { e, _ in try await mapped { try await store.versions(of: e.payload.name) } }
-        router.on(EggStateRequest.self) { e, logger in
-            let ack = try await mapped { try await store.changeState(e.payload) }
-            logger.info("egg state changed", metadata: ["egg": "\(e.payload.name)", "action": "\(e.payload.action.rawValue)"])
-            return ack
-        }
         router.on(EggCreateFromTemplateRequest.self) { e, logger in
             let detail = try await mapped {
                 let template = try await store.egg(named: e.payload.template)
@@ -35,29 +30,6 @@ struct CatalogHandlers: Sendable {
             }
             logger.info("egg uploaded", metadata: ["egg": "\(detail.egg.name)", "version": "\(detail.egg.version)", "hash": "\(detail.egg.contentHash.prefix(12))"])
             return detail
-        }
-        router.on(EggCreateRequest.self) { e, logger in
-            let detail = try await mapped {
-                var files: [Egg.File: String] = [:]
-                for (name, text) in e.payload.files {
-                    guard let file = Egg.File(rawValue: name) else { throw CatalogError.badRequest("unknown egg file '\(name.prefix(64))'") }
-                    files[file] = text
-                }
-                return try await store.create(try EggValidator.validate(files: files), source: "create")
-            }
-            logger.info("egg created", metadata: ["egg": "\(detail.egg.name)"])
-            return detail
-        }
-        router.on(EggUpdateRequest.self) { e, _ in
-            try await mapped {
-                let current = try await store.egg(named: e.payload.name)
-                var files = current.files
-                for (name, text) in e.payload.files {
-                    guard let file = Egg.File(rawValue: name) else { throw CatalogError.badRequest("unknown egg file '\(name.prefix(64))'") }
-                    files[file] = text
-                }
-                return try await store.upsert(try EggValidator.validate(files: files, expectedName: e.payload.name), source: "update")
-            }
         }
     }
 

@@ -85,21 +85,6 @@ struct CatalogStore: Sendable {
         return outcome
     }
 
-    /// Deactivates, reactivates or deletes an egg (with all its versions).
-    func changeState(_ request: EggStateRequest) async throws -> EggAck {
-        try await database.writer.write { db in
-            switch request.action {
-            case .delete:
-                try db.execute(sql: "DELETE FROM egg WHERE name = ?", arguments: [request.name])
-            case .activate, .deactivate:
-                try db.execute(sql: "UPDATE egg SET is_active = ? WHERE name = ?", arguments: [request.action == .activate, request.name])
-            }
-            guard db.changesCount > 0 else { throw CatalogError.notFound("no egg named '\(request.name.prefix(64))'") }
-        }
-        let verb = switch request.action { case .delete: "deleted"; case .activate: "activated"; case .deactivate: "deactivated" }
-        return EggAck(name: request.name, message: "egg '\(request.name)' \(verb)")
-    }
-
     // MARK: Reading
 
     static let summaryColumns = """
@@ -115,7 +100,7 @@ struct CatalogStore: Sendable {
         if !r.includeInactive { clauses.append("e.is_active = 1") }
         if r.templatesOnly { clauses.append("v.is_template = 1") }
         if let c = r.category { clauses.append("v.category = ?"); args.append(c.databaseValue) }
-        if let t = r.eggType { clauses.append("v.egg_type = ?"); args.append(t.databaseValue) }
+        if let t = r.eggType { clauses.append("v.egg_type = ?"); args.append(t.rawValue.databaseValue) }
         if let tag = r.tag {
             clauses.append("EXISTS (SELECT 1 FROM json_each(v.tags) WHERE json_each.value = ?)")
             args.append(tag.databaseValue)
@@ -207,7 +192,7 @@ struct CatalogStore: Sendable {
         let tags = (try? JSONDecoder().decode([String].self, from: Data(tagsText.utf8))) ?? []
         return EggSummary(
             id: row["id"], name: row["name"], displayName: row["display_name"], description: row["description"],
-            version: row["version"], contentHash: row["content_hash"], category: row["category"], eggType: row["egg_type"],
+            version: row["version"], contentHash: row["content_hash"], category: row["category"], eggType: EggType(rawValue: row["egg_type"]) ?? .hybrid,
             baseImage: row["base_image"], tags: tags, isActive: row["is_active"], isTemplate: row["is_template"], createdOn: row["created_on"])
     }
 

@@ -4,7 +4,7 @@ import IceShelvesContracts
 import Logging
 import ServiceLifecycle
 
-/// Listens for `deployment.cancel` on the events exchange, on a queue of its own that lives
+/// Listens for `deployment.cancel` (`cancel.<id>`) on the events exchange, on a queue of its own that lives
 /// with the connection, so every deployer process hears every cancel.
 struct CancelListener: Service {
     let bus: AMQPClient
@@ -12,9 +12,9 @@ struct CancelListener: Service {
     let logger: Logger
 
     func run() async throws {
-        let queue = "lxd-deployer.cancel.\(UUID().uuidString.prefix(8).lowercased())"
+        let queue = BusNames.cancelQueuePrefix(.lxdDeployer) + UUID().uuidString.prefix(8).lowercased()
         try await bus.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.*.cancel")]),
+            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, BusNames.everyCancelBinding)]),
         ]))
         let consumer = try await bus.consume(queue: queue, prefetch: 16)
         await withGracefulShutdownHandler {

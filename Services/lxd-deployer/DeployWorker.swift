@@ -29,15 +29,15 @@ struct DeployWorker: Sendable {
         let job = envelope.payload
         let id = job.deploymentId
         guard let destination = job.destination else {
-            await report(id, "failed", step: "validate", level: "ERROR", "the job names no cluster connection (destination)", logger: logger)
+            await report(id, .failed, step: .validate, level: .error, "the job names no cluster connection (destination)", logger: logger)
             return
         }
         if let problem = InstanceNameRule.problem(job.instanceName) {
-            await report(id, "failed", step: "validate", level: "ERROR", problem, logger: logger)
+            await report(id, .failed, step: .validate, level: .error, problem, logger: logger)
             return
         }
         if cancels.wasCancelled(id) {
-            await report(id, "cancelled", step: "cancel", level: "WARNING", "deployment was cancelled before it started; nothing was created", logger: logger)
+            await report(id, .cancelled, step: .cancel, level: .warning, "deployment was cancelled before it started; nothing was created", logger: logger)
             return
         }
         let work = Task { try await deploy(job, destination, taken: taken, logger: logger) }
@@ -46,16 +46,16 @@ struct DeployWorker: Sendable {
         let result = await work.result
         switch result {
         case .success(let info):
-            await report(id, "completed", step: "done", "\(job.instanceName) is running and cloud-init finished", details: info, logger: logger)
-            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", "completed")]).increment()
+            await report(id, .completed, step: .done, "\(job.instanceName) is running and cloud-init finished", details: info, logger: logger)
+            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", DeploymentStatus.completed.rawValue)]).increment()
         case .failure(let error):
             let cancelled = work.isCancelled
-            let failure = error as? DeployFailure ?? DeployFailure(step: cancelled ? "cancel" : "deploy", message: "\(error)")
+            let failure = error as? DeployFailure ?? DeployFailure(step: cancelled ? .cancel : .deploy, message: "\(error)")
             let removed = await cleanUpAfter(job, destination, failure: failure, cancelled: cancelled, logger: logger)
             let cancelMessage = "deployment cancelled; " + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
-            await report(id, cancelled ? "cancelled" : "failed", step: failure.step, level: cancelled ? "WARNING" : "ERROR",
+            await report(id, cancelled ? .cancelled : .failed, step: failure.step, level: cancelled ? .warning : .error,
                          cancelled ? cancelMessage : failure.message, logger: logger)
-            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", cancelled ? "cancelled" : "failed")]).increment()
+            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", (cancelled ? DeploymentStatus.cancelled : .failed).rawValue)]).increment()
         }
     }
 
@@ -63,23 +63,23 @@ struct DeployWorker: Sendable {
 
     func deploy(_ job: DeploymentRendered, _ destination: DeploymentTarget, taken: ContinuousClock.Instant, logger: Logger) async throws -> [String: String] {
         let id = job.deploymentId, name = job.instanceName
-        await report(id, "in_progress", step: "connect", "connecting to \(destination.connection)", logger: logger)
+        await report(id, .inProgress, step: .connect, "connecting to \(destination.connection)", logger: logger)
         let lxd = try await connect(destination.connection)
-        let server = try await step("connect") { try await lxd.server() }
+        let server = try await step(.connect) { try await lxd.server() }
 
-        var existing = try await step("inspect") { try await lxd.instance(name) }
+        var existing = try await step(.inspect) { try await lxd.instance(name) }
         if let found = existing {
             guard InstanceMarker.belongs(found.config, to: id) else {
                 let owner = found.config[InstanceMarker.deploymentId].map { "deployment \($0)" } ?? "something IceShelves did not create"
-                throw DeployFailure(step: "inspect", message: "an instance named \(name) already exists and belongs to \(owner); choose another name", mayCleanUp: false)
+                throw DeployFailure(step: .inspect, message: "an instance named \(name) already exists and belongs to \(owner); choose another name", mayCleanUp: false)
             }
-            await report(id, "in_progress", step: "resume", "instance \(name) exists from an earlier attempt (\(found.status)); continuing", logger: logger)
+            await report(id, .inProgress, step: .resume, "instance \(name) exists from an earlier attempt (\(found.status)); continuing", logger: logger)
             try await waitForPendingOperations(lxd, name)
         } else {
             let image = destination.image ?? job.baseImage
             let isFingerprint = image.count >= 12 && image.allSatisfy(\.isHexDigit)
-            if !isFingerprint, try await step("image", { try await lxd.imageAlias(image) }) == nil {
-                throw DeployFailure(step: "image", message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image", mayCleanUp: false)
+            if !isFingerprint, try await step(.image, { try await lxd.imageAlias(image) }) == nil {
+                throw DeployFailure(step: .image, message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image", mayCleanUp: false)
             }
             if let yaml = job.lxdProfile, !yaml.isEmpty {
                 try await applyProfile(lxd, yaml: yaml, job: job, logger: logger)
@@ -89,7 +89,7 @@ struct DeployWorker: Sendable {
             if let wanted = destination.targetMember, !wanted.isEmpty {
                 member = wanted
             } else {
-                member = try await step("placement") { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
+                member = try await step(.placement) { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
             }
             let config = LXDInstancePlan.config(for: job)
             try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
@@ -97,24 +97,24 @@ struct DeployWorker: Sendable {
         }
 
         if existing?.status.lowercased() != "running" {
-            await report(id, "in_progress", step: "start", "starting \(name)", logger: logger)
-            let op = try await step("start") { try await lxd.changeState(name, action: "start") }
-            let done = try await step("start") { try await lxd.wait(op, timeout: operationTimeout) }
-            if !done.succeeded { throw DeployFailure(step: "start", message: "LXD could not start \(name): \(done.err ?? done.status)") }
+            await report(id, .inProgress, step: .start, "starting \(name)", logger: logger)
+            let op = try await step(.start) { try await lxd.changeState(name, action: "start") }
+            let done = try await step(.start) { try await lxd.wait(op, timeout: operationTimeout) }
+            if !done.succeeded { throw DeployFailure(step: .start, message: "LXD could not start \(name): \(done.err ?? done.status)") }
         }
 
-        await report(id, "in_progress", step: "cloud-init", "waiting for cloud-init to finish in \(name)", logger: logger)
+        await report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
         let status = try await waitForCloudInit(lxd, name)
         switch status.outcome {
         case .done:
             break
         case .degraded:
-            await report(id, "in_progress", step: "cloud-init", level: "WARNING",
+            await report(id, .inProgress, step: .cloudInit, level: .warning,
                          "cloud-init finished with warnings: \(status.errors.joined(separator: "; "))", logger: logger)
         case .error:
-            throw DeployFailure(step: "cloud-init", message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))")
+            throw DeployFailure(step: .cloudInit, message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))")
         case .other(let s):
-            throw DeployFailure(step: "cloud-init", message: "cloud-init ended in state '\(s)': \(status.detail)")
+            throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(status.detail)")
         }
         return try await instanceInfo(lxd, name)
     }
@@ -123,12 +123,12 @@ struct DeployWorker: Sendable {
         do {
             return try await clients.client(for: connection)
         } catch {
-            throw DeployFailure(step: "connect", message: "\(error)", mayCleanUp: false)
+            throw DeployFailure(step: .connect, message: "\(error)", mayCleanUp: false)
         }
     }
 
     /// Runs one LXD call, turning an LXD error into a failure of `name`d step.
-    private func step<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T {
+    private func step<T: Sendable>(_ name: EventStep, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let e as LXDError {
@@ -138,7 +138,7 @@ struct DeployWorker: Sendable {
 
     private func applyProfile(_ lxd: LXDClient, yaml: String, job: DeploymentRendered, logger: Logger) async throws {
         let profile = try ProfileMapper.profile(yaml: yaml, egg: job.eggName, version: job.eggVersion)
-        try await step("profile") {
+        try await step(.profile) {
             if let current = try await lxd.profile(profile.name) {
                 if current.config != profile.config || current.devices != profile.devices || current.description != profile.description {
                     try await lxd.updateProfile(profile)
@@ -162,37 +162,37 @@ struct DeployWorker: Sendable {
         var op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
-            await report(job.deploymentId, "in_progress", step: "create", "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
+            await report(job.deploymentId, .inProgress, step: .create, "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
                          details: ["member": member ?? "", "image": image, "overhead_ms": String(format: "%.2f", Double(overhead / .microseconds(1)) / 1000)],
                          logger: logger)
         } catch let e as LXDError where e.kind == .api && e.message.contains("cloud-init.") {
             // A server without the cloud-init.* keys: the user.* keys that cloud-init also reads.
             logger.info("LXD refused cloud-init.* keys; using user.* keys", metadata: ["error": "\(e.message)"])
             spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: LXDInstancePlan.config(for: job, modernKeys: false), profiles: profiles)
-            op = try await step("create") { try await lxd.createInstance(spec, member: member) }
+            op = try await step(.create) { try await lxd.createInstance(spec, member: member) }
         } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
             // Another attempt of this deployment is creating it right now (a deployer killed mid-create).
             let found = try await lxd.instance(job.instanceName)
             guard let found, InstanceMarker.belongs(found.config, to: job.deploymentId) else {
-                throw DeployFailure(step: "create", message: "an instance named \(job.instanceName) already exists: \(e.message)", mayCleanUp: false)
+                throw DeployFailure(step: .create, message: "an instance named \(job.instanceName) already exists: \(e.message)", mayCleanUp: false)
             }
             try await waitForPendingOperations(lxd, job.instanceName)
             return
         } catch let e as LXDError {
-            throw DeployFailure(step: "create", message: e.message)
+            throw DeployFailure(step: .create, message: e.message)
         }
-        let done = try await step("create") { try await lxd.wait(op, timeout: operationTimeout) }
+        let done = try await step(.create) { try await lxd.wait(op, timeout: operationTimeout) }
         if !done.succeeded {
-            throw DeployFailure(step: "create", message: "LXD could not create \(job.instanceName): \(done.err ?? done.status)")
+            throw DeployFailure(step: .create, message: "LXD could not create \(job.instanceName): \(done.err ?? done.status)")
         }
     }
 
     /// Waits for LXD operations that still work on the instance (a create or start that an
     /// earlier, killed attempt began).
     private func waitForPendingOperations(_ lxd: LXDClient, _ name: String) async throws {
-        let failed = try await step("resume") { try await lxd.waitForOperations(onInstance: name, timeout: operationTimeout) }
+        let failed = try await step(.resume) { try await lxd.waitForOperations(onInstance: name, timeout: operationTimeout) }
         if let op = failed.first {
-            throw DeployFailure(step: "resume", message: "an earlier LXD operation on \(name) failed: \(op.err ?? op.status)")
+            throw DeployFailure(step: .resume, message: "an earlier LXD operation on \(name) failed: \(op.err ?? op.status)")
         }
     }
 
@@ -219,21 +219,21 @@ struct DeployWorker: Sendable {
             } catch let e as LXDError where e.kind == .api {
                 lastProblem = e.message  // the container's init is not ready to run commands yet
             } catch let e as LXDError {
-                throw DeployFailure(step: "cloud-init", message: e.message)
+                throw DeployFailure(step: .cloudInit, message: e.message)
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw DeployFailure(step: "cloud-init", message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")")
+        throw DeployFailure(step: .cloudInit, message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")")
     }
 
     /// Name, status, architecture, IPv4 addresses and member, as the original's instance_info.
     private func instanceInfo(_ lxd: LXDClient, _ name: String) async throws -> [String: String] {
-        let instance = try await step("info") { try await lxd.instance(name) }
-        var state = try await step("info") { try await lxd.instanceState(name) }
+        let instance = try await step(.info) { try await lxd.instance(name) }
+        var state = try await step(.info) { try await lxd.instanceState(name) }
         let until = ContinuousClock.now + .seconds(2)
         while state.ipv4.isEmpty && ContinuousClock.now < until {  // DHCP may lag cloud-init by a moment; not worth more than 2 s
             try await Task.sleep(for: .milliseconds(250))
-            state = try await step("info") { try await lxd.instanceState(name) }
+            state = try await step(.info) { try await lxd.instanceState(name) }
         }
         return [
             "name": name,
@@ -254,20 +254,20 @@ struct DeployWorker: Sendable {
             let lxd = try await clients.client(for: destination.connection)
             let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
             if removed {
-                await report(job.deploymentId, "in_progress", step: "cleanup", level: "WARNING", "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")", logger: logger)
+                await report(job.deploymentId, .inProgress, step: .cleanup, level: .warning, "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")", logger: logger)
             }
             return removed
         } catch {
             logger.error("cleanup failed; the instance may be left behind", metadata: ["instance": "\(job.instanceName)", "error": "\(error)"])
-            await report(job.deploymentId, "in_progress", step: "cleanup", level: "ERROR", "could not remove \(job.instanceName): \(error)", logger: logger)
+            await report(job.deploymentId, .inProgress, step: .cleanup, level: .error, "could not remove \(job.instanceName): \(error)", logger: logger)
             return false
         }
     }
 
-    private func report(_ id: String, _ status: String, step: String, level: String = "INFO", _ message: String,
+    private func report(_ id: String, _ status: DeploymentStatus, step: EventStep, level: LogLevel = .info, _ message: String,
                         details: [String: String] = [:], logger: Logger) async {
-        if level == "ERROR" { logger.error("deployment \(status)", metadata: ["step": "\(step)", "reason": "\(message)"]) }
-        else { logger.info("\(message)", metadata: ["step": "\(step)", "status": "\(status)"]) }
+        if level >= .error { logger.error("deployment \(status.rawValue)", metadata: ["step": "\(step.rawValue)", "reason": "\(message)"]) }
+        else { logger.info("\(message)", metadata: ["step": "\(step.rawValue)", "status": "\(status.rawValue)"]) }
         await bus.publishProgress(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id, logger: logger)
     }
 }

@@ -7,7 +7,7 @@ struct Placement: Sendable {
     func member(for client: LXDClient, clustered: Bool) async throws -> String? {
         guard clustered else { return nil }
         let online = try await client.clusterMembers().filter { $0.status.lowercased() == "online" }
-        guard !online.isEmpty else { throw DeployFailure(step: "placement", message: "no cluster member is online") }
+        guard !online.isEmpty else { throw DeployFailure(step: .placement, message: "no cluster member is online") }
         var best: (name: String, free: UInt64)?
         for member in online.sorted(by: { $0.serverName < $1.serverName }) {
             let r = try await client.resources(member: member.serverName)

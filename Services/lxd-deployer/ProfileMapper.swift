@@ -10,7 +10,7 @@ enum ProfileMapper {
         do {
             root = try Yams.load(yaml: yaml)
         } catch {
-            throw DeployFailure(step: "profile", message: "the egg's LXD profile is not YAML: \(error)")
+            throw DeployFailure(step: .profile, message: "the egg's LXD profile is not YAML: \(error)")
         }
         let map = root as? [String: Any] ?? [:]
         var config: [String: String] = [:]

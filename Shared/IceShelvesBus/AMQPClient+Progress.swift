@@ -7,10 +7,9 @@ extension AMQPClient {
     public func publishProgress(_ event: DeploymentEvent, deploymentId: String, logger: Logger) async {
         let envelope = Envelope(event, deploymentId: deploymentId)
         do {
-            try await publish(envelope, exchange: BusNames.eventsExchange,
-                              routingKey: DeploymentEvent.routingKey(deploymentId: deploymentId, status: event.status), mandatory: false)
+            try await publish(envelope, exchange: BusNames.eventsExchange, routingKey: event.routingKey(deploymentId: deploymentId), mandatory: false)
         } catch {
-            logger.warning("cannot publish a progress event", metadata: ["status": "\(event.status)", "error": "\(error)"])
+            logger.warning("cannot publish a progress event", metadata: ["status": "\(event.status.rawValue)", "error": "\(error)"])
         }
     }
 }

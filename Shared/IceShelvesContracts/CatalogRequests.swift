@@ -3,7 +3,7 @@ public struct EggListRequest: BusMessage, Equatable {
     public static let messageType = "egg.list"
     public static let messageVersion = 1
     public var category: String?
-    public var eggType: String?
+    public var eggType: EggType?
     public var tag: String?
     /// Free text matched against name, display name, description and tags.
     public var search: String?
@@ -12,7 +12,7 @@ public struct EggListRequest: BusMessage, Equatable {
     public var page: Int
     public var perPage: Int
 
-    public init(category: String? = nil, eggType: String? = nil, tag: String? = nil, search: String? = nil, includeInactive: Bool = false, templatesOnly: Bool = false, page: Int = 1, perPage: Int = 20) {
+    public init(category: String? = nil, eggType: EggType? = nil, tag: String? = nil, search: String? = nil, includeInactive: Bool = false, templatesOnly: Bool = false, page: Int = 1, perPage: Int = 20) {
         self.category = category
         self.eggType = eggType
         self.tag = tag
@@ -109,57 +109,6 @@ public struct EggUploadRequest: BusMessage, Equatable {
     public init(archiveBase64: String) { self.archiveBase64 = archiveBase64 }
 
     enum CodingKeys: String, CodingKey { case archiveBase64 = "archive_base64" }
-}
-
-/// `egg.create`: a new egg from its files (file name → text; `metadata.json` and
-/// `cloud-init.yaml` are required). Refused when the name exists. Answered with ``EggDetail``.
-public struct EggCreateRequest: BusMessage, Equatable {
-    public static let messageType = "egg.create"
-    public static let messageVersion = 1
-    public var files: [String: String]
-
-    public init(files: [String: String]) { self.files = files }
-}
-
-/// `egg.update`: replaces some files of an egg, making a new version. Answered with ``EggDetail``.
-public struct EggUpdateRequest: BusMessage, Equatable {
-    public static let messageType = "egg.update"
-    public static let messageVersion = 1
-    public var name: String
-    /// File name → new text; files not named stay as they are. `metadata.json` may be replaced too.
-    public var files: [String: String]
-
-    public init(name: String, files: [String: String]) {
-        self.name = name
-        self.files = files
-    }
-}
-
-/// `egg.set_active` (deactivate or reactivate) and `egg.delete`. Answered with ``EggAck``.
-public struct EggStateRequest: BusMessage, Equatable {
-    public static let messageType = "egg.state"
-    public static let messageVersion = 1
-    public enum Action: String, Codable, Sendable { case activate, deactivate, delete }
-    public var name: String
-    public var action: Action
-
-    public init(name: String, action: Action) {
-        self.name = name
-        self.action = action
-    }
-}
-
-/// The outcome of ``EggStateRequest``.
-public struct EggAck: BusMessage, Equatable {
-    public static let messageType = "egg.ack"
-    public static let messageVersion = 1
-    public var name: String
-    public var message: String
-
-    public init(name: String, message: String) {
-        self.name = name
-        self.message = message
-    }
 }
 
 /// `egg.versions`: every version of an egg, newest first. Answered with ``EggVersionList``.

@@ -20,13 +20,12 @@ public struct DeploymentRendered: BusMessage, Equatable {
     public var kvmConfig: String?
     /// The NoCloud seed ISO (label `cidata`), base64, for KVM targets.
     public var seedISOBase64: String?
-    public var deployer: [String: String]
     /// The cluster, connection and placement, as the gateway set them.
     public var destination: DeploymentTarget?
 
     public init(deploymentId: String, instanceName: String, target: TargetType, eggName: String, eggVersion: String, eggContentHash: String,
                 baseImage: String, userData: String, metaData: String, networkConfig: String? = nil, vendorData: String? = nil,
-                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil, deployer: [String: String] = [:],
+                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil,
                 destination: DeploymentTarget? = nil) {
         self.deploymentId = deploymentId
         self.instanceName = instanceName
@@ -42,12 +41,11 @@ public struct DeploymentRendered: BusMessage, Equatable {
         self.lxdProfile = lxdProfile
         self.kvmConfig = kvmConfig
         self.seedISOBase64 = seedISOBase64
-        self.deployer = deployer
         self.destination = destination
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, deployer, destination
+        case target, destination
         case deploymentId = "deployment_id"
         case instanceName = "instance_name"
         case eggName = "egg_name"
@@ -83,31 +81,3 @@ public struct RenderPreviewRequest: BusMessage, Equatable {
     }
 }
 
-/// `deployment.event`: progress of one deployment, on the `iceshelves.events` topic exchange
-/// with routing key `deployment.<id>.<status>`.
-public struct DeploymentEvent: BusMessage, Equatable {
-    public static let messageType = "deployment.event"
-    public static let messageVersion = 1
-    /// `rendering`, `queued`, `in_progress`, `completed`, `failed`, `cancelled`, `timeout`.
-    public var status: String
-    /// The step, for example `render`, `create`, `start`, `cloud-init`.
-    public var step: String
-    /// `DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL` (the original's levels).
-    public var level: String
-    public var message: String
-    public var details: [String: String]
-
-    public init(status: String, step: String, level: String = "INFO", message: String, details: [String: String] = [:]) {
-        self.status = status
-        self.step = step
-        self.level = level
-        self.message = message
-        self.details = details
-    }
-
-    /// The routing key for a deployment's event.
-    public static func routingKey(deploymentId: String, status: String) -> String {
-        let safe = deploymentId.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
-        return "deployment.\(String(safe)).\(status)"
-    }
-}

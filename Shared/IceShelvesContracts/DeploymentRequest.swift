@@ -1,12 +1,3 @@
-/// Where a deployment goes: an LXD container or a KVM virtual machine.
-public enum TargetType: String, Codable, Sendable, CaseIterable {
-    case lxd
-    case kvm
-
-    /// The work queue of the deployer for this target, fed by the renderer.
-    public var deployQueue: String { "deploy.\(rawValue)" }
-}
-
 /// Per-deployment changes on top of the egg's user-data.
 public struct RenderOverrides: Codable, Sendable, Equatable {
     /// Sets `hostname` and meta-data `local-hostname`.
@@ -70,14 +61,11 @@ public struct DeploymentRequested: BusMessage, Equatable {
     public var target: TargetType
     public var variables: [String: VariableValue]
     public var overrides: RenderOverrides
-    /// Everything the deployer needs that the renderer passes through untouched (cluster id,
-    /// target member, LXD config overrides, image override, keep-on-failure, …).
-    public var deployer: [String: String]
     /// The cluster, connection and placement for the deployer (passed through untouched).
     public var destination: DeploymentTarget?
 
     public init(deploymentId: String, eggName: String, eggVersion: String? = nil, instanceName: String, target: TargetType,
-                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(), deployer: [String: String] = [:],
+                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(),
                 destination: DeploymentTarget? = nil) {
         self.deploymentId = deploymentId
         self.eggName = eggName
@@ -86,12 +74,11 @@ public struct DeploymentRequested: BusMessage, Equatable {
         self.target = target
         self.variables = variables
         self.overrides = overrides
-        self.deployer = deployer
         self.destination = destination
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, variables, overrides, deployer, destination
+        case target, variables, overrides, destination
         case deploymentId = "deployment_id"
         case eggName = "egg_name"
         case eggVersion = "egg_version"

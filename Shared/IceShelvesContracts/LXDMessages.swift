@@ -89,24 +89,3 @@ public struct LXDCleanupResult: BusMessage, Equatable {
         self.message = message
     }
 }
-
-/// `deployment.cancel`: asks whichever deployer holds the deployment to stop and clean up.
-/// Published on the events exchange with routing key `deployment.<id>.cancel`.
-public struct DeploymentCancel: BusMessage, Equatable {
-    public static let messageType = "deployment.cancel"
-    public static let messageVersion = 1
-    public var deploymentId: String
-    public var reason: String
-
-    public init(deploymentId: String, reason: String) {
-        self.deploymentId = deploymentId
-        self.reason = reason
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case reason
-        case deploymentId = "deployment_id"
-    }
-
-    public var routingKey: String { DeploymentEvent.routingKey(deploymentId: deploymentId, status: "cancel") }
-}

@@ -9,5 +9,5 @@ public enum ServiceName: String, Sendable, CaseIterable, Codable {
     case agent = "iceshelves-agent"
 
     /// The durable queue on which this service answers RPC requests, such as ``Ping``.
-    public var rpcQueue: String { "rpc.\(rawValue)" }
+    public var rpcQueue: String { BusNames.rpcQueue(self) }
 }

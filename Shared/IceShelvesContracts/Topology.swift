@@ -1,15 +1,52 @@
-/// Names of the exchanges and queues every service agrees on. `docs/messages.md` describes each.
+/// Every exchange, queue and routing key the services agree on, named once.
+/// `docs/messages.md` describes each.
 public enum BusNames {
+    // MARK: Exchanges
+
     /// Direct exchange that receives rejected messages; each work queue `Q` dead-letters to `Q.dlq`.
     public static let deadLetterExchange = "iceshelves.dlx"
-    /// Topic exchange for deployment progress and other events (routing key `deployment.<id>.<kind>`).
+    /// Topic exchange for deployment progress (`deployment.<id>.<status>`) and cancels (`cancel.<id>`).
     public static let eventsExchange = "iceshelves.events"
+
+    // MARK: Queues
+
+    /// The renderer's work queue (gateway → renderer), of ``DeploymentRequested``.
+    public static let renderQueue = "deploy.render"
+    /// A deployer's work queue (renderer → deployer), of ``DeploymentRendered``.
+    public static func deployQueue(_ target: TargetType) -> String { "deploy.\(target.rawValue)" }
+    /// The gateway's durable queue of every deployment's progress.
+    public static let gatewayEventsQueue = "api-gateway.events"
+    /// The prefix of a deployer's exclusive cancel queue (`<service>.cancel.<random>`).
+    public static func cancelQueuePrefix(_ service: ServiceName) -> String { "\(service.rawValue).cancel." }
+    /// The queue on which a service answers RPC requests.
+    public static func rpcQueue(_ service: ServiceName) -> String { "rpc.\(service.rawValue)" }
     /// The suffix of a work queue's dead-letter queue.
     public static let deadLetterSuffix = ".dlq"
     /// The RabbitMQ pseudo-queue for direct reply-to, used by RPC clients.
     public static let directReplyTo = "amq.rabbitmq.reply-to"
+
+    // MARK: Routing keys
+
+    /// The routing key of a deployment's progress event.
+    public static func progressKey(deploymentId: String, status: DeploymentStatus) -> String {
+        "deployment.\(routingSafe(deploymentId)).\(status.rawValue)"
+    }
+    /// Binds to every deployment's progress, whatever its status.
+    public static let everyProgressBinding = "deployment.*.*"
+    /// The routing key of a deployment's cancel.
+    public static func cancelKey(deploymentId: String) -> String { "cancel.\(routingSafe(deploymentId))" }
+    /// Binds to every cancel.
+    public static let everyCancelBinding = "cancel.*"
+
+    // MARK: Headers
+
     /// The header that counts how often a work message was retried after a handler error.
     public static let attemptsHeader = "x-iceshelves-attempts"
     /// The header that says why a message was dead-lettered by a consumer.
     public static let deadReasonHeader = "x-iceshelves-dead-reason"
+
+    /// A deployment id as one routing-key word (no `.`, `*` or `#`).
+    static func routingSafe(_ id: String) -> String {
+        String(id.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+    }
 }

@@ -1,3 +1,5 @@
+import IceShelvesContracts
+
 /// The contents of an egg's `metadata.json`: the original format, plus declared variables.
 ///
 /// Unknown fields are ignored, so eggs from the original IceShelves load unchanged.
@@ -65,13 +67,6 @@ public struct EggMetadata: Codable, Sendable, Equatable {
 /// The documented categories.
 public enum EggCategory: String, Codable, Sendable, CaseIterable {
     case base, webserver, database, kubernetes, docker, custom
-}
-
-/// Where an egg can be deployed.
-public enum EggType: String, Codable, Sendable, CaseIterable {
-    case lxdContainer = "lxd-container"
-    case kvmVM = "kvm-vm"
-    case hybrid
 }
 
 /// The smallest instance an egg needs.

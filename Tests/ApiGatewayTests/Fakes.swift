@@ -14,7 +14,7 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
     let cancelled = Mutex<[String]>([])
 
     static let egg = EggSummary(id: 1, name: "debian-hello", displayName: "Debian hello", description: "d", version: "1.0.0", contentHash: String(repeating: "a", count: 64),
-                                category: "custom", eggType: "hybrid", baseImage: "iceshelves/debian-12", tags: ["t"], isActive: true, isTemplate: true, createdOn: "2026-11-28T00:00:00Z")
+                                category: "custom", eggType: .hybrid, baseImage: "iceshelves/debian-12", tags: ["t"], isActive: true, isTemplate: true, createdOn: "2026-11-28T00:00:00Z")
 
     func list(_ r: EggListRequest) async throws -> EggPage { EggPage(eggs: [Self.egg], total: 1, page: r.page, perPage: r.perPage, totalPages: 1) }
     func get(_ r: EggGetRequest) async throws -> EggDetail {
@@ -43,20 +43,17 @@ struct Harness {
     let bus = FakeBus()
     let admin: String, operatorKey: String, viewer: String
 
-    init(maxConcurrent: Int = 10) throws {
+    init(maxConcurrent: Int = 10) async throws {
         let db = try GatewayDatabase.inMemory()
         let box = SecretBox(key: SymmetricKey(size: .bits256))
-        let keys = KeyStore(db: db)
-        admin = try keys.create(name: "admin", role: .admin, by: nil).key
-        operatorKey = try keys.create(name: "op", role: .operator, by: nil).key
-        viewer = try keys.create(name: "viewer", role: .viewer, by: nil).key
         var settings = Gateway.Settings()
         settings.maxConcurrentPerCluster = maxConcurrent
         settings.maxBodyBytes = 64 * 1024
-        let logger = Logger(label: "gateway-test")
-        gateway = Gateway(keys: keys, clusters: ClusterStore(db: db, box: box), ledger: Ledger(db: db), audit: AuditLog(db: db), catalog: bus, pipeline: bus,
-                          events: EventHub(), webhooks: Webhooks(db: db, box: box, logger: logger), settings: settings, logger: logger,
+        gateway = Gateway(db: db, box: box, catalog: bus, pipeline: bus, settings: settings, logger: Logger(label: "gateway-test"),
                           busConnected: { true }, metricsText: { Array("# metrics\n".utf8) })
+        admin = try await gateway.keys.create(name: "admin", role: .admin, by: nil).key
+        operatorKey = try await gateway.keys.create(name: "op", role: .operator, by: nil).key
+        viewer = try await gateway.keys.create(name: "viewer", role: .viewer, by: nil).key
     }
 
     struct Reply {

@@ -9,7 +9,7 @@ import Testing
 @Suite("Gateway router: the remaining endpoints")
 struct RouterEndpointTests {
     @Test func eggsTemplatesVersionsAndUploads() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             let egg = try await c.call(.get, "/iceshelves/api/eggs/debian-hello", key: h.viewer)
             #expect(egg.status == .ok)
@@ -32,7 +32,7 @@ struct RouterEndpointTests {
     }
 
     @Test func webhooksAreAdminOnlyValidatedAndListed() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.operatorKey, json: #"{"url":"http://127.0.0.1:9/x"}"#).status == .forbidden)
             #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"ftp://127.0.0.1/x"}"#).status == .badRequest)
@@ -44,8 +44,8 @@ struct RouterEndpointTests {
             let list = try await c.call(.get, "/iceshelves/api/webhooks", key: h.admin)
             #expect(list.json["total"] as? Int == 1)
             #expect(!list.text.contains(hook.json["secret"] as! String), "the secret is shown once")
-            await h.gateway.webhooks.notify("deployment.completed", data: ["deployment_id": "d"])
-            await h.gateway.webhooks.notify("deployment.failed", data: ["deployment_id": "d"])
+            await h.gateway.webhooks.notify(.deploymentCompleted, data: ["deployment_id": "d"])
+            await h.gateway.webhooks.notify(.deploymentFailed, data: ["deployment_id": "d"])
             let deliveries = try await c.call(.get, "/iceshelves/api/webhooks/\(id)/deliveries", key: h.admin)
             #expect((deliveries.json["deliveries"] as? [Any])?.count == 1, "only the subscribed event is queued")
             #expect(try await c.call(.get, "/iceshelves/api/webhooks/99/deliveries", key: h.admin).status == .notFound)
@@ -55,13 +55,13 @@ struct RouterEndpointTests {
     }
 
     @Test func logsCleanupTheDescriptionAndTheAuditLog() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
             let r = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#)
             let id = try #require(r.json["deployment_id"] as? String)
             #expect(try await c.call(.delete, "/iceshelves/api/deployments/\(id)/cleanup", key: h.operatorKey).status == .conflict, "not while it runs")
-            try h.gateway.ledger.apply(id, status: .failed, level: "ERROR", step: "cloud-init", message: "cloud-init reported errors")
+            try await h.gateway.recorder.record(id, DeploymentEvent(status: .failed, step: .cloudInit, level: .error, message: "cloud-init reported errors"))
             let cleanup = try await c.call(.delete, "/iceshelves/api/deployments/\(id)/cleanup", key: h.operatorKey)
             #expect(cleanup.status == .ok)
             #expect(cleanup.json["removed"] as? Bool == true)

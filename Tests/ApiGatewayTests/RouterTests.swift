@@ -7,7 +7,7 @@ import Testing
 @Suite("Gateway router: auth, roles, errors")
 struct RouterAuthTests {
     @Test func healthzNeedsNoKeyAndEverythingElseDoes() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             let health = try await c.call(.get, "/iceshelves/healthz", key: nil)
             #expect(health.status == .ok)
@@ -25,7 +25,7 @@ struct RouterAuthTests {
     }
 
     @Test func rolesLimitWhatAKeyMayDo() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             #expect(try await c.call(.get, "/iceshelves/api/eggs", key: h.viewer).status == .ok)
             #expect(try await c.call(.get, "/iceshelves/metrics", key: h.viewer).status == .ok)
@@ -40,7 +40,7 @@ struct RouterAuthTests {
     }
 
     @Test func keysAreCreatedShownOnceListedWithoutSecretsAndRevoked() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             let created = try await c.call(.post, "/iceshelves/api/keys", key: h.admin, json: #"{"name":"ci","role":"viewer"}"#)
             #expect(created.status == .created)
@@ -59,7 +59,7 @@ struct RouterAuthTests {
     }
 
     @Test func badBodiesGetClearFourHundreds() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             let notJSON = try await c.call(.post, "/iceshelves/api/deploy", key: h.admin, json: "{nope")
             #expect(notJSON.status == .badRequest)
@@ -87,7 +87,7 @@ struct RouterDeployTests {
     static let clientKey = "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n"
 
     @Test func clustersAreValidatedPerMethodAndNeverShowTheirSecrets() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             let noPin = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: """
                 {"name":"a","connection_method":"direct-api","endpoint_url":"https://127.0.0.1:8443","client_cert":\(json(Self.clientCert)),"client_key":\(json(Self.clientKey))}
@@ -124,7 +124,7 @@ struct RouterDeployTests {
     }
 
     @Test func aDeployIsValidatedRecordedAndPublished() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
             for bad in ["1abc", "a_b", "-a", "a-", String(repeating: "a", count: 64), ""] {
@@ -176,7 +176,7 @@ struct RouterDeployTests {
     }
 
     @Test func aBatchMakesOneDeploymentPerNameAndTheLimitHolds() async throws {
-        let h = try Harness(maxConcurrent: 3)
+        let h = try await Harness(maxConcurrent: 3)
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
             let batch = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"count":3,"name_pattern":"node-{n}"}"#)
@@ -206,16 +206,22 @@ struct DeploymentStatusTests {
         }
     }
 
-    @Test func theLedgerIgnoresAnEventThatWouldGoBack() throws {
+    @Test func theLedgerNumbersEveryEventAndNeverGoesBack() async throws {
         let ledger = Ledger(db: try GatewayDatabase.inMemory())
-        try ledger.db.writer.write { try $0.execute(sql: "INSERT INTO cluster (name, connection_method, created_at) VALUES ('c', 'unix-socket', 'now')") }
+        try await ledger.db.writer.write { try $0.execute(sql: "INSERT INTO cluster (name, connection_method, created_at) VALUES ('c', 'unix-socket', 'now')") }
         let request = DeploymentRequested(deploymentId: "d1", eggName: "e", instanceName: "i", target: .lxd)
-        try ledger.insert(id: "d1", request: request, eggId: 1, clusterId: 1, deployedBy: "t")
-        #expect(try ledger.apply("d1", status: .inProgress, level: "INFO", step: "connect", message: "m") == .pending)
-        #expect(try ledger.apply("d1", status: .queued, level: "INFO", step: "render", message: "late") == nil)
-        #expect(try ledger.get("d1")?.status == "in_progress")
-        #expect(try ledger.apply("d1", status: .completed, level: "INFO", step: "done", message: "ok", instanceInfo: ["name": "i"]) == .inProgress)
-        #expect(try ledger.get("d1")?.instanceInfo?["name"] == "i")
-        #expect(try ledger.logs("d1").count == 4, "every event is logged, legal or not")
+        let inserted = try await ledger.insert([request], eggId: 1, clusterId: 1, clusterName: "c", deployedBy: "t", limit: 10)
+        #expect(inserted.map(\.seq) == [1])
+        let started = try #require(try await ledger.record("d1", DeploymentEvent(status: .inProgress, step: .connect, message: "m")))
+        #expect(started.movedFrom == .pending && started.progress.seq == 2)
+        let late = try #require(try await ledger.record("d1", DeploymentEvent(status: .queued, step: .render, message: "late")))
+        #expect(late.movedFrom == nil, "a late event does not move the status")
+        #expect(late.progress.status == .inProgress && late.progress.seq == 3, "it is shown with the status the deployment has")
+        #expect(try await ledger.get("d1")?.status == .inProgress)
+        let done = try #require(try await ledger.record("d1", DeploymentEvent(status: .completed, step: .done, message: "ok", details: ["name": "i"])))
+        #expect(done.movedFrom == .inProgress && done.progress.seq == 4)
+        #expect(try await ledger.get("d1")?.instanceInfo?["name"] == "i")
+        #expect(try await ledger.logs("d1").map(\.seq) == [1, 2, 3, 4], "every event is logged and numbered, legal or not")
+        #expect(try await ledger.record("nope", DeploymentEvent(status: .failed, step: .deploy, message: "x")) == nil)
     }
 }

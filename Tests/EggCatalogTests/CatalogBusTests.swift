@@ -56,11 +56,8 @@ struct CatalogBusTests {
             await #expect(throws: RPCError.self) {
                 _ = try await client.call(Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello")), queue: queue, expecting: EggDetail.self)
             }
-            let updated = try await client.call(
-                Envelope(EggUpdateRequest(name: "hello-two", files: ["README.md": "# Hello two\n"])), queue: queue, expecting: EggDetail.self).payload
-            #expect(updated.egg.contentHash != created.egg.contentHash)
             let versions = try await client.call(Envelope(EggVersionsRequest(name: "hello-two")), queue: queue, expecting: EggVersionList.self).payload
-            #expect(versions.versions.count == 2)
+            #expect(versions.versions.map(\.contentHash) == [created.egg.contentHash])
         }
     }
 
@@ -79,13 +76,6 @@ struct CatalogBusTests {
             }
             await #expect(throws: RPCError.self) {
                 _ = try await client.call(Envelope(EggUploadRequest(archiveBase64: "%%%")), queue: queue, expecting: EggDetail.self)
-            }
-            let files = ["metadata.json": #"{"name":"made","version":"0.1.0","description":"d","category":"base","egg_type":"kvm-vm","base_image":"i"}"#,
-                         "cloud-init.yaml": "#cloud-config\nruncmd: [ls]\n"]
-            let made = try await client.call(Envelope(EggCreateRequest(files: files)), queue: queue, expecting: EggDetail.self).payload
-            #expect(made.egg.eggType == "kvm-vm")
-            await #expect(throws: RPCError.self) {
-                _ = try await client.call(Envelope(EggCreateRequest(files: files)), queue: queue, expecting: EggDetail.self)
             }
         }
     }

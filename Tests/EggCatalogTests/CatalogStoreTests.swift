@@ -34,7 +34,7 @@ struct CatalogStoreTests {
         let store = try await store()
         #expect(try await store.list(.init()).total == 5)
         #expect(try await store.list(.init(category: "docker")).eggs.map(\.name) == ["ubuntu-docker"])
-        #expect(try await store.list(.init(eggType: "hybrid")).eggs.map(\.name) == ["debian-hello"])
+        #expect(try await store.list(.init(eggType: .hybrid)).eggs.map(\.name) == ["debian-hello"])
         #expect(try await store.list(.init(tag: "k8s")).eggs.map(\.name) == ["ubuntu-k8s-node"])
         #expect(try await store.list(.init(search: "nginx")).eggs.map(\.name) == ["ubuntu-nginx"])
         #expect(try await store.list(.init(search: "%")).total == 0)
@@ -67,17 +67,6 @@ struct CatalogStoreTests {
         await #expect(throws: CatalogError.conflict("an egg named 'ubuntu-base' already exists")) {
             try await store.create(Self.egg("ubuntu-base"), source: "test")
         }
-    }
-
-    @Test func deactivateHidesAndDeleteRemoves() async throws {
-        let store = try await store()
-        _ = try await store.changeState(.init(name: "ubuntu-nginx", action: .deactivate))
-        #expect(try await store.list(.init()).total == 4)
-        #expect(try await store.list(.init(includeInactive: true)).total == 5)
-        _ = try await store.changeState(.init(name: "ubuntu-nginx", action: .delete))
-        #expect(try await store.list(.init(includeInactive: true)).total == 4)
-        await #expect(throws: CatalogError.self) { try await store.get(.init(name: "ubuntu-nginx")) }
-        await #expect(throws: CatalogError.self) { try await store.changeState(.init(name: "nope", action: .delete)) }
     }
 
     @Test func templatesCreateConcreteEggs() async throws {

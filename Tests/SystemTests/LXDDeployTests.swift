@@ -24,12 +24,12 @@ struct LXDDeployTests {
     /// Checks inside the instance that cloud-init finished and the egg took effect, then removes it by RPC.
     func verifyAndClean(_ stack: LXDStack, _ request: DeploymentRequested, _ events: [DeploymentEvent], check: ClusterConnection) async throws {
         let last = try #require(events.last)
-        #expect(last.status == "completed", "\(events.map { "\($0.status)/\($0.step): \($0.message)" })")
+        #expect(last.status == .completed, "\(events.map { "\($0.status)/\($0.step): \($0.message)" })")
         #expect(last.details["name"] == request.instanceName)
         #expect(last.details["status"] == "Running")
         #expect(last.details["architecture"]?.isEmpty == false)
         let steps = events.map(\.step)
-        for step in ["render", "connect", "create", "start", "cloud-init", "done"] { #expect(steps.contains(step), "no \(step) event") }
+        for step: EventStep in [.render, .connect, .create, .start, .cloudInit, .done] { #expect(steps.contains(step), "no \(step) event") }
 
         let lxd = try await connector.connect(check)
         defer { lxd.close() }
@@ -93,7 +93,7 @@ struct LXDDeployTests {
             let autoEvents = try await stack.deploy(auto)
             let landed = try #require(autoEvents.last?.details["member"])
             #expect(members.contains(landed))
-            #expect(autoEvents.first { $0.step == "create" }?.details["member"] == landed, "the create event names the chosen member")
+            #expect(autoEvents.first { $0.step == .create }?.details["member"] == landed, "the create event names the chosen member")
             try await verifyAndClean(stack, auto, autoEvents, check: cluster)
         }
     }
@@ -104,8 +104,8 @@ struct LXDDeployTests {
             let request = Self.request(c, name: badImageName, image: "iceshelves/no-such-image")
             let events = try await stack.deploy(request)
             let last = try #require(events.last)
-            #expect(last.status == "failed")
-            #expect(last.step == "image")
+            #expect(last.status == .failed)
+            #expect(last.step == .image)
             #expect(last.message.contains("iceshelves/no-such-image"))
             let lxd = try await connector.connect(c)
             defer { lxd.close() }
@@ -119,10 +119,10 @@ struct LXDDeployTests {
             let request = Self.request(c, name: ciErrorName, cloudConfig: "runcmd:\n  - [sh, -c, \"exit 3\"]\n")
             let events = try await stack.deploy(request)
             let last = try #require(events.last)
-            #expect(last.status == "failed", "\(events.map(\.message))")
-            #expect(last.step == "cloud-init")
+            #expect(last.status == .failed, "\(events.map(\.message))")
+            #expect(last.step == .cloudInit)
             #expect(last.message.contains("runcmd") || last.message.contains("scripts-user"), "\(last.message)")
-            #expect(events.contains { $0.step == "cleanup" })
+            #expect(events.contains { $0.step == .cleanup })
             let lxd = try await connector.connect(c)
             defer { lxd.close() }
             #expect(try await lxd.instance(ciErrorName) == nil)
@@ -134,10 +134,10 @@ struct LXDDeployTests {
             let c = try #require(TestLXD.unixSocket)
             let first = Self.request(c, name: takenName)
             let events = try await stack.deploy(first)
-            #expect(events.last?.status == "completed")
+            #expect(events.last?.status == .completed)
             let second = Self.request(c, name: takenName)
             let again = try await stack.deploy(second)
-            #expect(again.last?.status == "failed")
+            #expect(again.last?.status == .failed)
             #expect(again.last?.message.contains("already exists") == true)
             try await verifyAndClean(stack, first, events, check: c)
         }
@@ -150,7 +150,7 @@ struct LXDDeployTests {
             let request = Self.request(c, name: kill9Name)
             nonisolated(unsafe) var killed = false
             let events = try await stack.deploy(request) { event in
-                if event.step == "create" && !killed {
+                if event.step == .create && !killed {
                     kill(first.processIdentifier, SIGKILL)
                     killed = true
                     try await stack.startDeployer()
@@ -171,14 +171,14 @@ struct LXDDeployTests {
             let c = try #require(TestLXD.unixSocket)
             let request = Self.request(c, name: cancelName)
             let events = try await stack.deploy(request) { event in
-                if event.step == "cloud-init" && event.status == "in_progress" {
+                if event.step == .cloudInit && event.status == .inProgress {
                     let cancel = DeploymentCancel(deploymentId: request.deploymentId, reason: "test")
                     try await stack.client.publish(Envelope(cancel, deploymentId: request.deploymentId), exchange: BusNames.eventsExchange,
                                                    routingKey: cancel.routingKey, mandatory: false)
                 }
             }
-            #expect(events.last?.status == "cancelled", "\(events.map { "\($0.status)/\($0.step)" })")
-            #expect(events.contains { $0.step == "cleanup" })
+            #expect(events.last?.status == .cancelled, "\(events.map { "\($0.status)/\($0.step)" })")
+            #expect(events.contains { $0.step == .cleanup })
             let lxd = try await connector.connect(c)
             defer { lxd.close() }
             #expect(try await lxd.instance(cancelName) == nil)
@@ -191,8 +191,8 @@ struct LXDDeployTests {
             var request = Self.request(c, name: keptName, cloudConfig: "runcmd:\n  - [sh, -c, \"exit 4\"]\n")
             request.destination?.keepOnFailure = true
             let events = try await stack.deploy(request)
-            #expect(events.last?.status == "failed")
-            #expect(!events.contains { $0.step == "cleanup" })
+            #expect(events.last?.status == .failed)
+            #expect(!events.contains { $0.step == .cleanup })
             let lxd = try await connector.connect(c)
             defer { lxd.close() }
             #expect(try await lxd.instance(keptName) != nil)

@@ -54,9 +54,9 @@ final class LXDStack: @unchecked Sendable {
         ]))
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         defer { client.cancel(consumer) }
-        try await client.publish(Envelope(request, deploymentId: id), routingKey: "deploy.render")
+        try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
         var events: [DeploymentEvent] = []
-        let final: Set<String> = ["completed", "failed", "cancelled", "timeout"]
+        let final = Set(DeploymentStatus.terminal)
         let deadline = ContinuousClock.now + timeout
         let watchdog = Task { [client] in
             try await Task.sleep(until: deadline)
@@ -68,7 +68,7 @@ final class LXDStack: @unchecked Sendable {
             guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body) else { continue }
             events.append(e.payload)
             try await onEvent(e.payload)
-            if final.contains(e.payload.status) && e.payload.step != "cancel-requested" { break }
+            if final.contains(e.payload.status) { break }
         }
         return events
     }

@@ -48,7 +48,7 @@ struct RenderPipelineTests {
             ]).merging(.workQueue("deploy.lxd")))
             let request = DeploymentRequested(deploymentId: id, eggName: "debian-hello", instanceName: "hello-1", target: .lxd,
                                               variables: ["greeting": .string("hi\n- evil: true")], overrides: .init(hostname: "hello-one"))
-            try await client.publish(Envelope(request, deploymentId: id), routingKey: "deploy.render")
+            try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
 
             let consumer = try await client.consume(queue: "deploy.lxd", prefetch: 10)
             var rendered: DeploymentRendered?
@@ -70,13 +70,13 @@ struct RenderPipelineTests {
             #expect(r.eggContentHash.count == 64)
 
             let eventConsumer = try await client.consume(queue: events, prefetch: 10)
-            var statuses: [String] = []
+            var statuses: [DeploymentStatus] = []
             for await delivery in eventConsumer.deliveries {
                 client.ack(delivery)
                 statuses.append(try MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload.status)
                 if statuses.count == 2 { break }
             }
-            #expect(statuses == ["rendering", "queued"])
+            #expect(statuses == [.rendering, .queued])
             client.cancel(eventConsumer)
         }
     }

@@ -105,16 +105,16 @@ struct Bench: Sendable {
         ]))
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         let start = ContinuousClock.now
-        try await client.publish(Envelope(request, deploymentId: id), routingKey: "deploy.render")
+        try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
         var overhead = 0.0
-        var final = ""
+        var final: DeploymentStatus?
         for await delivery in consumer.deliveries {
             client.ack(delivery)
             guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload else { continue }
-            if e.step == "create", let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
-            if ["completed", "failed", "cancelled"].contains(e.status) {
+            if e.step == .create, let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
+            if e.status.isTerminal {
                 final = e.status
-                if e.status != "completed" { say("deployment \(name) \(e.status): \(e.message)") }
+                if e.status != .completed { say("deployment \(name) \(e.status.rawValue): \(e.message)") }
                 break
             }
         }
@@ -122,7 +122,7 @@ struct Bench: Sendable {
         client.cancel(consumer)
         _ = try? await client.call(Envelope(LXDCleanupRequest(connection: connection, instanceName: name)), service: .lxdDeployer,
                                    expecting: LXDCleanupResult.self, timeout: .seconds(60))
-        guard final == "completed" else { throw BenchError(message: "deployment \(name) ended \(final)") }
+        guard final == .completed else { throw BenchError(message: "deployment \(name) ended \(final?.rawValue ?? "without a result")") }
         return (elapsed, overhead)
     }
 

@@ -1,0 +1,71 @@
+import Foundation
+import IceShelvesContracts
+
+extension ClusterRegistration {
+    /// Checks the body for its method and returns it normalised: only the method's fields, every
+    /// default filled in. A bad body is a 400 that names the field.
+    func validated(hosts: HostPolicy) throws -> ClusterRegistration {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(trimmed.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
+        guard (description ?? "").count <= 2000 else { throw APIError.badRequest("description must be at most 2000 characters") }
+        var r = ClusterRegistration(name: trimmed, description: description ?? "", connectionMethod: connectionMethod)
+        switch connectionMethod {
+        case .directAPI:
+            guard let url = endpointURL, let parsed = URLComponents(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty else {
+                throw APIError.badRequest("endpoint_url must be https://host:port")
+            }
+            try hosts.check(host, field: "endpoint_url")
+            r.endpointURL = url
+            r.authType = authType ?? "certificate"
+            guard r.authType == "certificate" else { throw APIError.badRequest("auth_type must be certificate") }
+            r.clientCert = try Self.pem(clientCert, "client_cert", marker: "BEGIN CERTIFICATE")
+            r.clientKey = try Self.pem(clientKey, "client_key", marker: "PRIVATE KEY")
+            if let s = serverCert { r.serverCert = try Self.pem(s, "server_cert", marker: "BEGIN CERTIFICATE") }
+            if let f = serverFingerprint {
+                let hex = f.lowercased().filter { $0 != ":" }
+                guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { throw APIError.badRequest("server_fingerprint must be the certificate's SHA-256 in hex") }
+                r.serverFingerprint = hex
+            }
+            r.verifySSL = verifySSL ?? true
+            if r.serverCert == nil && r.serverFingerprint == nil && r.verifySSL == true {
+                throw APIError.badRequest("give server_cert (PEM) or server_fingerprint to pin the server, or verify_ssl: false to turn verification off explicitly")
+            }
+            r.isCluster = isCluster ?? false
+        case .ssh:
+            guard let host = sshHost, (1...255).contains(host.count), !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+                throw APIError.badRequest("ssh_host is required")
+            }
+            try hosts.check(host, field: "ssh_host")
+            r.sshHost = host
+            let port = sshPort ?? 22
+            guard (1...65535).contains(port) else { throw APIError.badRequest("ssh_port must be 1 to 65535") }
+            r.sshPort = port
+            guard let user = sshUser, (1...64).contains(user.count) else { throw APIError.badRequest("ssh_user is required") }
+            r.sshUser = user
+            r.sshKey = try Self.pem(sshKey, "ssh_key", marker: "PRIVATE KEY")
+            guard let fp = sshHostKeyFingerprint, fp.hasPrefix("SHA256:"), fp.count <= 80 else {
+                throw APIError.badRequest("ssh_host_key_fingerprint is required (SHA256:… as ssh-keygen -lf prints it): an unknown host key is refused")
+            }
+            r.sshHostKeyFingerprint = fp
+            r.socketPath = try Self.path(socketPath, "socket_path")
+        case .unixSocket:
+            r.socketPath = try Self.path(socketPath, "socket_path")
+        case .agentPoll:
+            let interval = agentPollInterval ?? 300
+            guard (1...600).contains(interval) else { throw APIError.badRequest("agent_poll_interval must be 1 to 600 seconds") }
+            r.agentPollInterval = interval
+        }
+        return r
+    }
+
+    private static func pem(_ text: String?, _ field: String, marker: String) throws -> String {
+        guard let text, text.contains(marker), text.utf8.count <= 64 * 1024 else { throw APIError.badRequest("\(field) must be PEM text (\(marker))") }
+        return text
+    }
+
+    private static func path(_ p: String?, _ field: String) throws -> String? {
+        guard let p else { return nil }
+        guard p.hasPrefix("/"), p.utf8.count <= 1024, !p.contains("\0") else { throw APIError.badRequest("\(field) must be an absolute path") }
+        return p
+    }
+}
