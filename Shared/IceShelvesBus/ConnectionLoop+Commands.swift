@@ -1,0 +1,165 @@
+import Foundation
+import IceShelvesContracts
+
+/// What other threads ask of the loop, and how the loop runs it on its own thread.
+extension ConnectionLoop {
+    /// One request to the loop thread, queued in the inbox by ``send(_:)``.
+    enum Command: Sendable {
+        case publish(OutgoingMessage, deadline: ContinuousClock.Instant, done: (@Sendable (Result<Void, AMQPError>) -> Void)?)
+        case declare(BusTopology, done: @Sendable (Result<Void, AMQPError>) -> Void)
+        case consume(ConsumerSpec, done: @Sendable (Result<Void, AMQPError>) -> Void)
+        case cancel(tag: String)
+        /// Publish with `reply_to` set to direct reply-to and wait for the reply or the deadline.
+        case request(OutgoingMessage, deadline: ContinuousClock.Instant, done: @Sendable (Result<Delivery, AMQPError>) -> Void)
+        case cancelRequest(correlationId: String)
+        case ack(generation: UInt64, tag: UInt64)
+        case reject(generation: UInt64, tag: UInt64, requeue: Bool)
+        case queueOp(QueueOp, name: String, done: @Sendable (Result<UInt32, AMQPError>) -> Void)
+        case stop
+    }
+
+    /// A queue operation for tests and tools.
+    enum QueueOp: Sendable { case depth, purge, delete }
+
+    /// Fails a command that arrived after the loop stopped.
+    static func failClosed(_ command: Command) {
+        let err = AMQPError(.closed, "the AMQP client is shut down")
+        switch command {
+        case .publish(_, _, let done): done?(.failure(err))
+        case .declare(_, let done), .consume(_, let done): done(.failure(err))
+        case .queueOp(_, _, let done): done(.failure(err))
+        case .request(_, _, let done): done(.failure(err))
+        case .cancel, .cancelRequest, .ack, .reject, .stop: break
+        }
+    }
+
+    // MARK: Running commands
+
+    /// Runs every queued command on the connection; acks go out together at the end.
+    func runCommands() throws {
+        guard let conn = connection else { return }
+        let commands = inbox.withLock { box -> [Command] in
+            defer { box.commands = [] }
+            return box.commands
+        }
+        var index = 0
+        var ackTags: [UInt64] = []
+        defer {
+            // Put back what was not run because the connection failed midway.
+            if index < commands.count {
+                let rest = Array(commands[(index + 1)...])
+                inbox.withLock { $0.commands.insert(contentsOf: rest, at: 0) }
+            }
+        }
+        while index < commands.count {
+            let command = commands[index]
+            switch command {
+            case .publish(let message, let deadline, let done):
+                if ContinuousClock.now > deadline {
+                    done?(.failure(AMQPError(.timeout, "publish timed out before it was sent")))
+                    break
+                }
+                do {
+                    try conn.publish(message)
+                } catch let error as AMQPError {
+                    done?(.failure(error))
+                    throw error
+                }
+                publishSeq += 1
+                if let done {
+                    pendingConfirms[publishSeq] = done
+                    if message.mandatory, let id = message.properties.messageId { idForTag[publishSeq] = id }
+                }
+            case .declare(let t, let done):
+                do {
+                    try declare(t, on: conn)
+                    topology = topology.merging(t)
+                    done(.success(()))
+                } catch let error as AMQPError {
+                    done(.failure(error))
+                    if error.kind == .brokerError || error.kind == .connectionLost { throw error }
+                }
+            case .consume(let spec, let done):
+                do {
+                    try conn.consume(queue: spec.queue, tag: spec.tag, prefetch: spec.prefetch, noAck: spec.noAck)
+                    consumers[spec.tag] = spec
+                    done(.success(()))
+                } catch let error as AMQPError {
+                    done(.failure(error))
+                    throw error
+                }
+            case .cancel(let tag):
+                if consumers[tag] != nil { try conn.sendCancel(tag: tag) }
+            case .request(var message, let deadline, let done):
+                guard let id = message.properties.correlationId else {
+                    done(.failure(AMQPError(.brokerError, "a request needs a correlation id")))
+                    break
+                }
+                if ContinuousClock.now > deadline {
+                    done(.failure(AMQPError(.timeout, "no reply from \(message.routingKey): timed out before it was sent")))
+                    break
+                }
+                message.properties.replyTo = BusNames.directReplyTo
+                do {
+                    try conn.publish(message)
+                } catch let error as AMQPError {
+                    done(.failure(error))
+                    throw error
+                }
+                publishSeq += 1
+                pendingRequests[id] = PendingRequest(deadline: deadline, routingKey: message.routingKey, done: done)
+                if message.mandatory {
+                    // An unroutable request fails at once instead of waiting for its timeout.
+                    if let messageId = message.properties.messageId { idForTag[publishSeq] = messageId }
+                    pendingConfirms[publishSeq] = { [unowned self] result in
+                        if case .failure(let error) = result, let p = self.pendingRequests.removeValue(forKey: id) { p.done(.failure(error)) }
+                    }
+                }
+            case .cancelRequest(let id):
+                pendingRequests.removeValue(forKey: id)?.done(.failure(AMQPError(.timeout, "the request was cancelled")))
+            case .ack(let gen, let tag):
+                if gen == conn.generation { ackTags.append(tag) }  // sent together after the batch
+            case .reject(let gen, let tag, let requeue):
+                if gen == conn.generation {
+                    try conn.reject(tag, requeue: requeue)
+                    acks.rejected(tag)
+                }
+            case .queueOp(let op, let name, let done):
+                do {
+                    switch op {
+                    case .depth: done(.success(try conn.declareQueue(name, durable: true, exclusive: false, arguments: [:], passive: true)))
+                    case .purge: try conn.purgeQueue(name); done(.success(0))
+                    case .delete: try conn.deleteQueue(name); done(.success(0))
+                    }
+                } catch let error as AMQPError {
+                    done(.failure(error))
+                    throw error
+                }
+            case .stop:
+                stopping = true
+            }
+            index += 1
+        }
+        let frames = acks.acks(ackTags)
+        if let upTo = frames.multipleUpTo { try conn.ack(upTo, multiple: true) }
+        for tag in frames.singles { try conn.ack(tag) }
+    }
+
+    /// Declares exchanges, queues (with their dead-letter queues) and bindings.
+    func declare(_ t: BusTopology, on conn: AMQPConnection) throws {
+        for e in t.exchanges { try conn.declareExchange(e.name, type: e.type) }
+        for q in t.queues {
+            var args: [String: HeaderValue] = [:]
+            if q.deadLetter {
+                args["x-dead-letter-exchange"] = .string(BusNames.deadLetterExchange)
+                args["x-dead-letter-routing-key"] = .string(q.name)
+                try conn.declareExchange(BusNames.deadLetterExchange, type: "direct")
+                let dlq = q.name + BusNames.deadLetterSuffix
+                try conn.declareQueue(dlq, durable: true, exclusive: false, arguments: [:])
+                try conn.bindQueue(dlq, exchange: BusNames.deadLetterExchange, key: q.name)
+            }
+            try conn.declareQueue(q.name, durable: q.durable, exclusive: q.exclusive, arguments: args)
+            for b in q.bindings { try conn.bindQueue(q.name, exchange: b.exchange, key: b.key) }
+        }
+    }
+}
