@@ -6,6 +6,9 @@
 # Starts its own RabbitMQ on 127.0.0.1:5680 (stopped by PID at the end), builds both
 # benchmarks in release mode, runs the baseline then ours, and prints both and the ratios.
 # The baseline is ../shared/bench/amqp-baseline when it exists (it is not part of this repo).
+# Env: BENCH_RMQ_PORT (default 5680), RMQ_BASE (node state), AMQP_BASELINE, BENCH_SCRATCH_PATH
+# (a separate SwiftPM build folder for ours, e.g. .build-bus; default: the package's .build),
+# BENCH_RPC_CALLS (default 2000).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ICESHELVES_ROOT"
@@ -14,9 +17,13 @@ COUNT=${1:-100000}
 PORT=${BENCH_RMQ_PORT:-5680}
 BASELINE=${AMQP_BASELINE:-$ICESHELVES_ROOT/../shared/bench/amqp-baseline}
 
+SCRATCH=()
+[ -n "${BENCH_SCRATCH_PATH:-}" ] && SCRATCH=(--scratch-path "$BENCH_SCRATCH_PATH")
+RPC_CALLS=${BENCH_RPC_CALLS:-2000}
+
 install_packages
-swift build -c release --product bus-bench >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift build -c release "${SCRATCH[@]}" --product bus-bench >/dev/null
+BIN=$(swift build -c release "${SCRATCH[@]}" --show-bin-path)
 if [ -d "$BASELINE" ]; then
   swift build -c release --package-path "$BASELINE" --scratch-path /tmp/amqp-baseline-build --product amqp-bench >/dev/null
 fi
@@ -30,7 +37,7 @@ if [ -d "$BASELINE" ]; then
   base_pub=$(echo "$out" | sed -n 's/^publish+confirm:.* = \([0-9]*\) msg\/s.*/\1/p')
   base_con=$(echo "$out" | sed -n 's/^consume+ack:.* = \([0-9]*\) msg\/s.*/\1/p')
 fi
-out=$("$BIN/bus-bench" "amqp://guest:guest@127.0.0.1:$PORT/" "$COUNT" 32 1000 1000 2000)
+out=$("$BIN/bus-bench" "amqp://guest:guest@127.0.0.1:$PORT/" "$COUNT" 32 1000 1000 "$RPC_CALLS")
 echo "$out"
 ours_pub=$(echo "$out" | sed -n 's/^RESULT publish_msgs_per_s=\([0-9]*\).*/\1/p')
 ours_con=$(echo "$out" | sed -n 's/^RESULT.*consume_msgs_per_s=\([0-9]*\).*/\1/p')
