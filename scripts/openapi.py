@@ -26,6 +26,56 @@ def jbody(schema, required=True): return {"required": required, "content": {"app
 S = lambda t, **k: dict({"type": t}, **k)
 N = lambda t: {"type": [t, "null"]}
 page = [qp("page", S("integer", minimum=1, maximum=1000000)), qp("per_page", S("integer", minimum=1, maximum=100))]
+# Cluster registration (POST /clusters): the fields every body may carry, as the gateway decodes them.
+INT64 = {"minimum": -2**63, "maximum": 2**63 - 1}
+def nullable(schema): return dict(schema, enum=schema["enum"] + [None]) if "enum" in schema else dict(schema, type=[schema["type"], "null"])
+# Swift's CharacterSet.whitespaces (Zs and tab), trimmed off the name; Character.isWhitespace (Unicode White_Space), refused in ssh_host.
+ZS_TAB = "\\t \\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
+WHITE_SPACE = "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+PEM = lambda marker, desc: S("string", pattern=marker, maxLength=65536, description=desc)
+cluster_fields = {
+    "name": S("string", minLength=1, maxLength=100, pattern=f"[^{ZS_TAB}]", description="1-100 characters once leading and trailing blanks are trimmed"),
+    "description": nullable(S("string", maxLength=2000)),
+    "endpoint_url": nullable(S("string")), "auth_type": nullable(S("string")), "client_cert": nullable(S("string")),
+    "client_key": nullable(S("string", writeOnly=True)), "server_cert": nullable(S("string")), "server_fingerprint": nullable(S("string")),
+    "verify_ssl": nullable(S("boolean")), "is_cluster": nullable(S("boolean")), "ssh_host": nullable(S("string")),
+    "ssh_port": nullable(S("integer", **INT64)), "ssh_user": nullable(S("string")), "ssh_key": nullable(S("string", writeOnly=True)),
+    "ssh_host_key_fingerprint": nullable(S("string")), "socket_path": nullable(S("string")), "agent_poll_interval": nullable(S("integer", **INT64)),
+}
+SOCKET_PATH = nullable(S("string", pattern="^/[^\\u0000]*$", maxLength=1024, description="an absolute path; default /var/lib/lxd/unix.socket"))
+def cluster_method(method, desc, required=(), **props):
+    return {"type": "object", "description": desc, "required": ["name", "connection_method", *required],
+            "properties": dict(cluster_fields, connection_method={"const": method}, **props)}
+cluster_methods = {
+ "direct-api": ("ClusterCreateDirectAPI", cluster_method("direct-api",
+    "LXD's HTTPS API with a client certificate; the server pinned by server_cert or server_fingerprint, unless verify_ssl is false",
+    ["endpoint_url", "client_cert", "client_key"],
+    endpoint_url=S("string", pattern="^https://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[1-9][0-9]{0,3})?/?$",
+                   description="https://host:port; the host must be allowed by ICESHELVES_ALLOWED_HOSTS"),
+    auth_type=nullable({"enum": ["certificate"]}),
+    client_cert=PEM("BEGIN CERTIFICATE", "PEM certificate"), client_key=dict(PEM("PRIVATE KEY", "PEM private key"), writeOnly=True),
+    server_cert=nullable(PEM("BEGIN CERTIFICATE", "the server's PEM certificate to pin")),
+    server_fingerprint=nullable(S("string", pattern="^:*([0-9A-Fa-f]:*){64}$", description="the server certificate's SHA-256 in hex, colons allowed"))),
+    ),
+ "ssh": ("ClusterCreateSSH", cluster_method("ssh", "an SSH tunnel to the remote LXD unix socket, the host key pinned",
+    ["ssh_host", "ssh_user", "ssh_key", "ssh_host_key_fingerprint"],
+    ssh_host=S("string", pattern=f"^[^{WHITE_SPACE}/]{{1,255}}$", description="the host must be allowed by ICESHELVES_ALLOWED_HOSTS"),
+    ssh_port=nullable(S("integer", minimum=1, maximum=65535, description="default 22")), ssh_user=S("string", minLength=1, maxLength=64),
+    ssh_key=dict(PEM("PRIVATE KEY", "PEM or OpenSSH private key"), writeOnly=True),
+    ssh_host_key_fingerprint=S("string", pattern="^SHA256:", maxLength=80, description="as ssh-keygen -lf prints it"),
+    socket_path=SOCKET_PATH)),
+ "unix-socket": ("ClusterCreateUnixSocket", cluster_method("unix-socket", "the LXD unix socket on the deployer's machine", socket_path=SOCKET_PATH)),
+ "agent-poll": ("ClusterCreateAgentPoll", cluster_method("agent-poll", "an agent on the hypervisor polls for work",
+    agent_poll_interval=nullable(S("integer", minimum=1, maximum=600, description="seconds, default 300")))),
+}
+# direct-api: a pin (server_cert or server_fingerprint) or verify_ssl: false.
+cluster_methods["direct-api"][1]["anyOf"] = [
+    {"required": ["server_cert"], "properties": {"server_cert": S("string")}},
+    {"required": ["server_fingerprint"], "properties": {"server_fingerprint": S("string")}},
+    {"required": ["verify_ssl"], "properties": {"verify_ssl": {"const": False}}}]
+cluster_schemas = {name: schema for name, schema in cluster_methods.values()}
+cluster_schemas["ClusterCreate"] = {"oneOf": [ref(name) for name, _ in cluster_methods.values()],
+    "discriminator": {"propertyName": "connection_method", "mapping": {m: f"#/components/schemas/{name}" for m, (name, _) in cluster_methods.items()}}}
 envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
 schemas = {
  "Error": {"type": "object", "required": ["success", "error", "code"], "properties": {"success": {"const": False}, "error": S("string"), "code": S("integer")}},
@@ -33,7 +83,7 @@ schemas = {
     "id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "version": S("string"), "content_hash": S("string"),
     "category": S("string"), "egg_type": S("string"), "base_image": S("string"), "tags": S("array", items=S("string")), "is_active": S("boolean"),
     "is_template": S("boolean"), "created_on": S("string")}},
- "Variables": {"type": "object", "description": "values for the egg's declared variables", "additionalProperties": {"oneOf": [S("string"), S("integer"), S("boolean"), S("array", items=S("string"))]}},
+ "Variables": {"type": "object", "description": "values for the egg's declared variables", "additionalProperties": {"oneOf": [S("string"), S("integer", **INT64), S("boolean"), S("array", items=S("string"))]}},
  "Deployment": {"type": "object", "required": ["id", "egg_name", "cluster_id", "instance_name", "status", "deployment_type", "created_at"], "properties": {
     "id": S("string"), "egg_id": N("integer"), "egg_name": S("string"), "egg_version": N("string"), "cluster_id": S("integer"), "instance_name": S("string"),
     "target_member": N("string"), "status": {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]},
@@ -44,14 +94,12 @@ schemas = {
  "ClusterSummary": {"type": "object", "required": ["id", "name", "connection_method", "status", "is_active"], "properties": {
     "id": S("integer"), "name": S("string"), "description": S("string"), "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]},
     "endpoint_url": N("string"), "status": S("string"), "is_active": S("boolean"), "last_check": N("string")}},
- "ClusterCreate": {"type": "object", "required": ["name", "connection_method"], "description": "direct-api: endpoint_url, client_cert, client_key and server_cert or server_fingerprint (or verify_ssl false); ssh: ssh_host, ssh_port, ssh_user, ssh_key, ssh_host_key_fingerprint; unix-socket: socket_path; agent-poll: agent_poll_interval",
-    "properties": {"name": S("string", minLength=1, maxLength=100), "description": S("string", maxLength=2000),
-    "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]}, "endpoint_url": S("string"), "auth_type": {"enum": ["certificate"]},
-    "client_cert": S("string"), "client_key": S("string", writeOnly=True), "server_cert": S("string"), "server_fingerprint": S("string"), "verify_ssl": S("boolean"),
-    "is_cluster": S("boolean"), "ssh_host": S("string"), "ssh_port": S("integer", minimum=1, maximum=65535), "ssh_user": S("string"), "ssh_key": S("string", writeOnly=True),
-    "ssh_host_key_fingerprint": S("string"), "socket_path": S("string"), "agent_poll_interval": S("integer", minimum=1, maximum=600)}},
+ # One schema per connection method (the "ClusterCreate" oneOf below), exactly what the gateway accepts:
+ # ClusterRegistration+Validation.swift. The gateway decodes every field whatever the method (a wrong type
+ # is a 400; null is as good as absent), so every branch names them all with their types.
+ **cluster_schemas,
  "DeployRequest": {"type": "object", "required": ["egg_id", "cluster_id"], "properties": {
-    "egg_id": {"oneOf": [S("integer"), S("string")]}, "egg_version": S("string"), "cluster_id": {"oneOf": [S("integer"), S("string")]},
+    "egg_id": {"oneOf": [S("integer", **INT64), S("string")]}, "egg_version": S("string"), "cluster_id": {"oneOf": [S("integer", **INT64), S("string")]},
     "instance_name": S("string", description="LXD rule: a host name label of 1-63 characters"), "target_member": S("string"),
     "config_overrides": {"type": "object", "additionalProperties": S("string")}, "variables": ref("Variables"),
     "hostname": S("string"), "ssh_authorized_keys": S("array", items=S("string")), "packages": S("array", items=S("string")), "timezone": S("string"),
@@ -64,9 +112,9 @@ paths = {
  "/metrics": {"get": op("Prometheus metrics", 200, S("string"), [401], tags=["health"], ctype="text/plain")},
  "/api/openapi.json": {"get": op("This description", 200, S("object"), [], security=False, tags=["health"])},
  "/api/eggs": {"get": op("List eggs", 200, ok({"eggs": S("array", items=ref("Egg")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["eggs", "total"]), [400, 401, 403, 503],
-                         params=page + [qp("category", S("string")), qp("search", S("string")), qp("egg_type", S("string")), qp("tag", S("string"))], tags=["eggs"]),
+                         params=page + [qp("category", S("string")), qp("search", S("string")), qp("egg_type", {"enum": ["lxd-container", "kvm-vm", "hybrid"]}), qp("tag", S("string"))], tags=["eggs"]),
                "post": op("Create an egg from a template", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}, ["egg_id"]), [400, 401, 403, 404, 409, 413, 503],
-                          body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_id": {"oneOf": [S("integer"), S("string")]}, "variables": ref("Variables")}}), tags=["eggs"])},
+                          body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string", pattern="^[a-z0-9][a-z0-9-]{0,62}$"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_id": {"oneOf": [S("integer", **INT64), S("string")]}, "variables": ref("Variables")}}), tags=["eggs"])},
  "/api/eggs/upload": {"post": op("Upload an egg (tar.gz of one egg folder, as the body or as archive_base64)", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}), [400, 401, 403, 409, 413, 503],
                                  body={"required": True, "content": {"application/gzip": {"schema": S("string", format="binary")}, "application/json": {"schema": {"type": "object", "required": ["archive_base64"], "properties": {"archive_base64": S("string")}}}}}, tags=["eggs"])},
  "/api/eggs/{id}": {"get": op("Get an egg with its files", 200, ok({"files": {"type": "object", "additionalProperties": S("string")}, "metadata_json": S("string"), "cloud_init_path": S("string")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
@@ -80,7 +128,7 @@ paths = {
  "/api/deploy": {"post": op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
                             params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"])},
  "/api/deployments": {"get": op("List deployments", 200, ok({"deployments": S("array", items=ref("Deployment")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["deployments", "total"]), [400, 401, 403],
-                                params=page + [qp("status", {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]}), qp("cluster_id", S("integer")), qp("egg_id", S("string"))], tags=["deployments"])},
+                                params=page + [qp("status", {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]}), qp("cluster_id", S("integer", **INT64)), qp("egg_id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}": {"get": op("Get a deployment with instance_info and logs", 200, {"allOf": [ok({"logs": S("array", items=ref("LogEntry"))}), {"type": "object", "properties": {"egg": S("object"), "cluster": S("object")}}]}, [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/logs": {"get": op("A deployment's log", 200, ok({"deployment_id": S("string"), "logs": S("array", items=ref("LogEntry"))}, ["logs"]), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/cancel": {"post": op("Cancel a deployment", 200, ok({"deployment_id": S("string"), "status": S("string")}), [401, 403, 404, 409, 503], params=[pp("id", S("string"))], tags=["deployments"])},
@@ -90,12 +138,15 @@ paths = {
  "/api/events": {"get": op("Live progress of all deployments (Server-Sent Events)", 200, S("string"), [401, 403], tags=["deployments"], ctype="text/event-stream")},
  "/api/keys": {"get": op("List API keys (admin)", 200, ok({"keys": S("array"), "total": S("integer")}, ["keys"]), [401, 403], tags=["keys"]),
                "post": op("Create an API key, shown once (admin)", 201, ok({"id": S("string"), "key": S("string"), "role": S("string")}, ["key"]), [400, 401, 403, 413],
-                          body=jbody({"type": "object", "required": ["name", "role"], "properties": {"name": S("string", minLength=1, maxLength=100), "role": {"enum": ["admin", "operator", "viewer"]}}}), tags=["keys"])},
+                          body=jbody({"type": "object", "required": ["name", "role"], "properties": {"name": cluster_fields["name"], "role": {"enum": ["admin", "operator", "viewer"]}}}), tags=["keys"])},
  "/api/keys/{id}": {"delete": op("Revoke an API key (admin)", 200, ok({"message": S("string")}), [401, 403, 404], params=[pp("id", S("string"))], tags=["keys"])},
  "/api/audit": {"get": op("The audit log (admin)", 200, ok({"entries": S("array"), "total": S("integer")}, ["entries"]), [400, 401, 403], params=page, tags=["keys"])},
  "/api/webhooks": {"get": op("List webhooks (admin)", 200, ok({"webhooks": S("array"), "total": S("integer")}, ["webhooks"]), [401, 403], tags=["webhooks"]),
                    "post": op("Register a webhook; the signing secret is shown once (admin)", 201, ok({"id": S("integer"), "secret": S("string"), "events": S("array", items=S("string"))}, ["id", "secret"]), [400, 401, 403, 413],
-                              body=jbody({"type": "object", "required": ["url"], "properties": {"url": S("string"), "events": S("array", items={"enum": ["deployment.started", "deployment.completed", "deployment.failed", "cluster.status_changed"]})}}), tags=["webhooks"])},
+                              body=jbody({"type": "object", "required": ["url"], "properties": {
+                                  "url": S("string", maxLength=2048, pattern="^https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$",
+                                           description="http or https; the host must be allowed by ICESHELVES_ALLOWED_HOSTS"),
+                                  "events": {"type": ["array", "null"], "minItems": 1, "items": {"enum": ["deployment.started", "deployment.completed", "deployment.failed", "cluster.status_changed"]}, "description": "default: all"}}}), tags=["webhooks"])},
  "/api/webhooks/{id}": {"delete": op("Delete a webhook (admin)", 200, ok({"message": S("string")}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["webhooks"])},
  "/api/webhooks/{id}/deliveries": {"get": op("A webhook's deliveries and attempts (admin)", 200, ok({"deliveries": S("array"), "total": S("integer")}, ["deliveries"]), [401, 403, 404], params=[pp("id", S("integer"))], tags=["webhooks"])},
 }
