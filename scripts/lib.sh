@@ -50,8 +50,8 @@ check_format() {
   local out
   if ! out=$(cd "$ICESHELVES_ROOT" && swift format lint --strict --recursive --configuration .swift-format \
         Package.swift Services Shared Tests benchmarks 2>&1) || [ -n "$out" ]; then
-    printf '%s\n' "$out" | head -50 >&2
-    log "swift format lint: $(printf '%s\n' "$out" | grep -c ': error: ') finding(s); run: swift format --in-place --recursive --configuration .swift-format Package.swift Services Shared Tests benchmarks"
+    sed -n 1,50p <<<"$out" >&2
+    log "swift format lint: $(grep -c ': error: ' <<<"$out" || true) finding(s) (the first 50 above); run: swift format --in-place --recursive --configuration .swift-format Package.swift Services Shared Tests benchmarks"
     return 1
   fi
 }
