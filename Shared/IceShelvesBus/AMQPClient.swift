@@ -178,7 +178,7 @@ public final class AMQPClient: Service, Sendable {
 
     /// Acknowledges a delivery. An ack for a delivery from a lost connection is dropped: the broker
     /// has requeued that message already.
-    public func ack(_ delivery: Delivery) { loop.send(.ack(generation: delivery.generation, tag: delivery.deliveryTag)) }
+    public func ack(_ delivery: Delivery) { loop.ack(generation: delivery.generation, tag: delivery.deliveryTag) }
 
     /// Rejects a delivery; without requeue, a queue with a dead-letter exchange dead-letters it.
     public func reject(_ delivery: Delivery, requeue: Bool) {

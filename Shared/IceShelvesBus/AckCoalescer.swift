@@ -11,6 +11,10 @@ struct AckCoalescer {
     private var head = 0
     private var finished: Set<UInt64> = []
 
+    /// How many delivered messages are not yet known to be finished (an upper bound: acks above
+    /// the finished prefix still count).
+    var outstanding: Int { delivered.count - head }
+
     /// Records a delivery that will be acked or rejected later.
     mutating func delivered(_ tag: UInt64) { delivered.append(tag) }
 

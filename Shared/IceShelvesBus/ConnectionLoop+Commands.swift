@@ -12,7 +12,6 @@ extension ConnectionLoop {
         /// Publish with `reply_to` set to direct reply-to and wait for the reply or the deadline.
         case request(OutgoingMessage, deadline: ContinuousClock.Instant, done: @Sendable (Result<Delivery, AMQPError>) -> Void)
         case cancelRequest(correlationId: String)
-        case ack(generation: UInt64, tag: UInt64)
         case reject(generation: UInt64, tag: UInt64, requeue: Bool)
         case queueOp(QueueOp, name: String, done: @Sendable (Result<UInt32, AMQPError>) -> Void)
         case stop
@@ -29,13 +28,13 @@ extension ConnectionLoop {
         case .declare(_, let done), .consume(_, let done): done(.failure(err))
         case .queueOp(_, _, let done): done(.failure(err))
         case .request(_, _, let done): done(.failure(err))
-        case .cancel, .cancelRequest, .ack, .reject, .stop: break
+        case .cancel, .cancelRequest, .reject, .stop: break
         }
     }
 
     // MARK: Running commands
 
-    /// Runs every queued command on the connection; acks go out together at the end.
+    /// Runs every queued command on the connection, then sends the buffered acks together.
     func runCommands() throws {
         guard let conn = connection else { return }
         let commands = inbox.withLock { box -> [Command] in
@@ -43,7 +42,6 @@ extension ConnectionLoop {
             return box.commands
         }
         var index = 0
-        var ackTags: [UInt64] = []
         defer {
             // Put back what was not run because the connection failed midway.
             if index < commands.count {
@@ -117,8 +115,6 @@ extension ConnectionLoop {
                 }
             case .cancelRequest(let id):
                 pendingRequests.removeValue(forKey: id)?.done(.failure(AMQPError(.timeout, "the request was cancelled")))
-            case .ack(let gen, let tag):
-                if gen == conn.generation { ackTags.append(tag) }  // sent together after the batch
             case .reject(let gen, let tag, let requeue):
                 if gen == conn.generation {
                     try conn.reject(tag, requeue: requeue)
@@ -140,9 +136,7 @@ extension ConnectionLoop {
             }
             index += 1
         }
-        let frames = acks.acks(ackTags)
-        if let upTo = frames.multipleUpTo { try conn.ack(upTo, multiple: true) }
-        for tag in frames.singles { try conn.ack(tag) }
+        try sendAcks(takeAcks(), on: conn)
     }
 
     /// Declares exchanges, queues (with their dead-letter queues) and bindings.

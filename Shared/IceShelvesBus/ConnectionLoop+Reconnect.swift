@@ -79,12 +79,13 @@ extension ConnectionLoop {
                 case .publish(_, let deadline, _) where deadline <= now: drop.append(c)
                 case .request(_, let deadline, _) where deadline <= now: drop.append(c)
                 case .cancelRequest: continue
-                case .ack, .reject: continue
+                case .reject: continue
                 case .cancel: drop.append(c)
                 default: keep.append(c)
                 }
             }
             box.commands = keep
+            box.acks = []  // for the lost connection: the broker has requeued those messages
             return drop
         }
         for command in expired {

@@ -32,8 +32,12 @@ final class ConnectionLoop: @unchecked Sendable {
         var connected = false
         var stopped = false
         var connectWaiters: [@Sendable (Bool) -> Void] = []
+        /// Acks for the loop's next pass (see ConnectionLoop+Acks.swift).
+        var acks: [PendingAck] = []
         /// The loop is (about to be) blocked in poll and needs the eventfd to see new commands.
         var sleeping = false
+        /// While sleeping, how many buffered acks wake the loop; fewer wait for its next pass.
+        var ackWakeThreshold = 1
     }
 
     let settings: Settings
@@ -58,6 +62,8 @@ final class ConnectionLoop: @unchecked Sendable {
     let replyTag = "direct-reply-to"
     var stopping = false
     var blocked = false
+    /// The last wait ended without anything to do: the next one sleeps deeply instead of napping.
+    var lastWaitIdle = false
 
     init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -145,26 +151,40 @@ final class ConnectionLoop: @unchecked Sendable {
         shutdown()
     }
 
-    /// Blocks in `poll` until the socket is readable, a command arrives or a request expires.
+    /// Blocks in `poll` until the socket is readable, a command arrives, a request expires or
+    /// enough acks wait. While deliveries are unacked it only naps (``ackNap``) and lets acks
+    /// collect without waking it; after a nap in which nothing happened it sleeps until anything
+    /// at all arrives, so an idle consumer costs no wake-ups.
     func waitForActivity() {
         guard !stopping, let conn = connection, !conn.hasBufferedInput else { return }
+        let unacked = acks.outstanding
+        let nap = unacked > 1 && !lastWaitIdle
+        let threshold = nap ? unacked / 2 : 1
         let sleep = inbox.withLock { box -> Bool in
-            guard box.commands.isEmpty else { return false }
+            guard box.commands.isEmpty, box.acks.count < threshold else { return false }
             box.sleeping = true
+            box.ackWakeThreshold = threshold
             return true
         }
-        guard sleep else { return }
-        var timeout: Int32 = 1000
+        guard sleep else {
+            lastWaitIdle = false
+            return
+        }
+        var timeout: Int32 = nap ? Self.ackNap : 1000
         if let next = pendingRequests.values.map(\.deadline).min() {
-            timeout = Int32(max(0, min(1000, ((next - ContinuousClock.now) / .milliseconds(1)).rounded(.up))))
+            timeout = Int32(max(0, min(Double(timeout), ((next - ContinuousClock.now) / .milliseconds(1)).rounded(.up))))
         }
         var fds = [
             pollfd(fd: conn.socketFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
         ]
-        _ = poll(&fds, 2, timeout)
-        inbox.withLock { $0.sleeping = false }
+        let ready = poll(&fds, 2, timeout)
+        let acksWaiting = inbox.withLock { box -> Bool in
+            box.sleeping = false
+            return !box.acks.isEmpty
+        }
         if fds[1].revents != 0 { drainWake() }
+        lastWaitIdle = ready <= 0 && !acksWaiting
     }
 
     /// Resets the eventfd after a wake-up.
@@ -175,17 +195,17 @@ final class ConnectionLoop: @unchecked Sendable {
 
     /// Sends the acks queued before stop, waits briefly for confirms, closes and fails the rest.
     func shutdown() {
-        let left = inbox.withLock { box -> [Command] in
+        let (left, leftAcks) = inbox.withLock { box -> ([Command], [PendingAck]) in
             box.stopped = true
             box.connected = false
-            defer { box.commands = [] }
-            return box.commands
+            defer { box.commands = []; box.acks = [] }
+            return (box.commands, box.acks)
         }
         // Send the acks and rejects that were queued before stop, then close.
         if let conn = connection {
+            try? sendAcks(leftAcks, on: conn)
             for c in left {
                 switch c {
-                case .ack(let gen, let tag) where gen == conn.generation: try? conn.ack(tag)
                 case .reject(let gen, let tag, let requeue) where gen == conn.generation: try? conn.reject(tag, requeue: requeue)
                 default: Self.failClosed(c)
                 }
