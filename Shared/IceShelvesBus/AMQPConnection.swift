@@ -148,26 +148,45 @@ final class AMQPConnection {
 
     // MARK: Publishing
 
+    /// Sends basic.publish with its header and body frames.
+    ///
+    /// Every string of the frame is copied into one buffer (one allocation per message); only
+    /// headers need a ``FieldTable``.
     func publish(_ message: OutgoingMessage) throws {
         let p = message.properties
-        let owned = FieldTable(p.headers)
-        var props = amqp_basic_properties_t()
-        var flags = iceshelves_amqp_flag_delivery_mode()
-        props.delivery_mode = p.persistent ? 2 : 1
-        if let v = p.contentType { flags |= iceshelves_amqp_flag_content_type(); props.content_type = owned.bytes(v) }
-        if let v = p.messageId { flags |= iceshelves_amqp_flag_message_id(); props.message_id = owned.bytes(v) }
-        if let v = p.correlationId { flags |= iceshelves_amqp_flag_correlation_id(); props.correlation_id = owned.bytes(v) }
-        if let v = p.replyTo { flags |= iceshelves_amqp_flag_reply_to(); props.reply_to = owned.bytes(v) }
-        if let v = p.expiration { flags |= iceshelves_amqp_flag_expiration(); props.expiration = owned.bytes(v) }
-        if let v = p.type { flags |= iceshelves_amqp_flag_type(); props.type = owned.bytes(v) }
-        if !p.headers.isEmpty { flags |= iceshelves_amqp_flag_headers(); props.headers = owned.table }
-        props._flags = flags
-        let exchange = owned.bytes(message.exchange)
-        let key = owned.bytes(message.routingKey)
-        let rc = withExtendedLifetime(owned) {
-            message.body.withUnsafeBytes { raw in
-                amqp_basic_publish(state, channel, exchange, key, message.mandatory ? 1 : 0, 0, &props,
-                                   amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+        var text: [UInt8] = []
+        text.reserveCapacity(128)
+        func put(_ s: String?) -> Range<Int>? {
+            guard let s else { return nil }
+            let start = text.count
+            text.append(contentsOf: s.utf8)
+            return start..<text.count
+        }
+        let exchange = put(message.exchange)!, key = put(message.routingKey)!
+        let contentType = put(p.contentType), messageId = put(p.messageId), correlationId = put(p.correlationId)
+        let replyTo = put(p.replyTo), expiration = put(p.expiration), type = put(p.type)
+        text.append(0)  // never empty, so the buffer has an address
+        let headers = p.headers.isEmpty ? nil : FieldTable(p.headers)
+        let rc = withExtendedLifetime(headers) {
+            text.withUnsafeMutableBytes { raw -> Int32 in
+                func bytes(_ r: Range<Int>) -> amqp_bytes_t {
+                    amqp_bytes_t(len: r.count, bytes: raw.baseAddress!.advanced(by: r.lowerBound))
+                }
+                var props = amqp_basic_properties_t()
+                var flags = iceshelves_amqp_flag_delivery_mode()
+                props.delivery_mode = p.persistent ? 2 : 1
+                if let r = contentType { flags |= iceshelves_amqp_flag_content_type(); props.content_type = bytes(r) }
+                if let r = messageId { flags |= iceshelves_amqp_flag_message_id(); props.message_id = bytes(r) }
+                if let r = correlationId { flags |= iceshelves_amqp_flag_correlation_id(); props.correlation_id = bytes(r) }
+                if let r = replyTo { flags |= iceshelves_amqp_flag_reply_to(); props.reply_to = bytes(r) }
+                if let r = expiration { flags |= iceshelves_amqp_flag_expiration(); props.expiration = bytes(r) }
+                if let r = type { flags |= iceshelves_amqp_flag_type(); props.type = bytes(r) }
+                if let headers { flags |= iceshelves_amqp_flag_headers(); props.headers = headers.table }
+                props._flags = flags
+                return message.body.withUnsafeBytes { body in
+                    amqp_basic_publish(state, channel, bytes(exchange), bytes(key), message.mandatory ? 1 : 0, 0, &props,
+                                       amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                }
             }
         }
         try checkStatus(rc, "basic.publish")

@@ -65,7 +65,7 @@ extension ConnectionLoop {
                 }
                 publishSeq += 1
                 if let done {
-                    pendingConfirms[publishSeq] = done
+                    pendingConfirms.add(publishSeq, done)
                     if message.mandatory, let id = message.properties.messageId { idForTag[publishSeq] = id }
                 }
             case .declare(let t, let done):
@@ -109,7 +109,7 @@ extension ConnectionLoop {
                 if message.mandatory {
                     // An unroutable request fails at once instead of waiting for its timeout.
                     if let messageId = message.properties.messageId { idForTag[publishSeq] = messageId }
-                    pendingConfirms[publishSeq] = { [unowned self] result in
+                    pendingConfirms.add(publishSeq) { [unowned self] result in
                         if case .failure(let error) = result, let p = self.pendingRequests.removeValue(forKey: id) { p.done(.failure(error)) }
                     }
                 }

@@ -101,10 +101,8 @@ extension ConnectionLoop {
 
     /// Resolves the publishes a confirm (or nack) covers.
     func settle(tag: UInt64, multiple: Bool, _ outcome: (String?) -> Result<Void, AMQPError>) {
-        let tags = multiple ? pendingConfirms.keys.filter { $0 <= tag } : [tag]
-        for t in tags {
-            guard let done = pendingConfirms.removeValue(forKey: t) else { continue }
-            done(outcome(idForTag.removeValue(forKey: t)))
+        for (seq, done) in pendingConfirms.settle(tag, multiple: multiple) {
+            done(outcome(idForTag.isEmpty ? nil : idForTag.removeValue(forKey: seq)))
         }
     }
 }

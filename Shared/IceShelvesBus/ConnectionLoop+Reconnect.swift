@@ -42,11 +42,10 @@ extension ConnectionLoop {
         connection = nil
         inbox.withLock { $0.connected = false }
         let lost = AMQPError(.connectionLost, "connection lost before the broker confirmed: \(error.message)")
-        let pending = pendingConfirms
-        pendingConfirms = [:]
+        let pending = pendingConfirms.removeAll()
         idForTag = [:]
         returnedIds = []
-        pending.values.forEach { $0(.failure(lost)) }
+        pending.forEach { $0(.failure(lost)) }
         failRequests(AMQPError(.connectionLost, "connection lost before the reply came: \(error.message)"))
         idle(for: settings.minBackoff)
     }

@@ -52,7 +52,7 @@ final class ConnectionLoop: @unchecked Sendable {
     var connection: AMQPConnection?
     var generation: UInt64 = 0
     var publishSeq: UInt64 = 0
-    var pendingConfirms: [UInt64: @Sendable (Result<Void, AMQPError>) -> Void] = [:]
+    var pendingConfirms = PendingConfirms()
     var returnedIds: Set<String> = []
     var idForTag: [UInt64: String] = [:]
     var topology = BusTopology()
@@ -228,8 +228,7 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         connection = nil
         let closed = AMQPError(.closed, "the AMQP client shut down before the broker confirmed")
-        pendingConfirms.values.forEach { $0(.failure(closed)) }
-        pendingConfirms = [:]
+        pendingConfirms.removeAll().forEach { $0(.failure(closed)) }
         failRequests(AMQPError(.closed, "the AMQP client shut down before the reply came"))
         consumers.values.forEach { $0.finish() }
         consumers = [:]
