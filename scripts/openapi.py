@@ -76,6 +76,28 @@ cluster_methods["direct-api"][1]["anyOf"] = [
 cluster_schemas = {name: schema for name, schema in cluster_methods.values()}
 cluster_schemas["ClusterCreate"] = {"oneOf": [ref(name) for name, _ in cluster_methods.values()],
     "discriminator": {"propertyName": "connection_method", "mapping": {m: f"#/components/schemas/{name}" for m, (name, _) in cluster_methods.items()}}}
+# POST /deploy: instance names follow LXD's rule (InstanceNameRule); a batch (count > 1) names its
+# instances from name_pattern ({n} is 1, 2, ...) or from instance_name as <instance_name>-{n}.
+NAME_RULE = "^[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+deploy_request = {"type": "object", "required": ["egg_id", "cluster_id"], "properties": {
+    "egg_id": {"oneOf": [S("integer", **INT64), S("string")]}, "egg_version": nullable(S("string")), "cluster_id": {"oneOf": [S("integer", **INT64), S("string")]},
+    "instance_name": nullable(S("string", pattern=NAME_RULE, description="LXD rule: letters, digits and hyphens, 1-63, a letter first, no hyphen last")),
+    "target_member": nullable(S("string", pattern=NAME_RULE)),
+    "config_overrides": {"type": ["object", "null"], "additionalProperties": S("string", maxLength=65536),
+        "propertyNames": {"pattern": "^[A-Za-z0-9._-]{1,256}$", "not": {"pattern": "^(user\\.iceshelves\\.|cloud-init\\.|user\\.(user-data|vendor-data|network-config|meta-data)$)"}},
+        "description": "LXD config keys; IceShelves' own keys (user.iceshelves.*, cloud-init.*, user.user-data, ...) are refused"},
+    "variables": {"oneOf": [ref("Variables"), {"type": "null"}]},
+    "hostname": nullable(S("string")), "ssh_authorized_keys": nullable(S("array", items=S("string"))), "packages": nullable(S("array", items=S("string"))),
+    "timezone": nullable(S("string")), "cloud_config": nullable(S("string")), "image": nullable(S("string", minLength=1, maxLength=256)),
+    "keep_on_failure": nullable(S("boolean")), "deployment_type": nullable({"enum": ["lxd", "kvm"]}),
+    "count": nullable(S("integer", minimum=1, maximum=50)),
+    "name_pattern": nullable(S("string", maxLength=63, pattern="^[A-Za-z](([A-Za-z0-9-]|\\{n\\})*([A-Za-z0-9]|\\{n\\}))?$", description="{n} becomes 1, 2, ..."))},
+  "if": {"required": ["count"], "properties": {"count": S("integer", minimum=2)}},
+  "then": {"anyOf": [{"required": ["name_pattern"], "properties": {"name_pattern": S("string", pattern="\\{n\\}")}},
+                     {"required": ["instance_name"], "properties": {"instance_name": S("string", maxLength=60), "name_pattern": {"type": "null"}}}]},
+  "else": {"anyOf": [{"required": ["name_pattern"], "properties": {"name_pattern": S("string")}},
+                     {"required": ["instance_name"], "properties": {"instance_name": S("string"), "name_pattern": {"type": "null"}}}]},
+}
 envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
 schemas = {
  "Error": {"type": "object", "required": ["success", "error", "code"], "properties": {"success": {"const": False}, "error": S("string"), "code": S("integer")}},
@@ -98,13 +120,7 @@ schemas = {
  # ClusterRegistration+Validation.swift. The gateway decodes every field whatever the method (a wrong type
  # is a 400; null is as good as absent), so every branch names them all with their types.
  **cluster_schemas,
- "DeployRequest": {"type": "object", "required": ["egg_id", "cluster_id"], "properties": {
-    "egg_id": {"oneOf": [S("integer", **INT64), S("string")]}, "egg_version": S("string"), "cluster_id": {"oneOf": [S("integer", **INT64), S("string")]},
-    "instance_name": S("string", description="LXD rule: a host name label of 1-63 characters"), "target_member": S("string"),
-    "config_overrides": {"type": "object", "additionalProperties": S("string")}, "variables": ref("Variables"),
-    "hostname": S("string"), "ssh_authorized_keys": S("array", items=S("string")), "packages": S("array", items=S("string")), "timezone": S("string"),
-    "cloud_config": S("string"), "image": S("string"), "keep_on_failure": S("boolean"), "deployment_type": {"enum": ["lxd", "kvm"]},
-    "count": S("integer", minimum=1, maximum=50), "name_pattern": S("string", description="{n} becomes 1, 2, ...")}},
+ "DeployRequest": deploy_request,
 }
 ok = lambda props, req=[]: envelope(props, req)
 paths = {
@@ -114,7 +130,7 @@ paths = {
  "/api/eggs": {"get": op("List eggs", 200, ok({"eggs": S("array", items=ref("Egg")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["eggs", "total"]), [400, 401, 403, 503],
                          params=page + [qp("category", S("string")), qp("search", S("string")), qp("egg_type", {"enum": ["lxd-container", "kvm-vm", "hybrid"]}), qp("tag", S("string"))], tags=["eggs"]),
                "post": op("Create an egg from a template", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}, ["egg_id"]), [400, 401, 403, 404, 409, 413, 503],
-                          body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string", pattern="^[a-z0-9][a-z0-9-]{0,62}$"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_id": {"oneOf": [S("integer", **INT64), S("string")]}, "variables": ref("Variables")}}), tags=["eggs"])},
+                          body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string", pattern="^[a-z0-9][a-z0-9-]{0,62}$"), "display_name": nullable(S("string")), "description": nullable(S("string")), "category": nullable({"enum": ["base", "webserver", "database", "kubernetes", "docker", "custom"]}), "template_id": {"oneOf": [S("integer", **INT64), S("string")]}, "variables": {"oneOf": [ref("Variables"), {"type": "null"}]}}}), tags=["eggs"])},
  "/api/eggs/upload": {"post": op("Upload an egg (tar.gz of one egg folder, as the body or as archive_base64)", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}), [400, 401, 403, 409, 413, 503],
                                  body={"required": True, "content": {"application/gzip": {"schema": S("string", format="binary")}, "application/json": {"schema": {"type": "object", "required": ["archive_base64"], "properties": {"archive_base64": S("string")}}}}}, tags=["eggs"])},
  "/api/eggs/{id}": {"get": op("Get an egg with its files", 200, ok({"files": {"type": "object", "additionalProperties": S("string")}, "metadata_json": S("string"), "cloud_init_path": S("string")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
