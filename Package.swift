@@ -89,6 +89,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IceShelvesSettings",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Shared/IceShelvesSettings",
+            swiftSettings: strict
+        ),
+        .target(
             name: "IceShelvesContracts",
             path: "Shared/IceShelvesContracts",
             swiftSettings: strict
@@ -115,6 +121,7 @@ let package = Package(
             name: "IceShelvesService",
             dependencies: [
                 "IceShelvesBus",
+                "IceShelvesSettings",
                 "IceShelvesContracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,11 +175,16 @@ let package = Package(
         ),
         .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
         .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
-        .executableTarget(name: "IceshelvesAgent", dependencies: ["IceShelvesService"], path: "Services/iceshelves-agent", swiftSettings: strict),
+        // The agent and the CLI are HTTP clients of the gateway: no bus, no server stack.
+        .executableTarget(
+            name: "IceshelvesAgent",
+            dependencies: ["IceShelvesSettings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/iceshelves-agent", swiftSettings: strict
+        ),
         .executableTarget(
             name: "IceshelvesCLI",
             dependencies: [
-                "IceShelvesBus", "IceShelvesContracts", "IceShelvesService",
+                "IceShelvesContracts", "IceShelvesSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/iceshelves", swiftSettings: strict
@@ -207,7 +219,8 @@ let package = Package(
         .target(name: "IceShelvesTestSupport", dependencies: ["IceShelvesContracts"], path: "Tests/IceShelvesTestSupport", swiftSettings: strict),
         .testTarget(name: "IceShelvesContractsTests", dependencies: ["IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesBusTests", dependencies: ["IceShelvesBus"], swiftSettings: strict),
-        .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService", "IceShelvesSettings"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesSettingsTests", dependencies: ["IceShelvesSettings"], swiftSettings: strict),
         .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs", "IceShelvesTestSupport"], swiftSettings: strict),
         .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
         .testTarget(

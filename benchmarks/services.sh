@@ -4,8 +4,8 @@
 #   benchmarks/services.sh [runs]   # default 5 starts per service
 #
 # With a broker already up (its own, on 127.0.0.1:5681), it starts each release binary, times
-# from exec to the first answered ping (`iceshelves ping`, which itself takes part of that
-# time), lets it idle for 5 s, reads VmRSS from /proc, and stops it with SIGTERM.
+# from exec to its first 200 from GET /healthz (curl in a loop; the service answers 200 once its
+# broker connection is up), lets it idle for 5 s, reads VmRSS from /proc, and stops it with SIGTERM.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ICESHELVES_ROOT"
@@ -26,9 +26,9 @@ for service in api-gateway egg-catalog cloud-init-renderer lxd-deployer kvm-depl
   rss=0
   for run in $(seq 1 "$RUNS"); do
     start=$(date +%s%N)
-    "$BIN/$service" --metrics-port 0 >/dev/null 2>&1 &
+    "$BIN/$service" --metrics-port 9190 >/dev/null 2>&1 &
     pid=$!
-    until "$BIN/iceshelves" ping --timeout 0.2 "$service" >/dev/null 2>&1; do :; done
+    until curl -sf -o /dev/null http://127.0.0.1:9190/healthz; do :; done
     end=$(date +%s%N)
     times+=($(( (end - start) / 1000000 )))
     if [ "$run" -eq 1 ]; then

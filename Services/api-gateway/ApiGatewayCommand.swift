@@ -4,6 +4,7 @@ import Hummingbird
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesService
+import IceShelvesSettings
 import Prometheus
 
 /// The `api-gateway` executable: the REST API under `/iceshelves` on port 8000, the deployment

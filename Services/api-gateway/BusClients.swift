@@ -18,6 +18,8 @@ protocol PipelineClient: Sendable {
     func cancel(_ c: DeploymentCancel) async throws
     func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
+    /// Asks one service whether it is alive.
+    func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong
 }
 
 /// Both over RabbitMQ. An RPC failure keeps its meaning (400, 404, 409); a service that does
@@ -34,7 +36,7 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
 
     func submit(_ r: DeploymentRequested) async throws {
         do {
-            try await client.publish(Envelope(r, deploymentId: r.deploymentId), routingKey: "deploy.render")
+            try await client.publish(Envelope(r, deploymentId: r.deploymentId), routingKey: BusNames.renderQueue)
         } catch {
             throw APIError(.serviceUnavailable, "the message broker did not accept the deployment: \(error)")
         }
@@ -58,6 +60,10 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
 
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult {
         try await call(r, .lxdDeployer, timeout: .seconds(120))
+    }
+
+    func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong {
+        try await client.call(Envelope(Ping()), service: service, expecting: Pong.self, timeout: timeout).payload
     }
 
     private func call<Request: BusMessage, Reply: BusMessage>(_ r: Request, _ service: ServiceName, timeout: Duration? = nil) async throws -> Reply {

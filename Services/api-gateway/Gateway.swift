@@ -61,7 +61,8 @@ struct Gateway: Sendable {
     /// The whole HTTP API under `/iceshelves`.
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
-        router.middlewares.add(ErrorMiddleware(logger: logger))
+        let allowed = AllowedMethods()
+        router.middlewares.add(ErrorMiddleware(logger: logger, allowed: allowed))
         router.middlewares.add(AuthMiddleware(keys: keys))
         let root = router.group("iceshelves")
         HealthRoutes(gateway: self).add(to: root)
@@ -72,6 +73,7 @@ struct Gateway: Sendable {
         DeploymentRoutes(gateway: self).add(to: api)
         KeyRoutes(gateway: self).add(to: api)
         WebhookRoutes(gateway: self).add(to: api)
+        allowed.load(router.routes)
         return router
     }
 }

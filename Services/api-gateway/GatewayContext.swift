@@ -25,12 +25,19 @@ struct GatewayContext: RequestContext {
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let logger: Logger
+    let allowed: AllowedMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as APIError {
             return JSONBody.error(e.status, e.message)
+        } catch let e as HTTPError where e.status == .notFound {
+            let methods = allowed.methods(for: request.uri.path)
+            guard !methods.isEmpty else { return JSONBody.error(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)") }
+            var response = JSONBody.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(methods.joined(separator: ", "))")
+            response.headers[.allow] = methods.joined(separator: ", ")
+            return response
         } catch let e as HTTPError {
             let message = e.body ?? (e.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path)" : e.status.reasonPhrase)
             return JSONBody.error(e.status, message)

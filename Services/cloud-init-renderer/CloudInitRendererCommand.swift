@@ -3,6 +3,7 @@ import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesRendering
 import IceShelvesService
+import IceShelvesSettings
 
 /// The `cloud-init-renderer` executable: renders deployments from `deploy.render` and answers
 /// `render.preview`.

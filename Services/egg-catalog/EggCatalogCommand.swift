@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IceShelvesEggs
 import IceShelvesService
+import IceShelvesSettings
 
 /// The `egg-catalog` executable: imports `eggs/`, then serves the catalogue over the bus.
 @main

@@ -1,5 +1,5 @@
 import ArgumentParser
-import IceShelvesService
+import IceShelvesSettings
 
 /// `iceshelves-agent`: runs on a hypervisor in a network that only allows outbound traffic.
 ///

@@ -1,60 +1,42 @@
 import ArgumentParser
 import Foundation
-import IceShelvesBus
 import IceShelvesContracts
-import IceShelvesService
-import Logging
+import IceShelvesSettings
 
-/// `iceshelves ping [SERVICE...]`: asks services over the bus whether they are alive.
+/// `iceshelves ping [SERVICE...]`: asks the gateway for every service's health (the gateway
+/// pings each over the bus) and prints who answered.
 struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
-        abstract: "Ping services over the bus and print who answered.",
-        discussion: "Exits 1 when any service does not answer within the timeout.")
+        abstract: "Ask the gateway which services are up.",
+        discussion: "Calls GET /iceshelves/api/services. Exits 1 when a service named (or any, when none is named) did not answer.")
 
-    @Option(name: .customLong("amqp-url"), help: ArgumentHelp("AMQP broker URL. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/", valueName: "url"))
-    var amqpURL: String?
+    @OptionGroup var connection: GatewayOptions
 
-    @Option(help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
-    var timeout: Double = 3
-
-    @Argument(help: ArgumentHelp("Services to ping (default: all of them): \(ServiceName.allCases.filter { $0 != .agent }.map(\.rawValue).joined(separator: ", "))."))
+    @Argument(help: ArgumentHelp("Services to report (default: all of them): \(ServicesHealth.busServices.map(\.rawValue).joined(separator: ", ")).",
+                                 valueName: "service"))
     var services: [String] = []
 
     func validate() throws {
-        guard timeout > 0, timeout <= 300 else { throw ValidationError("--timeout must be between 0 and 300 seconds") }
-        for s in services where ServiceName(rawValue: s) == nil {
-            throw ValidationError("unknown service '\(s)'")
+        for s in services where ServiceName(rawValue: s).map(ServicesHealth.busServices.contains) != true {
+            throw ValidationError("unknown service '\(s.prefix(40))'")
         }
     }
 
     func run() async throws {
-        let url = try AMQPURL(parsing: amqpURL ?? Environment.value("ICESHELVES_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/")
-        var logger = Logger(label: "iceshelves")
-        logger.logLevel = .error
-        let client = AMQPClient(configuration: .init(url: url, name: "iceshelves-cli"), logger: logger)
-        client.start()
-        do {
-            try await client.waitUntilConnected(timeout: .seconds(timeout))
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-        let targets = services.isEmpty ? ServiceName.allCases.filter { $0 != .agent } : services.compactMap(ServiceName.init(rawValue:))
+        let client = try GatewayClient(connection)
+        let health = try await client.get("services", as: ServicesHealth.self)
+        let wanted = services.isEmpty ? health.services : health.services.filter { services.contains($0.service.rawValue) }
         var failed = false
-        for target in targets {
-            let clock = ContinuousClock()
-            let start = clock.now
-            do {
-                let pong = try await client.call(Envelope(Ping()), service: target, expecting: Pong.self, timeout: .seconds(timeout))
-                let ms = (clock.now - start) / .milliseconds(1)
-                print("\(target.rawValue): up \(Int(pong.payload.uptimeSeconds)) s, version \(pong.payload.version), instance \(pong.payload.instanceId), \(String(format: "%.2f", ms)) ms")
-            } catch {
+        for s in wanted {
+            if s.up {
+                let ms = s.latencyMs.map { String(format: "%.2f ms", $0) } ?? "?"
+                print("\(s.service.rawValue): up \(Int(s.uptimeSeconds ?? 0)) s, version \(s.version ?? "?"), instance \(s.instanceId ?? "?"), \(ms)")
+            } else {
                 failed = true
-                print("\(target.rawValue): no answer (\(error))")
+                print("\(s.service.rawValue): \(s.error ?? "no answer")")
             }
         }
-        await client.shutdown()
         if failed { throw ExitCode(1) }
     }
 }

@@ -3,6 +3,7 @@ import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesLXD
 import IceShelvesService
+import IceShelvesSettings
 
 /// The `lxd-deployer` executable: consumes `deploy.lxd` (several jobs at a time, and as one of
 /// several competing processes), answers `lxd.test` and `lxd.cleanup`, and obeys `deployment.cancel`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IceShelvesBus
+import IceShelvesSettings
 import Logging
 
 /// The options every service takes. Each flag falls back to an environment variable, then to a
@@ -33,8 +34,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The broker URL after flag, environment and default.
-    public func resolvedAMQPURL() throws -> AMQPURL {
-        guard let text = amqpURL ?? Environment.value("ICESHELVES_AMQP_URL") else { return .default }
+    public func resolvedAMQPURL(in env: Environment = .process) throws -> AMQPURL {
+        guard let text = amqpURL ?? env.value("ICESHELVES_AMQP_URL") else { return .default }
         do {
             return try AMQPURL(parsing: text)
         } catch {
@@ -43,11 +44,11 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     }
 
     /// The metrics port after flag, environment and the service's default; `nil` when turned off.
-    public func resolvedMetricsPort(default port: Int) throws -> Int? {
+    public func resolvedMetricsPort(default port: Int, in env: Environment = .process) throws -> Int? {
         let value: Int
         if let metricsPort {
             value = metricsPort
-        } else if let text = Environment.value("ICESHELVES_METRICS_PORT") {
+        } else if let text = env.value("ICESHELVES_METRICS_PORT") {
             guard let v = Int(text) else { throw ValidationError("ICESHELVES_METRICS_PORT must be a number, got '\(text.prefix(20))'") }
             value = v
         } else {
@@ -57,18 +58,21 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         return value < 0 ? nil : value
     }
 
-    public var resolvedMetricsHost: String { metricsHost ?? Environment.value("ICESHELVES_METRICS_HOST") ?? "127.0.0.1" }
+    public var resolvedMetricsHost: String { resolvedMetricsHost(in: .process) }
 
-    public func resolvedLogLevel() throws -> Logger.Level {
-        let text = logLevel ?? Environment.value("ICESHELVES_LOG_LEVEL") ?? "info"
+    /// The metrics address after flag, environment and default.
+    public func resolvedMetricsHost(in env: Environment) -> String { metricsHost ?? env.value("ICESHELVES_METRICS_HOST") ?? "127.0.0.1" }
+
+    public func resolvedLogLevel(in env: Environment = .process) throws -> Logger.Level {
+        let text = logLevel ?? env.value("ICESHELVES_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
             throw ValidationError("unknown log level '\(text.prefix(20))'; use trace, debug, info, notice, warning, error or critical")
         }
         return level
     }
 
-    public func resolvedRPCConcurrency() throws -> Int {
-        try Environment.integer(rpcConcurrency, flagName: "--rpc-concurrency", key: "ICESHELVES_RPC_CONCURRENCY", default: 16, in: 1...1024)
+    public func resolvedRPCConcurrency(in env: Environment = .process) throws -> Int {
+        try env.integer(rpcConcurrency, flagName: "--rpc-concurrency", key: "ICESHELVES_RPC_CONCURRENCY", default: 16, in: 1...1024)
     }
 
     public mutating func validate() throws {

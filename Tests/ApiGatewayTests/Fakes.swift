@@ -35,6 +35,10 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }
+    func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong {
+        guard service != .kvmDeployer else { throw APIError(.serviceUnavailable, "no answer") }
+        return Pong(service: service.rawValue, version: "0.1.0", instanceId: "\(service.rawValue)-1", uptimeSeconds: 1)
+    }
 }
 
 /// A gateway over an in-memory database with one key per role.

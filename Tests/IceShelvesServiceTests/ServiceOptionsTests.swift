@@ -1,6 +1,7 @@
 import ArgumentParser
 import IceShelvesBus
 import IceShelvesService
+import IceShelvesSettings
 import Logging
 import Testing
 
@@ -14,10 +15,27 @@ struct ServiceOptionsTests {
         #expect(try options.resolvedRPCConcurrency() == 3)
     }
 
-    @Test func defaultsApplyWithoutFlags() throws {
+    @Test func defaultsApplyWithoutFlagsOrEnvironment() throws {
         let options = try ServiceOptions.parse([])
-        #expect(try options.resolvedMetricsPort(default: 9101) == 9101 || Environment.value("ICESHELVES_METRICS_PORT") != nil)
-        #expect(options.resolvedMetricsHost == (Environment.value("ICESHELVES_METRICS_HOST") ?? "127.0.0.1"))
+        let empty = Environment([:])
+        #expect(try options.resolvedAMQPURL(in: empty) == .default)
+        #expect(try options.resolvedMetricsPort(default: 9101, in: empty) == 9101)
+        #expect(options.resolvedMetricsHost(in: empty) == "127.0.0.1")
+        #expect(try options.resolvedLogLevel(in: empty) == .info)
+        #expect(try options.resolvedRPCConcurrency(in: empty) == 16)
+    }
+
+    @Test func theEnvironmentFillsInWhatNoFlagSets() throws {
+        let env = Environment(["ICESHELVES_METRICS_PORT": "-1", "ICESHELVES_METRICS_HOST": "127.0.0.2", "ICESHELVES_LOG_LEVEL": "debug",
+                               "ICESHELVES_RPC_CONCURRENCY": "4"])
+        let options = try ServiceOptions.parse([])
+        #expect(try options.resolvedMetricsPort(default: 9101, in: env) == nil)
+        #expect(options.resolvedMetricsHost(in: env) == "127.0.0.2")
+        #expect(try options.resolvedLogLevel(in: env) == .debug)
+        #expect(try options.resolvedRPCConcurrency(in: env) == 4)
+        let flagged = try ServiceOptions.parse(["--metrics-port", "9200", "--rpc-concurrency", "2"])
+        #expect(try flagged.resolvedMetricsPort(default: 9101, in: env) == 9200, "a flag wins over the environment")
+        #expect(try flagged.resolvedRPCConcurrency(in: env) == 2)
     }
 
     @Test(arguments: [

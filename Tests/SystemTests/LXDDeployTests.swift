@@ -79,6 +79,73 @@ struct LXDDeployTests {
         }
     }
 
+    /// Seen by a user: the SSE stream of one deploy went `rendering`, `in_progress`, `queued`,
+    /// `in_progress`. Through REST and the real gateway, the stream's events, ordered by `seq`,
+    /// must be numbered 1, 2, 3, … and their statuses must never move backwards.
+    @Test func aDeploymentThroughRESTStreamsItsProgressInOrder() async throws {
+        let socket = try #require(TestLXD.unixSocket).socketPath
+        try await withStack { _ in
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent("rest-\(UUID().uuidString.prefix(8))").path
+            let port = Int.random(in: 40000...44999)
+            let gateway = try SystemEnvironment.launch("api-gateway", arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data], url: LXDStack.url)
+            let stream = Process()
+            defer {
+                if stream.isRunning { stream.terminate() }
+                if gateway.isRunning { kill(gateway.processIdentifier, SIGTERM) }
+                try? FileManager.default.removeItem(atPath: data)
+            }
+            let base = "http://127.0.0.1:\(port)/iceshelves"
+            var key = ""
+            let up = ContinuousClock.now + .seconds(30)
+            while key.isEmpty && ContinuousClock.now < up {
+                if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8), (try? await HTTP.call("GET", base + "/healthz"))?.status == 200 {
+                    key = k.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try #require(!key.isEmpty, "the gateway did not come up")
+            let cluster = try await HTTP.call("POST", base + "/api/clusters", key: key,
+                                              body: #"{"name":"local","connection_method":"unix-socket","socket_path":"\#(socket)"}"#)
+            try #require(cluster.status == 201, "\(cluster.json)")
+
+            // Listen to every event before deploying, so that none is missed.
+            let file = data + "/events.sse"
+            FileManager.default.createFile(atPath: file, contents: nil)
+            stream.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            stream.arguments = ["-s", "-N", "--max-time", "300", "-H", "Authorization: Bearer \(key)", "-o", file, base + "/api/events"]
+            stream.standardError = FileHandle.nullDevice
+            try stream.run()
+            while (try? String(contentsOfFile: file, encoding: .utf8))?.contains(": connected") != true { try await Task.sleep(for: .milliseconds(50)) }
+
+            let name = Self.unique("hello-rest")
+            let accepted = try await HTTP.call("POST", base + "/api/deploy", key: key,
+                                               body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"\#(name)","variables":{"greeting":"hi"}}"#)
+            let id = try #require(accepted.json["deployment_id"] as? String, "\(accepted.json)")
+            var progress: [DeploymentProgress] = []
+            let deadline = ContinuousClock.now + .seconds(240)
+            while ContinuousClock.now < deadline {
+                let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+                progress = text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
+                    .compactMap { try? JSONDecoder().decode(DeploymentProgress.self, from: Data($0.dropFirst(6).utf8)) }
+                    .filter { $0.deploymentId == id }
+                if progress.contains(where: { $0.status.isTerminal }) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let ordered = progress.sorted { $0.seq < $1.seq }
+            let trail = ordered.map { "\($0.seq) \($0.status.rawValue)/\($0.step.rawValue)" }
+            #expect(ordered.last?.status == .completed, "\(trail)")
+            #expect(ordered.map(\.seq) == Array(1...Int64(ordered.count)), "every event is numbered once, without gaps: \(trail)")
+            for (before, after) in zip(ordered, ordered.dropFirst()) {
+                #expect(before.status.rank <= after.status.rank, "the status went back from \(before.status.rawValue) to \(after.status.rawValue): \(trail)")
+            }
+            let seen = Set(ordered.map(\.status))
+            for status: DeploymentStatus in [.pending, .rendering, .queued, .inProgress, .completed] { #expect(seen.contains(status), "no \(status.rawValue): \(trail)") }
+            let detail = try await HTTP.call("GET", base + "/api/deployments/\(id)", key: key)
+            #expect(detail.json["last_seq"] as? Int == ordered.count)
+            #expect(try await HTTP.call("DELETE", base + "/api/deployments/\(id)/cleanup", key: key).json["removed"] as? Bool == true)
+        }
+    }
+
     @Test func placesOnANamedMemberAndByTheRuleOnTheCluster() async throws {
         let cluster = try #require(TestLXD.cluster)
         let members = TestLXD.clusterMembers

@@ -1,0 +1,31 @@
+import Hummingbird
+import Synchronization
+
+/// The methods each route path answers, read from the router once its routes are in, so that
+/// a known path called with another method is a 405 with an `Allow` header, not a 404.
+final class AllowedMethods: Sendable {
+    private let table = Mutex<[(components: [Substring], methods: [String])]>([])
+
+    /// Takes the routes of a finished router.
+    func load(_ routes: [Router<GatewayContext>.RouteDescription]) {
+        var byPath: [String: Set<String>] = [:]
+        for route in routes { byPath[route.path.description, default: []].insert(route.method.rawValue) }
+        table.withLock { t in
+            t = byPath.map { (path, methods) in
+                (path.split(separator: "/"), methods.sorted())
+            }
+        }
+    }
+
+    /// The methods `path` answers, or `[]` when no route has that path.
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        return table.withLock { t in
+            for entry in t where entry.components.count == parts.count {
+                let matches = zip(entry.components, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
+                if matches { return entry.methods }
+            }
+            return []
+        }
+    }
+}
