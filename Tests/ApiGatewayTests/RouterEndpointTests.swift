@@ -31,6 +31,33 @@ struct RouterEndpointTests {
         }
     }
 
+    @Test func aKnownPathWithAnotherMethodIsA405WithAllow() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            let trace = try await c.call(.trace, "/iceshelves/api/eggs", key: h.viewer)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.json["error"] as? String == "TRACE is not allowed on /iceshelves/api/eggs; use GET, POST")
+            let put = try await c.call(.put, "/iceshelves/api/deployments/abc/cancel", key: h.viewer)
+            #expect(put.status == .methodNotAllowed)
+            #expect(try await c.call(.get, "/iceshelves/api/nothing-here", key: h.viewer).status == .notFound)
+        }
+    }
+
+    @Test func theServicesEndpointSaysWhoAnswered() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            let r = try await c.call(.get, "/iceshelves/api/services", key: h.viewer)
+            #expect(r.status == .ok)
+            let data = try #require(r.json["data"] as? [String: Any])
+            #expect(data["healthy"] as? Bool == false)
+            let services = (data["services"] as? [[String: Any]]) ?? []
+            #expect(services.count == ServicesHealth.busServices.count)
+            #expect(services.first { $0["service"] as? String == "kvm-deployer" }?["up"] as? Bool == false)
+            #expect(services.first { $0["service"] as? String == "egg-catalog" }?["up"] as? Bool == true)
+            #expect(try await c.call(.get, "/iceshelves/api/services", key: nil).status == .unauthorized)
+        }
+    }
+
     @Test func webhooksAreAdminOnlyValidatedAndListed() async throws {
         let h = try await Harness()
         try await h.run { c in

@@ -114,6 +114,34 @@ struct GatewayTests {
         }
     }
 
+    /// `iceshelves ping` is a REST client: the gateway pings each service over the bus; the
+    /// services that run here answer, and the deployers that do not make it exit 1.
+    @Test func theCLIAsksTheGatewayWhichServicesAreUp() async throws {
+        try await withStack(timeout: 600) { s in
+            func cli(_ args: [String]) async throws -> (Int32, String) {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: SystemEnvironment.binDir! + "/iceshelves")
+                p.arguments = args
+                p.environment = ["ICESHELVES_URL": s.base, "ICESHELVES_API_KEY": s.key]
+                let out = Pipe()
+                p.standardOutput = out
+                p.standardError = out
+                try p.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                while p.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+                return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            }
+            let (ok, text) = try await cli(["ping", "api-gateway", "egg-catalog", "cloud-init-renderer"])
+            #expect(ok == 0, "\(text)")
+            #expect(text.contains("egg-catalog: up") && text.contains("api-gateway: up"), "\(text)")
+            let (all, allText) = try await cli(["ping"])
+            #expect(all == 1, "no deployer runs here: \(allText)")
+            #expect(allText.contains("kvm-deployer: no answer"), "\(allText)")
+            let (denied, deniedText) = try await cli(["ping", "--api-key", "isk_000000000000_nope"])
+            #expect(denied != 0 && deniedText.contains("401"), "\(deniedText)")
+        }
+    }
+
     @Test func aDeploymentTimesOutAndTheSignedWebhookArrives() async throws {
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
