@@ -122,6 +122,10 @@ schemas = {
  **cluster_schemas,
  "DeployRequest": deploy_request,
 }
+def with_dry_run(o):
+    """POST /deploy?dry_run=true answers 200 with what would be sent, and creates nothing."""
+    o["responses"]["200"] = resp("dry run: the rendered files and the LXD request that would be sent", {"type": "object", "required": ["success", "dry_run"], "properties": {"success": {"const": True}, "dry_run": {"const": True}, "data": {"type": "object"}}})
+    return o
 ok = lambda props, req=[]: envelope(props, req)
 paths = {
  "/healthz": {"get": op("Health: 503 when degraded", 200, {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["healthy", "degraded"]}, "timestamp": S("string"), "version": S("string"), "database": S("string"), "dependencies": S("object")}}, [], security=False, tags=["health"])},
@@ -141,8 +145,8 @@ paths = {
  "/api/clusters/{id}": {"get": op("Get a cluster (never its secrets)", 200, ok({}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["clusters"]),
                         "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/clusters/{id}/test": {"post": op("Test the connection", 200, ok({"status": S("string"), "details": S("object")}, ["status", "details"]), [401, 403, 404, 503], params=[pp("id", S("integer"))], tags=["clusters"])},
- "/api/deploy": {"post": op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
-                            params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"])},
+ "/api/deploy": {"post": with_dry_run(op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
+                            params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"]))},
  "/api/deployments": {"get": op("List deployments", 200, ok({"deployments": S("array", items=ref("Deployment")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["deployments", "total"]), [400, 401, 403],
                                 params=page + [qp("status", {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]}), qp("cluster_id", S("integer", **INT64)), qp("egg_id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}": {"get": op("Get a deployment with instance_info and logs", 200, {"allOf": [ok({"logs": S("array", items=ref("LogEntry"))}), {"type": "object", "properties": {"egg": S("object"), "cluster": S("object")}}]}, [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
