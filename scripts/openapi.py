@@ -10,7 +10,7 @@ def resp(desc, schema=None, ctype="application/json"):
     return r
 E = lambda: resp("error", ref("Error"))
 def errs(*codes):
-    names = {400:"bad request",401:"missing or invalid API key",403:"the key's role may not do this",404:"not found",409:"conflict with the current state",413:"body too large",429:"too many active deployments on the cluster",503:"a service behind the gateway did not answer"}
+    names = {400:"bad request",401:"missing or invalid API key",403:"the key's role may not do this, or a host outside ICESHELVES_ALLOWED_HOSTS",404:"not found",409:"conflict with the current state",413:"body too large",422:"well formed, but the catalogue or the renderer refused the content (an undeclared variable, a bad cloud_config, an egg that does not validate)",429:"too many active deployments on the cluster",503:"a service behind the gateway did not answer"}
     return {str(c): resp(names[c], ref("Error")) for c in codes}
 def op(summary, ok_code, ok_schema, codes, params=None, body=None, tags=None, security=True, ok_desc="success", ctype="application/json"):
     o = {"summary": summary, "responses": {str(ok_code): resp(ok_desc, ok_schema, ctype)}}
@@ -34,7 +34,7 @@ ZS_TAB = "\\t \\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000"
 WHITE_SPACE = "\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 PEM = lambda marker, desc: S("string", pattern=marker, maxLength=65536, description=desc)
 cluster_fields = {
-    "name": S("string", minLength=1, maxLength=100, pattern=f"[^{ZS_TAB}]", description="1-100 characters once leading and trailing blanks are trimmed"),
+    "name": S("string", minLength=1, maxLength=100, pattern=f"[^{WHITE_SPACE}]", description="1-100 characters once leading and trailing blanks and newlines are trimmed"),
     "description": nullable(S("string", maxLength=2000)),
     "endpoint_url": nullable(S("string")), "auth_type": nullable(S("string")), "client_cert": nullable(S("string")),
     "client_key": nullable(S("string", writeOnly=True)), "server_cert": nullable(S("string")), "server_fingerprint": nullable(S("string")),
@@ -98,21 +98,32 @@ deploy_request = {"type": "object", "required": ["egg_id", "cluster_id"], "prope
   "else": {"anyOf": [{"required": ["name_pattern"], "properties": {"name_pattern": S("string")}},
                      {"required": ["instance_name"], "properties": {"instance_name": S("string"), "name_pattern": {"type": "null"}}}]},
 }
+STATUSES = ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]
+STEPS = ["request", "submit", "render", "validate", "connect", "inspect", "resume", "image", "profile", "placement", "create", "start", "cloud-init", "info", "done", "cleanup", "cancel", "timeout", "deploy"]
+LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
 schemas = {
  "Error": {"type": "object", "required": ["success", "error", "code"], "properties": {"success": {"const": False}, "error": S("string"), "code": S("integer")}},
  "Egg": {"type": "object", "required": ["id", "name", "display_name", "description", "version", "category", "egg_type", "is_active", "created_on"], "properties": {
     "id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "version": S("string"), "content_hash": S("string"),
-    "category": S("string"), "egg_type": S("string"), "base_image": S("string"), "tags": S("array", items=S("string")), "is_active": S("boolean"),
+    "category": S("string"), "egg_type": {"enum": ["lxd-container", "kvm-vm", "hybrid"]}, "base_image": S("string"), "tags": S("array", items=S("string")), "is_active": S("boolean"),
     "is_template": S("boolean"), "created_on": S("string")}},
  "Variables": {"type": "object", "description": "values for the egg's declared variables", "additionalProperties": {"oneOf": [S("string"), S("integer", **INT64), S("boolean"), S("array", items=S("string"))]}},
  "Deployment": {"type": "object", "required": ["id", "egg_name", "cluster_id", "instance_name", "status", "deployment_type", "created_at"], "properties": {
     "id": S("string"), "egg_id": N("integer"), "egg_name": S("string"), "egg_version": N("string"), "cluster_id": S("integer"), "instance_name": S("string"),
-    "target_member": N("string"), "status": {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]},
+    "target_member": N("string"), "status": {"enum": STATUSES},
     "deployment_type": {"enum": ["lxd", "kvm"]}, "instance_info": {"type": ["object", "null"], "additionalProperties": S("string"),
     "description": "name, status, architecture, ipv4, member"}, "error": N("string"), "deployed_by": N("string"), "retry_of": N("string"),
+    "last_seq": S("integer", minimum=0, description="the number of the deployment's latest event"),
     "created_at": S("string"), "started_at": N("string"), "completed_at": N("string"), "updated_at": S("string")}},
- "LogEntry": {"type": "object", "required": ["timestamp", "level", "message"], "properties": {"timestamp": S("string"), "level": S("string"), "step": N("string"), "message": S("string")}},
+ "LogEntry": {"type": "object", "required": ["seq", "timestamp", "level", "message"], "properties": {"seq": S("integer", minimum=1, description="the event's number within its deployment: 1, 2, 3, ... without gaps"),
+    "timestamp": S("string"), "level": {"enum": LEVELS}, "step": {"enum": STEPS + [None]}, "message": S("string")}},
+ "DeploymentProgress": {"type": "object", "description": "one Server-Sent Event's data (event: deployment, id: <seq>)", "required": ["deployment_id", "seq", "status", "step", "level", "message", "details", "timestamp"], "properties": {
+    "deployment_id": S("string"), "seq": S("integer", minimum=1), "status": {"enum": STATUSES, "description": "the deployment's status after this event; ordered by seq it never moves backwards"},
+    "step": {"enum": STEPS}, "level": {"enum": LEVELS}, "message": S("string"), "details": {"type": "object", "additionalProperties": S("string")}, "timestamp": S("string")}},
+ "ServicesHealth": {"type": "object", "required": ["healthy", "services"], "properties": {"healthy": S("boolean"), "services": S("array", items={"type": "object", "required": ["service", "up"], "properties": {
+    "service": {"enum": ["api-gateway", "egg-catalog", "cloud-init-renderer", "lxd-deployer", "kvm-deployer", "agent-broker"]}, "up": S("boolean"), "version": S("string"),
+    "instance_id": S("string"), "uptime_seconds": S("number"), "latency_ms": S("number"), "error": S("string")}})}},
  "ClusterSummary": {"type": "object", "required": ["id", "name", "connection_method", "status", "is_active"], "properties": {
     "id": S("integer"), "name": S("string"), "description": S("string"), "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]},
     "endpoint_url": N("string"), "status": S("string"), "is_active": S("boolean"), "last_check": N("string")}},
@@ -131,11 +142,12 @@ paths = {
  "/healthz": {"get": op("Health: 503 when degraded", 200, {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["healthy", "degraded"]}, "timestamp": S("string"), "version": S("string"), "database": S("string"), "dependencies": S("object")}}, [], security=False, tags=["health"])},
  "/metrics": {"get": op("Prometheus metrics", 200, S("string"), [401], tags=["health"], ctype="text/plain")},
  "/api/openapi.json": {"get": op("This description", 200, S("object"), [], security=False, tags=["health"])},
+ "/api/services": {"get": op("Every service's health, gathered over the bus (what iceshelves ping shows)", 200, {"allOf": [ok({}), ref("ServicesHealth")]}, [401, 403], tags=["health"])},
  "/api/eggs": {"get": op("List eggs", 200, ok({"eggs": S("array", items=ref("Egg")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["eggs", "total"]), [400, 401, 403, 503],
                          params=page + [qp("category", S("string")), qp("search", S("string")), qp("egg_type", {"enum": ["lxd-container", "kvm-vm", "hybrid"]}), qp("tag", S("string"))], tags=["eggs"]),
-               "post": op("Create an egg from a template", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}, ["egg_id"]), [400, 401, 403, 404, 409, 413, 503],
+               "post": op("Create an egg from a template", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}, ["egg_id"]), [400, 401, 403, 404, 409, 413, 422, 503],
                           body=jbody({"type": "object", "required": ["name", "template_id"], "properties": {"name": S("string", pattern="^[a-z0-9][a-z0-9-]{0,62}$"), "display_name": nullable(S("string")), "description": nullable(S("string")), "category": nullable({"enum": ["base", "webserver", "database", "kubernetes", "docker", "custom"]}), "template_id": {"oneOf": [S("integer", **INT64), S("string")]}, "variables": {"oneOf": [ref("Variables"), {"type": "null"}]}}}), tags=["eggs"])},
- "/api/eggs/upload": {"post": op("Upload an egg (tar.gz of one egg folder, as the body or as archive_base64)", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}), [400, 401, 403, 409, 413, 503],
+ "/api/eggs/upload": {"post": op("Upload an egg (tar.gz of one egg folder, as the body or as archive_base64)", 201, ok({"egg_id": S("integer"), "name": S("string"), "version": S("string"), "message": S("string")}), [400, 401, 403, 409, 413, 422, 503],
                                  body={"required": True, "content": {"application/gzip": {"schema": S("string", format="binary")}, "application/json": {"schema": {"type": "object", "required": ["archive_base64"], "properties": {"archive_base64": S("string")}}}}}, tags=["eggs"])},
  "/api/eggs/{id}": {"get": op("Get an egg with its files", 200, ok({"files": {"type": "object", "additionalProperties": S("string")}, "metadata_json": S("string"), "cloud_init_path": S("string")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
  "/api/eggs/{id}/versions": {"get": op("An egg's versions, newest first", 200, ok({"name": S("string"), "versions": S("array")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
@@ -145,17 +157,17 @@ paths = {
  "/api/clusters/{id}": {"get": op("Get a cluster (never its secrets)", 200, ok({}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["clusters"]),
                         "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/clusters/{id}/test": {"post": op("Test the connection", 200, ok({"status": S("string"), "details": S("object")}, ["status", "details"]), [401, 403, 404, 503], params=[pp("id", S("integer"))], tags=["clusters"])},
- "/api/deploy": {"post": with_dry_run(op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
+ "/api/deploy": {"post": with_dry_run(op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 422, 429, 503],
                             params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"]))},
  "/api/deployments": {"get": op("List deployments", 200, ok({"deployments": S("array", items=ref("Deployment")), "total": S("integer"), "page": S("integer"), "per_page": S("integer"), "total_pages": S("integer")}, ["deployments", "total"]), [400, 401, 403],
-                                params=page + [qp("status", {"enum": ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]}), qp("cluster_id", S("integer", **INT64)), qp("egg_id", S("string"))], tags=["deployments"])},
+                                params=page + [qp("status", {"enum": STATUSES}), qp("cluster_id", S("integer", **INT64)), qp("egg_id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}": {"get": op("Get a deployment with instance_info and logs", 200, {"allOf": [ok({"logs": S("array", items=ref("LogEntry"))}), {"type": "object", "properties": {"egg": S("object"), "cluster": S("object")}}]}, [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/logs": {"get": op("A deployment's log", 200, ok({"deployment_id": S("string"), "logs": S("array", items=ref("LogEntry"))}, ["logs"]), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/cancel": {"post": op("Cancel a deployment", 200, ok({"deployment_id": S("string"), "status": S("string")}), [401, 403, 404, 409, 503], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/retry": {"post": op("Retry a failed, timed-out or cancelled deployment", 201, ok({"deployment_id": S("string"), "retry_of": S("string")}), [401, 403, 404, 409, 429, 503], params=[pp("id", S("string"))], tags=["deployments"])},
  "/api/deployments/{id}/cleanup": {"delete": op("Remove the instance from its target", 200, ok({"removed": S("boolean"), "message": S("string")}), [401, 403, 404, 409, 503], params=[pp("id", S("string"))], tags=["deployments"])},
- "/api/deployments/{id}/events": {"get": op("Live progress of one deployment (Server-Sent Events)", 200, S("string"), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"], ctype="text/event-stream")},
- "/api/events": {"get": op("Live progress of all deployments (Server-Sent Events)", 200, S("string"), [401, 403], tags=["deployments"], ctype="text/event-stream")},
+ "/api/deployments/{id}/events": {"get": op("Live progress of one deployment (Server-Sent Events: event: deployment, id: <seq>, data: a DeploymentProgress)", 200, S("string"), [401, 403, 404], params=[pp("id", S("string"))], tags=["deployments"], ctype="text/event-stream")},
+ "/api/events": {"get": op("Live progress of all deployments (Server-Sent Events: event: deployment, id: <seq>, data: a DeploymentProgress)", 200, S("string"), [401, 403], tags=["deployments"], ctype="text/event-stream")},
  "/api/keys": {"get": op("List API keys (admin)", 200, ok({"keys": S("array"), "total": S("integer")}, ["keys"]), [401, 403], tags=["keys"]),
                "post": op("Create an API key, shown once (admin)", 201, ok({"id": S("string"), "key": S("string"), "role": S("string")}, ["key"]), [400, 401, 403, 413],
                           body=jbody({"type": "object", "required": ["name", "role"], "properties": {"name": cluster_fields["name"], "role": {"enum": ["admin", "operator", "viewer"]}}}), tags=["keys"])},

@@ -17,15 +17,16 @@ final class AllowedMethods: Sendable {
         }
     }
 
-    /// The methods `path` answers, or `[]` when no route has that path.
+    /// The methods `path` answers, or `[]` when no route has that path. A path that several
+    /// routes match (`eggs/upload` is also `eggs/{id}`) answers the methods of all of them.
     func methods(for path: String) -> [String] {
         let parts = path.split(separator: "/")
-        return table.withLock { t in
-            for entry in t where entry.components.count == parts.count {
-                let matches = zip(entry.components, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
-                if matches { return entry.methods }
-            }
-            return []
+        let found = table.withLock { t in
+            t.filter { entry in
+                entry.components.count == parts.count
+                    && zip(entry.components, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
+            }.flatMap(\.methods)
         }
+        return Set(found).sorted()
     }
 }

@@ -5,9 +5,9 @@ extension ClusterRegistration {
     /// Checks the body for its method and returns it normalised: only the method's fields, every
     /// default filled in. A bad body is a 400 that names the field.
     func validated(hosts: HostPolicy) throws -> ClusterRegistration {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard (1...100).contains(trimmed.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
-        guard (description ?? "").count <= 2000 else { throw APIError.badRequest("description must be at most 2000 characters") }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(trimmed.unicodeScalars.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
+        guard (description ?? "").unicodeScalars.count <= 2000 else { throw APIError.badRequest("description must be at most 2000 characters") }
         var r = ClusterRegistration(name: trimmed, description: description ?? "", connectionMethod: connectionMethod)
         switch connectionMethod {
         case .directAPI:
@@ -23,7 +23,7 @@ extension ClusterRegistration {
             if let s = serverCert { r.serverCert = try Self.pem(s, "server_cert", marker: "BEGIN CERTIFICATE") }
             if let f = serverFingerprint {
                 let hex = f.lowercased().filter { $0 != ":" }
-                guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { throw APIError.badRequest("server_fingerprint must be the certificate's SHA-256 in hex") }
+                guard hex.unicodeScalars.count == 64, hex.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit }) else { throw APIError.badRequest("server_fingerprint must be the certificate's SHA-256 in hex") }
                 r.serverFingerprint = hex
             }
             r.verifySSL = verifySSL ?? true
@@ -32,7 +32,7 @@ extension ClusterRegistration {
             }
             r.isCluster = isCluster ?? false
         case .ssh:
-            guard let host = sshHost, (1...255).contains(host.count), !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            guard let host = sshHost, (1...255).contains(host.unicodeScalars.count), !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
                 throw APIError.badRequest("ssh_host is required")
             }
             try hosts.check(host, field: "ssh_host")
@@ -40,10 +40,10 @@ extension ClusterRegistration {
             let port = sshPort ?? 22
             guard (1...65535).contains(port) else { throw APIError.badRequest("ssh_port must be 1 to 65535") }
             r.sshPort = port
-            guard let user = sshUser, (1...64).contains(user.count) else { throw APIError.badRequest("ssh_user is required") }
+            guard let user = sshUser, (1...64).contains(user.unicodeScalars.count) else { throw APIError.badRequest("ssh_user is required") }
             r.sshUser = user
             r.sshKey = try Self.pem(sshKey, "ssh_key", marker: "PRIVATE KEY")
-            guard let fp = sshHostKeyFingerprint, fp.hasPrefix("SHA256:"), fp.count <= 80 else {
+            guard let fp = sshHostKeyFingerprint, fp.hasPrefix("SHA256:"), fp.unicodeScalars.count <= 80 else {
                 throw APIError.badRequest("ssh_host_key_fingerprint is required (SHA256:… as ssh-keygen -lf prints it): an unknown host key is refused")
             }
             r.sshHostKeyFingerprint = fp
@@ -59,13 +59,13 @@ extension ClusterRegistration {
     }
 
     private static func pem(_ text: String?, _ field: String, marker: String) throws -> String {
-        guard let text, text.contains(marker), text.utf8.count <= 64 * 1024 else { throw APIError.badRequest("\(field) must be PEM text (\(marker))") }
+        guard let text, text.contains(marker), text.unicodeScalars.count <= 64 * 1024 else { throw APIError.badRequest("\(field) must be PEM text (\(marker))") }
         return text
     }
 
     private static func path(_ p: String?, _ field: String) throws -> String? {
         guard let p else { return nil }
-        guard p.hasPrefix("/"), p.utf8.count <= 1024, !p.contains("\0") else { throw APIError.badRequest("\(field) must be an absolute path") }
+        guard p.hasPrefix("/"), p.unicodeScalars.count <= 1024, !p.contains("\0") else { throw APIError.badRequest("\(field) must be an absolute path") }
         return p
     }
 }

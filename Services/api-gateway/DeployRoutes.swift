@@ -69,7 +69,12 @@ struct DeployRoutes {
         api.post("deploy") { request, context -> Response in
             let who = try context.require(.operator)
             let body = try await JSONBody.read(Body.self, from: request, limit: gateway.settings.maxBodyBytes)
-            let dryRun = ["true", "1", "yes"].contains(request.uri.queryParameters["dry_run"].map { String($0).lowercased() } ?? "")
+            let dryRun: Bool
+            switch request.uri.queryParameters["dry_run"].map(String.init) {
+            case nil, "false": dryRun = false
+            case "true": dryRun = true
+            default: throw APIError.badRequest("dry_run must be true or false")
+            }
             let plan = try await plan(body)
             if dryRun {
                 let rendered = try await gateway.pipeline.preview(plan.requests[0])
@@ -113,15 +118,15 @@ struct DeployRoutes {
             guard InstanceNameRule.problem(member) == nil else { throw APIError.badRequest("target_member '\(member.prefix(63))' is not a member name") }
         }
         for (k, v) in body.configOverrides ?? [:] {
-            guard !k.isEmpty, k.utf8.count <= 256, k.allSatisfy({ $0.isLetter || $0.isNumber || ".-_".contains($0) }) else {
+            guard !k.isEmpty, k.unicodeScalars.count <= 256, k.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0)) }) else {
                 throw APIError.badRequest("config_overrides key '\(k.prefix(64))' is not an LXD config key")
             }
             guard !k.hasPrefix("user.iceshelves."), !k.hasPrefix("cloud-init."), !["user.user-data", "user.vendor-data", "user.network-config", "user.meta-data"].contains(k) else {
                 throw APIError.badRequest("config_overrides may not set \(k): IceShelves writes it")
             }
-            guard v.utf8.count <= 64 * 1024 else { throw APIError.badRequest("config_overrides value of \(k) is too long") }
+            guard v.unicodeScalars.count <= 64 * 1024 else { throw APIError.badRequest("config_overrides value of \(k) is too long") }
         }
-        if let image = body.image, image.isEmpty || image.utf8.count > 256 { throw APIError.badRequest("image must be an alias or fingerprint") }
+        if let image = body.image, image.isEmpty || image.unicodeScalars.count > 256 { throw APIError.badRequest("image must be an alias or fingerprint") }
         let overrides = RenderOverrides(hostname: body.hostname, sshAuthorizedKeys: body.sshAuthorizedKeys ?? [], extraPackages: body.packages ?? [],
                                         timezone: body.timezone, cloudConfig: body.cloudConfig)
         let requests = names.map { name in

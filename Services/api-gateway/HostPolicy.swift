@@ -12,12 +12,13 @@ struct HostPolicy: Sendable {
         allowed = Set(setting.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
     }
 
+    /// Refuses a host outside the allowed set with 403: the body is well formed, the deployment does not allow it.
     func check(_ host: String, field: String) throws {
         guard let allowed else { return }
         let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if allowed.contains(h) { return }
         if allowed.contains("loopback"), h == "localhost" || h == "::1" || Self.isLoopbackIPv4(h) { return }
-        throw APIError.badRequest("\(field) host \(host.prefix(255)) is not allowed here (ICESHELVES_ALLOWED_HOSTS)")
+        throw APIError.forbidden("\(field) host \(host.prefix(255)) is not allowed here (ICESHELVES_ALLOWED_HOSTS)")
     }
 
     static func isLoopbackIPv4(_ h: String) -> Bool {

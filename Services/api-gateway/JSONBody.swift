@@ -84,7 +84,7 @@ struct Pagination: Sendable {
     }
 
     static func int(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text, !text.isEmpty else { return value }
+        guard let text else { return value }
         guard let n = Int(text), range.contains(n) else { throw APIError.badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
         return n
     }

@@ -20,8 +20,8 @@ struct KeyRoutes {
             let who = try context.require(.admin)
             let body = try await JSONBody.read(Create.self, from: request, limit: 16 * 1024)
             guard let role = Role(rawValue: body.role) else { throw APIError.badRequest("role must be admin, operator or viewer") }
-            let name = body.name.trimmingCharacters(in: .whitespaces)
-            guard (1...100).contains(name.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
+            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...100).contains(name.unicodeScalars.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
             let created = try await gateway.keys.create(name: name, role: role, by: who.name)
             await gateway.audit.record(who, "key.create", target: created.id, detail: "\(name) (\(role.rawValue))")
             return JSONBody.raw(["success": true, "id": created.id, "key": created.key, "name": name, "role": role.rawValue,

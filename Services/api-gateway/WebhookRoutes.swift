@@ -21,7 +21,7 @@ struct WebhookRoutes {
         api.post("webhooks") { request, context -> Response in
             let who = try context.require(.admin)
             let body = try await JSONBody.read(Create.self, from: request, limit: 16 * 1024)
-            guard body.url.utf8.count <= 2048, let u = URLComponents(string: body.url), ["http", "https"].contains(u.scheme ?? ""), !(u.host ?? "").isEmpty else {
+            guard body.url.unicodeScalars.count <= 2048, let u = URLComponents(string: body.url), ["http", "https"].contains(u.scheme ?? ""), !(u.host ?? "").isEmpty else {
                 throw APIError.badRequest("url must be an http or https URL")
             }
             try gateway.settings.hosts.check(URLComponents(string: body.url)?.host ?? "", field: "url")

@@ -47,12 +47,13 @@ struct Harness {
     let bus = FakeBus()
     let admin: String, operatorKey: String, viewer: String
 
-    init(maxConcurrent: Int = 10) async throws {
+    init(maxConcurrent: Int = 10, allowedHosts: String? = nil) async throws {
         let db = try GatewayDatabase.inMemory()
         let box = SecretBox(key: SymmetricKey(size: .bits256))
         var settings = Gateway.Settings()
         settings.maxConcurrentPerCluster = maxConcurrent
         settings.maxBodyBytes = 64 * 1024
+        settings.hosts = HostPolicy(allowedHosts)
         gateway = Gateway(db: db, box: box, catalog: bus, pipeline: bus, settings: settings, logger: Logger(label: "gateway-test"),
                           busConnected: { true }, metricsText: { Array("# metrics\n".utf8) })
         admin = try await gateway.keys.create(name: "admin", role: .admin, by: nil).key

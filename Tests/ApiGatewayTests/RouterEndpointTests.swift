@@ -40,6 +40,18 @@ struct RouterEndpointTests {
             let put = try await c.call(.put, "/iceshelves/api/deployments/abc/cancel", key: h.viewer)
             #expect(put.status == .methodNotAllowed)
             #expect(try await c.call(.get, "/iceshelves/api/nothing-here", key: h.viewer).status == .notFound)
+            let options = try await c.call(.options, "/iceshelves/api/eggs/upload", key: h.viewer)
+            #expect(options.status == .methodNotAllowed)
+            #expect(options.json["error"] as? String == "OPTIONS is not allowed on /iceshelves/api/eggs/upload; use GET, POST", "eggs/upload is also eggs/{id}")
+        }
+    }
+
+    @Test func aHostOutsideTheAllowedHostsIsForbidden() async throws {
+        let h = try await Harness(allowedHosts: "loopback")
+        try await h.run { c in
+            let hook = try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"http://example.invalid/x"}"#)
+            #expect(hook.status == .forbidden, "\(hook.text)")
+            #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"http://127.0.0.1:9/x"}"#).status == .created)
         }
     }
 
