@@ -65,6 +65,14 @@ final class AMQPConnection {
 
     var socketFD: Int32 { amqp_get_sockfd(state) }
 
+    /// While corked (`TCP_CORK`) the kernel holds back partial segments, so the frames of many
+    /// publishes leave in a few segments and wake the broker once instead of once per message.
+    /// Uncorking sends what is held at once.
+    func setCorked(_ corked: Bool) {
+        var value: Int32 = corked ? 1 : 0
+        _ = setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// `true` when rabbitmq-c already holds unread frames or bytes, so the socket need not be polled.
     var hasBufferedInput: Bool { amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 }
 

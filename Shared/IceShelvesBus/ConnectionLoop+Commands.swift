@@ -35,6 +35,9 @@ extension ConnectionLoop {
     // MARK: Running commands
 
     /// Runs every queued command on the connection, then sends the buffered acks together.
+    /// When several commands share a pass, frames that wait for no reply go out corked and
+    /// leave together when the pass ends; a command that waits for the broker's reply (declare,
+    /// consume, queue operations) flushes them first.
     func runCommands() throws {
         guard let conn = connection else { return }
         let commands = inbox.withLock { box -> [Command] in
@@ -42,7 +45,9 @@ extension ConnectionLoop {
             return box.commands
         }
         var index = 0
+        var corked = false
         defer {
+            if corked { conn.setCorked(false) }
             // Put back what was not run because the connection failed midway.
             if index < commands.count {
                 let rest = Array(commands[(index + 1)...])
@@ -51,6 +56,12 @@ extension ConnectionLoop {
         }
         while index < commands.count {
             let command = commands[index]
+            switch command {
+            case .declare, .consume, .queueOp:
+                if corked { conn.setCorked(false); corked = false }
+            default:
+                if !corked, commands.count - index > 1 { conn.setCorked(true); corked = true }
+            }
             switch command {
             case .publish(let message, let deadline, let done):
                 if ContinuousClock.now > deadline {

@@ -105,6 +105,23 @@ struct AckBufferTests {
         await checker.shutdown()
     }
 
+    /// Publishes of one pass go out corked; a queue operation behind them must flush them, not
+    /// wait for the kernel's 200 ms cork timeout.
+    @Test func aReplyCommandBehindCorkedPublishesIsNotHeldBack() async throws {
+        let client = try await TestBroker.client("cork")
+        let queue = TestBroker.queue("cork")
+        try await client.declare(BusTopology(queues: [.init(name: queue, deadLetter: false)]))
+        let clock = ContinuousClock()
+        let start = clock.now
+        for round in 1...5 {
+            for _ in 0..<20 { client.publishUnconfirmed(OutgoingMessage(routingKey: queue, body: [1])) }
+            #expect(try await TestBroker.eventually { try await client.queueDepth(queue) == round * 20 })
+        }
+        #expect(clock.now - start < .milliseconds(900), "a corked pass held a queue operation back")
+        try await client.deleteQueue(queue)
+        await client.shutdown()
+    }
+
     /// A consumer loop on an actor iterates in the actor's isolation and gets every delivery in order.
     @Test func anActorIsolatedConsumerGetsEveryDeliveryInOrder() async throws {
         let client = try await TestBroker.client("actor-consumer")
