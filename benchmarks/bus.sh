@@ -8,7 +8,8 @@
 # The baseline is ../shared/bench/amqp-baseline when it exists (it is not part of this repo).
 # Env: BENCH_RMQ_PORT (default 5680), RMQ_BASE (node state), AMQP_BASELINE, BENCH_SCRATCH_PATH
 # (a separate SwiftPM build folder for ours, e.g. .build-bus; default: the package's .build),
-# BENCH_RPC_CALLS (default 2000).
+# BENCH_RPC_CALLS (default 2000), BENCH_ROUNDS (default 1: rounds of baseline-then-ours against
+# the same broker, each with its own ratios, since the broker's speed drifts between runs).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ICESHELVES_ROOT"
@@ -20,6 +21,7 @@ BASELINE=${AMQP_BASELINE:-$ICESHELVES_ROOT/../shared/bench/amqp-baseline}
 SCRATCH=()
 [ -n "${BENCH_SCRATCH_PATH:-}" ] && SCRATCH=(--scratch-path "$BENCH_SCRATCH_PATH")
 RPC_CALLS=${BENCH_RPC_CALLS:-2000}
+ROUNDS=${BENCH_ROUNDS:-1}
 
 install_packages
 swift build -c release "${SCRATCH[@]}" --product bus-bench >/dev/null
@@ -30,19 +32,27 @@ fi
 start_epmd
 start_rabbitmq iceshelves-bench "$PORT"
 
-base_pub=""; base_con=""
-if [ -d "$BASELINE" ]; then
-  out=$(/tmp/amqp-baseline-build/release/amqp-bench "$PORT" "$COUNT" 32 1000 1000 1)
+# One round: the baseline, then ours, then the ratios of that round.
+round() {
+  local out base_pub="" base_con="" ours_pub ours_con
+  if [ -d "$BASELINE" ]; then
+    out=$(/tmp/amqp-baseline-build/release/amqp-bench "$PORT" "$COUNT" 32 1000 1000 1)
+    echo "$out"
+    base_pub=$(echo "$out" | sed -n 's/^publish+confirm:.* = \([0-9]*\) msg\/s.*/\1/p')
+    base_con=$(echo "$out" | sed -n 's/^consume+ack:.* = \([0-9]*\) msg\/s.*/\1/p')
+  fi
+  out=$("$BIN/bus-bench" "amqp://guest:guest@127.0.0.1:$PORT/" "$COUNT" 32 1000 1000 "$RPC_CALLS")
   echo "$out"
-  base_pub=$(echo "$out" | sed -n 's/^publish+confirm:.* = \([0-9]*\) msg\/s.*/\1/p')
-  base_con=$(echo "$out" | sed -n 's/^consume+ack:.* = \([0-9]*\) msg\/s.*/\1/p')
-fi
-out=$("$BIN/bus-bench" "amqp://guest:guest@127.0.0.1:$PORT/" "$COUNT" 32 1000 1000 "$RPC_CALLS")
-echo "$out"
-ours_pub=$(echo "$out" | sed -n 's/^RESULT publish_msgs_per_s=\([0-9]*\).*/\1/p')
-ours_con=$(echo "$out" | sed -n 's/^RESULT.*consume_msgs_per_s=\([0-9]*\).*/\1/p')
-if [ -n "$base_pub" ]; then
-  awk -v a="$ours_pub" -v b="$base_pub" -v c="$ours_con" -v d="$base_con" 'BEGIN {
-    printf "ratio publish+confirm: %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", a / b, a, b
-    printf "ratio consume+ack:     %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", c / d, c, d }'
-fi
+  ours_pub=$(echo "$out" | sed -n 's/^RESULT publish_msgs_per_s=\([0-9]*\).*/\1/p')
+  ours_con=$(echo "$out" | sed -n 's/^RESULT.*consume_msgs_per_s=\([0-9]*\).*/\1/p')
+  if [ -n "$base_pub" ]; then
+    awk -v a="$ours_pub" -v b="$base_pub" -v c="$ours_con" -v d="$base_con" 'BEGIN {
+      printf "ratio publish+confirm: %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", a / b, a, b
+      printf "ratio consume+ack:     %.2f (ours %d / baseline %d msg/s; target >= 0.80)\n", c / d, c, d }'
+  fi
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  [ "$ROUNDS" -gt 1 ] && echo "--- round $r of $ROUNDS"
+  round
+done
