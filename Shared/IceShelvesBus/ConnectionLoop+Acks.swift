@@ -30,17 +30,21 @@ extension ConnectionLoop {
         if wake { self.wake() }
     }
 
-    /// Takes the buffered acks out of the inbox.
-    func takeAcks() -> [PendingAck] {
-        inbox.withLock { box -> [PendingAck] in
-            guard !box.acks.isEmpty else { return [] }
-            defer { box.acks.removeAll(keepingCapacity: true) }
-            return box.acks
+    /// Sends the buffered acks of this connection as few frames as is safe; acks from an older
+    /// connection are dropped (the broker requeued those messages when it closed). The buffer is
+    /// swapped with an emptied one that keeps its capacity.
+    func sendBufferedAcks(on conn: AMQPConnection) throws {
+        var pending = spareAcks
+        spareAcks = []
+        inbox.withLock { swap(&$0.acks, &pending) }
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            spareAcks = pending
         }
+        try sendAcks(pending, on: conn)
     }
 
-    /// Sends the buffered acks of this connection as few frames as is safe; acks from an older
-    /// connection are dropped (the broker requeued those messages when it closed).
+    /// Sends these acks as few frames as is safe, dropping those of an older connection.
     func sendAcks(_ pending: [PendingAck], on conn: AMQPConnection) throws {
         guard !pending.isEmpty else { return }
         var tags: [UInt64] = []

@@ -40,10 +40,13 @@ extension ConnectionLoop {
     /// consume, queue operations) flushes them first.
     func runCommands() throws {
         guard let conn = connection else { return }
-        let commands = inbox.withLock { box -> [Command] in
-            defer { box.commands = [] }
-            return box.commands
-        }
+        // Swap in an emptied array that keeps its capacity: a busy publisher queues hundreds of
+        // commands per pass, and growing and freeing that array every pass costs more than the
+        // commands themselves.
+        var commands = spareCommands
+        spareCommands = []
+        inbox.withLock { swap(&$0.commands, &commands) }
+        let now = ContinuousClock.now
         var index = 0
         var corked = false
         defer {
@@ -53,6 +56,8 @@ extension ConnectionLoop {
                 let rest = Array(commands[(index + 1)...])
                 inbox.withLock { $0.commands.insert(contentsOf: rest, at: 0) }
             }
+            commands.removeAll(keepingCapacity: true)
+            spareCommands = commands
         }
         while index < commands.count {
             let command = commands[index]
@@ -64,7 +69,7 @@ extension ConnectionLoop {
             }
             switch command {
             case .publish(let message, let deadline, let done):
-                if ContinuousClock.now > deadline {
+                if now > deadline {
                     done?(.failure(AMQPError(.timeout, "publish timed out before it was sent")))
                     break
                 }
@@ -104,7 +109,7 @@ extension ConnectionLoop {
                     done(.failure(AMQPError(.brokerError, "a request needs a correlation id")))
                     break
                 }
-                if ContinuousClock.now > deadline {
+                if now > deadline {
                     done(.failure(AMQPError(.timeout, "no reply from \(message.routingKey): timed out before it was sent")))
                     break
                 }
@@ -147,7 +152,7 @@ extension ConnectionLoop {
             }
             index += 1
         }
-        try sendAcks(takeAcks(), on: conn)
+        try sendBufferedAcks(on: conn)
     }
 
     /// Declares exchanges, queues (with their dead-letter queues) and bindings.

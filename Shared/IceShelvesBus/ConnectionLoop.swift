@@ -64,6 +64,9 @@ final class ConnectionLoop: @unchecked Sendable {
     var blocked = false
     /// The last wait ended without anything to do: the next one sleeps deeply instead of napping.
     var lastWaitIdle = false
+    /// Emptied buffers with their capacity, swapped with the inbox's on each pass.
+    var spareCommands: [Command] = []
+    var spareAcks: [PendingAck] = []
 
     init(settings: Settings, logger: Logger) {
         self.settings = settings
