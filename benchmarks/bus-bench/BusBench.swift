@@ -70,6 +70,9 @@ struct BusBench {
         var router = RPCRouter()
         router.on(Ping.self) { _, _ in Pong(service: "bench", version: "0", instanceId: "bench", uptimeSeconds: 0) }
         let server = RPCServer(client: consumer, queue: "rpc.bench", router: router, concurrency: 4, logger: logger)
+        // Declared before the first call: on a fresh broker a call could otherwise beat the
+        // server's own declare and come back unroutable.
+        try await consumer.declare(RPCServer.topology(queue: "rpc.bench"))
         var samples: [Double] = []
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
