@@ -18,6 +18,7 @@ import Synchronization
 public final class AMQPClient: Service, Sendable {
     /// Settings for a client.
     public struct Configuration: Sendable {
+        /// The broker to connect to.
         public var url: AMQPURL
         /// A short name for logs and the connection thread, for example the service name.
         public var name: String
@@ -26,6 +27,7 @@ public final class AMQPClient: Service, Sendable {
         /// How long to wait for a connection or for the broker to confirm a publish.
         public var publishTimeout: Duration
 
+        /// Settings with the documented defaults.
         public init(url: AMQPURL = .default, name: String, heartbeatSeconds: Int = 10, publishTimeout: Duration = .seconds(30)) {
             self.url = url
             self.name = name
@@ -34,11 +36,13 @@ public final class AMQPClient: Service, Sendable {
         }
     }
 
+    /// The settings this client was made with.
     public let configuration: Configuration
     let loop: ConnectionLoop
     let logger: Logger
     private let started = Mutex(false)
 
+    /// Makes a client; nothing connects until ``start()`` or ``run()``.
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
@@ -146,7 +150,9 @@ public final class AMQPClient: Service, Sendable {
 
     /// A running consumer: its deliveries, and its tag for ``cancel(_:)``.
     public struct Consumer: Sendable {
+        /// The consumer tag, unique per consumer.
         public let tag: String
+        /// The deliveries, in order; the stream ends after cancel or shutdown.
         public let deliveries: DeliveryStream
     }
 

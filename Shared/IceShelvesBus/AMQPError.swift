@@ -20,9 +20,12 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Equatable {
         case closed
     }
 
+    /// What went wrong, for callers that handle cases differently.
     public let kind: Kind
+    /// A description for logs.
     public let message: String
 
+    /// An error of `kind` with a message for logs.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
@@ -30,5 +33,6 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Equatable {
 
     static func invalidURL(_ m: String) -> Self { .init(.invalidURL, "invalid AMQP URL: \(m)") }
 
+    /// The message.
     public var description: String { message }
 }

@@ -2,15 +2,21 @@
 ///
 /// The password never appears in ``redacted``, which is what logs and `--help` show.
 public struct AMQPURL: Sendable, Equatable {
+    /// The broker host name or address.
     public var host: String
+    /// The AMQP port.
     public var port: Int
+    /// The user name.
     public var user: String
+    /// The password; ``redacted`` hides it.
     public var password: String
+    /// The virtual host.
     public var vhost: String
 
     /// The default broker: `amqp://guest:guest@127.0.0.1:5672/`.
     public static let `default` = AMQPURL(host: "127.0.0.1", port: 5672, user: "guest", password: "guest", vhost: "/")
 
+    /// A URL from its parts.
     public init(host: String, port: Int, user: String, password: String, vhost: String) {
         self.host = host
         self.port = port

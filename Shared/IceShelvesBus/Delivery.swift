@@ -2,9 +2,13 @@ import IceShelvesContracts
 
 /// A message received from a queue. Ack or reject it through the ``AMQPClient`` that delivered it.
 public struct Delivery: Sendable {
+    /// The message body.
     public let body: [UInt8]
+    /// The AMQP basic properties.
     public let properties: MessageProperties
+    /// The exchange it was published to (`""` for the default exchange).
     public let exchange: String
+    /// The routing key it was published with.
     public let routingKey: String
     /// `true` when the broker delivered this message before and it was not acked.
     public let redelivered: Bool

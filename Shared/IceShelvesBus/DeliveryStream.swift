@@ -5,6 +5,7 @@
 /// takes the deliveries of a batch without an executor hop each, and only waits, on its own
 /// actor, when the batch is used up.
 public struct DeliveryStream: AsyncSequence, Sendable {
+    /// One delivery.
     public typealias Element = Delivery
     /// Iterating never throws: the stream just ends after cancel or shutdown.
     public typealias Failure = Never

@@ -1,8 +1,12 @@
 /// The AMQP basic properties the bus uses.
 public struct MessageProperties: Sendable, Equatable {
+    /// The MIME type of the body.
     public var contentType: String?
+    /// The message id; set for every published message.
     public var messageId: String?
+    /// Ties a reply to its request.
     public var correlationId: String?
+    /// Where a request wants its reply.
     public var replyTo: String?
     /// Per-message TTL in milliseconds, as a decimal string (AMQP's form).
     public var expiration: String?
@@ -10,8 +14,10 @@ public struct MessageProperties: Sendable, Equatable {
     public var type: String?
     /// `true` for delivery mode 2 (persistent).
     public var persistent: Bool
+    /// Application headers, for example the attempt count and the dead-letter reason.
     public var headers: [String: HeaderValue]
 
+    /// Properties with JSON content and persistent delivery by default.
     public init(
         contentType: String? = "application/json",
         messageId: String? = nil,

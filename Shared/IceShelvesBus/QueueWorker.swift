@@ -14,6 +14,7 @@ import ServiceLifecycle
 ///
 /// Handlers must be idempotent per deployment id: a message can come again after a crash.
 public struct QueueWorker<Message: BusMessage>: Service {
+    /// Handles one decoded message; throwing retries it, then dead-letters it.
     public typealias Handler = @Sendable (Envelope<Message>, Logger) async throws -> Void
 
     let client: AMQPClient
@@ -36,6 +37,7 @@ public struct QueueWorker<Message: BusMessage>: Service {
         self.handler = handler
     }
 
+    /// Declares the topology, consumes until graceful shutdown, then drains in-flight work.
     public func run() async throws {
         try await client.declare(topology)
         let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))

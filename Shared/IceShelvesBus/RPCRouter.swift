@@ -8,6 +8,7 @@ public struct RPCRouter: Sendable {
 
     private(set) var handlers: [String: Handler] = [:]
 
+    /// A router with no handlers.
     public init() {}
 
     /// Adds a handler for `Request` messages that answers with a `Response`.

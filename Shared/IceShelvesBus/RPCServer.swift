@@ -14,6 +14,7 @@ public struct RPCServer: Service {
     let concurrency: Int
     let logger: Logger
 
+    /// A server answering `queue` with up to `concurrency` requests at a time.
     public init(client: AMQPClient, queue: String, router: RPCRouter, concurrency: Int = 16, logger: Logger) {
         self.client = client
         self.queue = queue
@@ -27,6 +28,7 @@ public struct RPCServer: Service {
         BusTopology(queues: [.init(name: queue, durable: true, deadLetter: false)])
     }
 
+    /// Declares the queue and answers requests until graceful shutdown.
     public func run() async throws {
         try await client.declare(Self.topology(queue: queue))
         let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))
