@@ -16,8 +16,5 @@ struct APIError: Error, Sendable, CustomStringConvertible {
     static func notFound(_ m: String) -> APIError { .init(.notFound, m) }
     static func conflict(_ m: String) -> APIError { .init(.conflict, m) }
     static func forbidden(_ m: String) -> APIError { .init(.forbidden, m) }
-    /// A well-formed request whose content the catalogue or the renderer refused (an undeclared
-    /// variable, a bad cloud_config, an egg that does not validate).
-    static func unprocessable(_ m: String) -> APIError { .init(.unprocessableContent, m) }
     static let unauthorized = APIError(.unauthorized, "missing or invalid API key: send Authorization: Bearer <key>")
 }

@@ -29,4 +29,10 @@ final class AllowedMethods: Sendable {
         }
         return Set(found).sorted()
     }
+
+    /// Whether `path` is a route's that does not take `method` (a 405, not a 404).
+    func refuses(_ method: String, on path: String) -> Bool {
+        let methods = methods(for: path)
+        return !methods.isEmpty && !methods.contains(method)
+    }
 }

@@ -47,7 +47,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
         try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, _ in
-            let db = try GatewayDatabase.open(path: data + "/gateway.sqlite")
+            let db = try await GatewayDatabase.open(path: data + "/gateway.sqlite")
             let box = try SecretBox.load(directory: data)
             let bus = BusGatewayClient(client: context.client)
             var settings = Gateway.Settings()

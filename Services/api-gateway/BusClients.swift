@@ -22,9 +22,8 @@ protocol PipelineClient: Sendable {
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong
 }
 
-/// Both over RabbitMQ. An RPC failure keeps its meaning (a service's `bad_request` is a 422: the
-/// gateway took the body, the catalogue or renderer refused its content; 404, 409); a service
-/// that does not answer is a 503 that names it.
+/// Both over RabbitMQ. An RPC failure keeps its meaning (400, 404, 409); a service that does
+/// not answer is a 503 that names it.
 struct BusGatewayClient: EggCatalogClient, PipelineClient {
     let client: AMQPClient
     var timeout: Duration = .seconds(15)
@@ -72,7 +71,7 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
             return try await client.call(Envelope(r), service: service, expecting: Reply.self, timeout: timeout ?? self.timeout).payload
         } catch let e as RPCError {
             switch e.code {
-            case "bad_request": throw APIError.unprocessable(e.message)
+            case "bad_request": throw APIError.badRequest(e.message)
             case "not_found": throw APIError.notFound(e.message)
             case "conflict": throw APIError.conflict(e.message)
             case "unavailable": throw APIError(.conflict, "the cluster cannot be reached: \(e.message)")

@@ -96,6 +96,7 @@ struct ClusterRoutes {
             let active = try await gateway.ledger.activeCount(clusterId: c.id)
             guard active == 0 else { throw APIError.conflict("cluster \(c.name) has \(active) active deployment(s); cancel or wait for them first") }
             try await gateway.clusters.delete(c.id)
+            gateway.deploymentCache.clear()
             await gateway.audit.record(who, "cluster.delete", target: "cluster \(c.id)", detail: c.name)
             return JSONBody.raw(["success": true, "message": "cluster \(c.name) deleted"], status: .ok)
         }

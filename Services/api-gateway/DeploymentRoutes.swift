@@ -67,9 +67,14 @@ struct DeploymentRoutes {
         api.get("deployments/:id") { _, context -> Response in
             _ = try context.require(.viewer)
             let id = context.parameters.get("id") ?? ""
-            guard id.utf8.count <= 64, let (d, logs, clusterName) = try await gateway.ledger.detail(id) else { throw APIError.notFound("no deployment \(id.prefix(64))") }
-            return JSONBody.success(Detail(deployment: d, egg: .init(id: d.eggId, name: d.eggName), cluster: .init(id: d.clusterId, name: clusterName ?? "(deleted)"),
-                                           logs: logs))
+            guard id.utf8.count <= 64 else { throw APIError.notFound("no deployment \(id.prefix(64))") }
+            if let cached = gateway.deploymentCache.body(id) { return JSONBody.json(cached) }
+            let ticket = gateway.deploymentCache.ticket()
+            guard let (d, logs, clusterName) = try await gateway.ledger.detail(id) else { throw APIError.notFound("no deployment \(id.prefix(64))") }
+            let detail = Detail(deployment: d, egg: .init(id: d.eggId, name: d.eggName), cluster: .init(id: d.clusterId, name: clusterName ?? "(deleted)"), logs: logs)
+            guard let body = JSONBody.successBody(detail) else { throw APIError(.internalServerError, "cannot encode the deployment") }
+            gateway.deploymentCache.store(id, ticket: ticket, body: body)
+            return JSONBody.json(body)
         }
         api.get("deployments/:id/logs") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -82,9 +87,13 @@ struct DeploymentRoutes {
             let who = try context.require(.operator)
             let d = try await deployment(context)
             guard !d.status.isTerminal else { throw APIError.conflict("deployment \(d.id) is already \(d.status.rawValue)") }
+            let recorded = try await gateway.recorder.record(d.id, DeploymentEvent(status: .cancelled, step: .cancel, level: .warning,
+                                                                                   message: "cancelled by \(who.name); the deployer stops and removes what it created"))
+            guard let recorded, recorded.movedFrom != nil else {
+                throw APIError.conflict("deployment \(d.id) is already \(recorded?.progress.status.rawValue ?? "gone")")
+            }
+            // The ledger says cancelled first; should this publish fail, the deployer's next event is answered with the cancel again.
             try await gateway.pipeline.cancel(DeploymentCancel(deploymentId: d.id, reason: "cancelled by \(who.name)"))
-            try await gateway.recorder.record(d.id, DeploymentEvent(status: .cancelled, step: .cancel, level: .warning,
-                                                                    message: "cancelled by \(who.name); the deployer stops and removes what it created"))
             await gateway.audit.record(who, "deployment.cancel", target: d.id)
             return JSONBody.raw(["success": true, "deployment_id": d.id, "status": DeploymentStatus.cancelled.rawValue, "message": "deployment \(d.id) cancelled"],
                                 status: .ok)
@@ -120,7 +129,13 @@ struct DeploymentRoutes {
         api.get("deployments/:id/events") { request, context -> Response in
             _ = try context.require(.viewer)
             let d = try await deployment(context)
-            return sse(gateway.events.subscribe(deploymentId: d.id), request: request)
+            // Replays what the ledger has after Last-Event-ID (or ?after=N; from the first event
+            // by default), then goes on live: subscribe first, so that nothing falls in between.
+            let lastId = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value ?? request.uri.queryParameters["after"].map(String.init) ?? "0"
+            guard let after = Int64(lastId), after >= 0 else { throw APIError.badRequest("Last-Event-ID (or after) must be a seq: 0, 1, 2, …") }
+            let live = gateway.events.subscribe(deploymentId: d.id)
+            let history = try await gateway.ledger.progress(d.id, after: after)
+            return sse(live, replaying: history, request: request)
         }
         api.get("events") { request, context -> Response in
             _ = try context.require(.viewer)
@@ -136,9 +151,15 @@ struct DeploymentRoutes {
 
     /// `text/event-stream`: one `deployment` event per recorded event (`id:` is its `seq`), and
     /// a comment every 15 s.
-    func sse(_ stream: AsyncStream<DeploymentProgress>, request: Request) -> Response {
+    func sse(_ stream: AsyncStream<DeploymentProgress>, replaying history: [DeploymentProgress] = [], request: Request) -> Response {
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": connected\n\n"))
+            // Per deployment, the last seq sent: a live event the history already had is skipped.
+            var sent: [String: Int64] = [:]
+            for item in history {
+                try await writer.write(Self.event(item))
+                sent[item.deploymentId] = item.seq
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (ticks, tick) = AsyncStream<DeploymentProgress?>.makeStream()
                 group.addTask {
@@ -153,8 +174,9 @@ struct DeploymentRoutes {
                 }
                 for await item in ticks {
                     if let item {
-                        let json = (try? JSONBody.encoder.encode(item)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                        try await writer.write(ByteBuffer(string: "event: deployment\nid: \(item.seq)\ndata: \(json)\n\n"))
+                        if let last = sent[item.deploymentId], item.seq <= last { continue }
+                        try await writer.write(Self.event(item))
+                        if !history.isEmpty { sent[item.deploymentId] = item.seq }
                     } else {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     }
@@ -164,5 +186,11 @@ struct DeploymentRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// One Server-Sent Event: `event: deployment`, `id: <seq>`, `data: <DeploymentProgress>`.
+    static func event(_ item: DeploymentProgress) -> ByteBuffer {
+        let json = (try? JSONBody.encoder.encode(item)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ByteBuffer(string: "event: deployment\nid: \(item.seq)\ndata: \(json)\n\n")
     }
 }

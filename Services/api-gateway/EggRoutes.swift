@@ -72,10 +72,13 @@ struct EggRoutes {
                 category: q["category"].map(String.init), eggType: eggType, tag: q["tag"].map(String.init),
                 search: q["search"].map(String.init), page: p.page, perPage: p.perPage)
             let cacheKey = "list \(listRequest.category ?? "") \(listRequest.eggType?.rawValue ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
-            guard case .page(let page) = try await gateway.eggCache.get(cacheKey, load: { .page(try await gateway.catalog.list(listRequest)) }) else {
-                throw APIError(.internalServerError, "egg cache")
+            let body = try await gateway.eggListCache.get(cacheKey) {
+                let page = try await gateway.catalog.list(listRequest)
+                let list = EggList(eggs: page.eggs, total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages)
+                guard let body = JSONBody.successBody(list) else { throw APIError(.internalServerError, "cannot encode the egg list") }
+                return body
             }
-            return JSONBody.success(EggList(eggs: page.eggs, total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages))
+            return JSONBody.json(body)
         }
         api.get("eggs/:id") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -95,6 +98,7 @@ struct EggRoutes {
                 name: body.name, template: template.egg.name, displayName: body.displayName, description: body.description,
                 category: body.category, variables: body.variables ?? [:]))
             gateway.eggCache.clear()
+            gateway.eggListCache.clear()
             await gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) created from template \(template.egg.name)"), status: .created)
@@ -117,6 +121,7 @@ struct EggRoutes {
             }
             let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
             gateway.eggCache.clear()
+            gateway.eggListCache.clear()
             await gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
             return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
                                             message: "egg \(created.egg.name) \(created.egg.version) uploaded"), status: .created)

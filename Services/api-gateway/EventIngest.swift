@@ -21,10 +21,14 @@ struct EventIngest: Sendable {
     func handle(_ envelope: Envelope<DeploymentEvent>, logger: Logger) async throws {
         guard let id = envelope.deploymentId else { return }
         let event = envelope.payload
-        guard let recorded = try await recorder.record(id, event, timestamp: Timestamp.string(envelope.timestamp)) else { return }
-        if event.status == .inProgress, recorded.movedFrom == nil, recorded.progress.status == .cancelled {
-            // A deployer started work the ledger had cancelled (it was down when the cancel went out): say it again.
-            try? await pipeline.cancel(DeploymentCancel(deploymentId: id, reason: "cancelled before this deployer took it"))
+        guard let recorded = try await recorder.record(id, event, timestamp: Timestamp.string(envelope.timestamp), messageId: envelope.messageId) else {
+            return  // no such deployment, or this message was recorded before (a redelivery)
+        }
+        let settled = recorded.progress.status
+        if event.status == .inProgress, recorded.movedFrom == nil, settled.isTerminal, settled != .completed {
+            // A deployer works on a deployment the ledger has ended (cancelled, timed out or failed
+            // while that deployer was down or the job was queued): tell it again to stop.
+            try? await pipeline.cancel(DeploymentCancel(deploymentId: id, reason: "the deployment is already \(settled.rawValue)"))
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import IceShelvesContracts
 import Logging
+import NIOCore
 
 /// Everything the routes need, built once by the command and by the router tests.
 struct Gateway: Sendable {
@@ -21,13 +22,16 @@ struct Gateway: Sendable {
     let logger: Logger
     /// Whether the broker connection is up (for healthz).
     let busConnected: @Sendable () -> Bool
-    /// Egg pages and eggs from the catalogue, for 2 s (cleared by creates and uploads here).
+    /// Eggs from the catalogue, for 2 s (cleared by creates and uploads here).
     let eggCache = ReadCache<EggCacheEntry>(ttl: .seconds(2))
+    /// Encoded egg pages (`GET /eggs`), for 2 s (cleared with ``eggCache``).
+    let eggListCache = ReadCache<ByteBuffer>(ttl: .seconds(2))
+    /// Encoded deployments (`GET /deployments/{id}`), never behind the ledger.
+    let deploymentCache = DeploymentCache()
     /// Prometheus text for `/iceshelves/metrics`.
     let metricsText: @Sendable () -> [UInt8]
 
     enum EggCacheEntry: Sendable {
-        case page(EggPage)
         case detail(EggDetail)
     }
 
@@ -50,7 +54,7 @@ struct Gateway: Sendable {
         self.pipeline = pipeline
         events = EventHub()
         webhooks = Webhooks(db: db, box: box, logger: logger)
-        recorder = ProgressRecorder(ledger: ledger, hub: events, webhooks: webhooks)
+        recorder = ProgressRecorder(ledger: ledger, hub: events, answers: deploymentCache)
         submitter = DeploymentSubmitter(ledger: ledger, pipeline: pipeline, recorder: recorder, audit: audit, limitPerCluster: settings.maxConcurrentPerCluster)
         self.settings = settings
         self.logger = logger

@@ -32,9 +32,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             return JSONBody.error(e.status, e.message)
-        } catch let e as HTTPError where e.status == .notFound {
+        } catch let e as HTTPError where e.status == .notFound && allowed.refuses(request.method.rawValue, on: request.uri.path) {
             let methods = allowed.methods(for: request.uri.path)
-            guard !methods.isEmpty else { return JSONBody.error(.notFound, "no such endpoint: \(request.method.rawValue) \(request.uri.path)") }
             var response = JSONBody.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(methods.joined(separator: ", "))")
             response.headers[.allow] = methods.joined(separator: ", ")
             return response

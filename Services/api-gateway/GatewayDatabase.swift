@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 
 /// The gateway's SQLite database (GRDB): API keys, clusters, the deployment ledger and its
@@ -5,7 +6,17 @@ import GRDB
 struct GatewayDatabase: Sendable {
     let writer: any DatabaseWriter
 
-    static func open(path: String) throws -> GatewayDatabase {
+    /// Opens (and migrates) the database on a thread of its own: SQLite's blocking calls stay
+    /// off the cooperative pool and the event loops, here as in every read and write after.
+    static func open(path: String) async throws -> GatewayDatabase {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "iceshelves.gateway.open").async {
+                continuation.resume(with: Result { try openNow(path: path) })
+            }
+        }
+    }
+
+    private static func openNow(path: String) throws -> GatewayDatabase {
         var config = Configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
         let pool = try DatabasePool(path: path, configuration: config)
@@ -131,9 +142,13 @@ struct GatewayDatabase: Sendable {
             try db.execute(sql: """
                 ALTER TABLE deployment ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE deployment_log ADD COLUMN seq INTEGER;
+                ALTER TABLE deployment_log ADD COLUMN status TEXT;
+                ALTER TABLE deployment_log ADD COLUMN message_id TEXT;
+                ALTER TABLE deployment_log ADD COLUMN details_json TEXT;
                 UPDATE deployment_log SET seq = (SELECT COUNT(*) FROM deployment_log l WHERE l.deployment_id = deployment_log.deployment_id AND l.id <= deployment_log.id);
                 UPDATE deployment SET last_seq = (SELECT COUNT(*) FROM deployment_log WHERE deployment_id = deployment.id);
                 CREATE UNIQUE INDEX deployment_log_seq ON deployment_log(deployment_id, seq);
+                CREATE UNIQUE INDEX deployment_log_message ON deployment_log(deployment_id, message_id) WHERE message_id IS NOT NULL;
                 """)
         }
         return m

@@ -13,10 +13,14 @@ enum JSONBody {
     }()
 
     static func success(_ data: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        // `{"success":true,"data":{…},…the same fields…}`, spliced from one encoding (no re-parse).
-        guard let encoded = try? encoder.encode(data), encoded.first == UInt8(ascii: "{"), encoded.last == UInt8(ascii: "}") else {
-            return raw(["success": true], status: status)
-        }
+        guard let body = successBody(data) else { return raw(["success": true], status: status) }
+        return json(body, status: status)
+    }
+
+    /// `{"success":true,"data":{…},…the same fields…}`, spliced from one encoding (no re-parse);
+    /// `nil` when `data` does not encode to an object. Cacheable: see ``json(_:status:)``.
+    static func successBody(_ data: some Encodable) -> ByteBuffer? {
+        guard let encoded = try? encoder.encode(data), encoded.first == UInt8(ascii: "{"), encoded.last == UInt8(ascii: "}") else { return nil }
         var out = ByteBuffer()
         out.reserveCapacity(encoded.count * 2 + 32)
         out.writeString("{\"success\":true,\"data\":")
@@ -27,7 +31,12 @@ enum JSONBody {
         } else {
             out.writeString("}")
         }
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: out))
+        return out
+    }
+
+    /// A JSON response with a body made before (a cached one, for example).
+    static func json(_ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -13,8 +13,9 @@ struct Ledger: Sendable {
     /// Inserts new deployments, each with its first event (`pending`, step `request`), in one
     /// transaction that first checks the cluster's limit of unfinished deployments and that no
     /// unfinished deployment on the cluster uses one of the instance names.
+    /// `observe` sees each new deployment's first event inside the transaction.
     func insert(_ requests: [DeploymentRequested], eggId: Int64?, clusterId: Int64, clusterName: String, deployedBy: String?, retryOf: String? = nil,
-                limit: Int) async throws -> [DeploymentProgress] {
+                limit: Int, observe: @escaping @Sendable (Database, Recorded) throws -> Void = { _, _ in }) async throws -> [DeploymentProgress] {
         var rows: [(request: DeploymentRequested, json: String)] = []
         for request in requests {
             // The stored request has no connection (its secrets live with the cluster); a retry rebuilds it.
@@ -45,26 +46,39 @@ struct Ledger: Sendable {
                     """, arguments: [request.deploymentId, eggId, request.eggName, request.eggVersion, clusterId, request.instanceName,
                                      request.destination?.targetMember, DeploymentStatus.pending.rawValue, request.target.rawValue, json, deployedBy,
                                      retryOf, now, now])
-                try db.execute(sql: "INSERT INTO deployment_log (deployment_id, seq, timestamp, level, step, message) VALUES (?, 1, ?, ?, ?, ?)",
-                               arguments: [request.deploymentId, now, LogLevel.info.rawValue, EventStep.request.rawValue, message])
-                out.append(DeploymentProgress(deploymentId: request.deploymentId, seq: 1, status: .pending, step: .request, level: .info, message: message,
-                                              details: [:], timestamp: now))
+                try db.execute(sql: "INSERT INTO deployment_log (deployment_id, seq, status, timestamp, level, step, message) VALUES (?, 1, ?, ?, ?, ?, ?)",
+                               arguments: [request.deploymentId, DeploymentStatus.pending.rawValue, now, LogLevel.info.rawValue, EventStep.request.rawValue, message])
+                let first = DeploymentProgress(deploymentId: request.deploymentId, seq: 1, status: .pending, step: .request, level: .info, message: message,
+                                               details: [:], timestamp: now)
+                try observe(db, Recorded(progress: first, movedFrom: nil))
+                out.append(first)
             }
             return out
         }
     }
 
     /// Records an event: logs it with the deployment's next `seq` and moves the status if the
-    /// move is legal. `nil` when there is no such deployment.
-    func record(_ id: String, _ event: DeploymentEvent, timestamp: String = Timestamp.now()) async throws -> Recorded? {
+    /// move is legal. `nil` when there is no such deployment, or when the message with this
+    /// `messageId` was recorded already (the bus delivers at least once). `observe` runs inside
+    /// the transaction, after the change: what it writes is committed with it, and what it
+    /// publishes goes out in `seq` order.
+    func record(_ id: String, _ event: DeploymentEvent, timestamp: String = Timestamp.now(), messageId: String? = nil,
+                observe: @escaping @Sendable (Database, Recorded) throws -> Void = { _, _ in }) async throws -> Recorded? {
         let message = String(event.message.prefix(4000))
+        let details = event.details.isEmpty ? nil : String(decoding: try JSONEncoder().encode(event.details), as: UTF8.self)
         return try await db.writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT status, last_seq FROM deployment WHERE id = ?", arguments: [id]),
                   let current = DeploymentStatus(rawValue: row["status"]) else { return nil }
+            if let messageId,
+               try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployment_log WHERE deployment_id = ? AND message_id = ?", arguments: [id, messageId]) ?? 0 > 0 {
+                return nil
+            }
             let seq: Int64 = row["last_seq"] + 1
-            try db.execute(sql: "INSERT INTO deployment_log (deployment_id, seq, timestamp, level, step, message) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, seq, timestamp, event.level.rawValue, event.step.rawValue, message])
             let moves = current.canMove(to: event.status)
+            let after = moves ? event.status : current
+            try db.execute(sql: """
+                INSERT INTO deployment_log (deployment_id, seq, status, message_id, timestamp, level, step, message, details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, seq, after.rawValue, messageId, timestamp, event.level.rawValue, event.step.rawValue, message, details])
             var sets = ["last_seq = ?", "updated_at = ?"]
             var args: StatementArguments = [seq, timestamp]
             if moves {
@@ -79,9 +93,11 @@ struct Ledger: Sendable {
                 }
             }
             try db.execute(sql: "UPDATE deployment SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments: args + [id])
-            let progress = DeploymentProgress(deploymentId: id, seq: seq, status: moves ? event.status : current, step: event.step, level: event.level,
+            let progress = DeploymentProgress(deploymentId: id, seq: seq, status: after, step: event.step, level: event.level,
                                               message: message, details: event.details, timestamp: timestamp)
-            return Recorded(progress: progress, movedFrom: moves ? current : nil)
+            let recorded = Recorded(progress: progress, movedFrom: moves ? current : nil)
+            try observe(db, recorded)
+            return recorded
         }
     }
 
@@ -119,6 +135,23 @@ struct Ledger: Sendable {
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deployment \(whereSQL)", arguments: filterArgs) ?? 0
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM deployment \(whereSQL) ORDER BY created_at DESC, id LIMIT ? OFFSET ?", arguments: pageArgs)
             return (rows.map(Deployment.init), total)
+        }
+    }
+
+    /// A deployment's events after `seq`, as they were recorded (for a stream that resumes).
+    func progress(_ id: String, after seq: Int64, limit: Int = 1000) async throws -> [DeploymentProgress] {
+        try await db.writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, status, timestamp, level, step, message, details_json FROM deployment_log
+                WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, arguments: [id, seq, limit]).map { row in
+                DeploymentProgress(
+                    deploymentId: id, seq: row["seq"], status: (row["status"] as String?).flatMap(DeploymentStatus.init(rawValue:)) ?? .pending,
+                    step: (row["step"] as String?).flatMap(EventStep.init(rawValue:)) ?? .deploy, level: LogLevel(rawValue: row["level"]) ?? .info,
+                    message: row["message"],
+                    details: (row["details_json"] as String?).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:],
+                    timestamp: row["timestamp"])
+            }
         }
     }
 

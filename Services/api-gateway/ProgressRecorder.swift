@@ -1,27 +1,32 @@
+import GRDB
 import IceShelvesContracts
 import Logging
 
 /// The one way a deployment's progress is recorded, whoever reports it (a service on the bus,
-/// a cancel or a timeout here): the ledger numbers and applies the event, live subscribers
-/// get it, and a move that a webhook wants queues its delivery.
+/// a cancel or a timeout here). In one ledger transaction: the event is numbered and applied,
+/// a move that a webhook wants queues its deliveries (so a crash loses neither), the cached
+/// answer is dropped, and live subscribers get the event, in `seq` order.
 struct ProgressRecorder: Sendable {
     let ledger: Ledger
     let hub: EventHub
-    let webhooks: Webhooks
+    /// Answers of `GET /deployments/{id}`, dropped as events are recorded.
+    let answers: DeploymentCache
 
-    /// Records `event`; `nil` when there is no such deployment.
+    /// Records `event`; `nil` when there is no such deployment or the message was recorded before.
     @discardableResult
-    func record(_ id: String, _ event: DeploymentEvent, timestamp: String = Timestamp.now()) async throws -> Ledger.Recorded? {
-        guard let recorded = try await ledger.record(id, event, timestamp: timestamp) else { return nil }
-        hub.publish(recorded.progress)
-        if let previous = recorded.movedFrom, let hook = WebhookEvent.forMove(from: previous, to: event.status) {
-            await webhooks.notify(hook, progress: recorded.progress)
-        }
-        return recorded
+    func record(_ id: String, _ event: DeploymentEvent, timestamp: String = Timestamp.now(), messageId: String? = nil) async throws -> Ledger.Recorded? {
+        try await ledger.record(id, event, timestamp: timestamp, messageId: messageId, observe: observer)
     }
 
-    /// Announces deployments the ledger has just inserted.
-    func announce(_ inserted: [DeploymentProgress]) {
-        for p in inserted { hub.publish(p) }
+    /// What every transaction of the ledger does after its change.
+    var observer: @Sendable (Database, Ledger.Recorded) throws -> Void {
+        { [hub, answers] db, recorded in
+            let progress = recorded.progress
+            if let previous = recorded.movedFrom, let hook = WebhookEvent.forMove(from: previous, to: progress.status) {
+                try Webhooks.enqueue(hook, progress: progress, in: db)
+            }
+            answers.advance(progress.deploymentId)
+            hub.publish(progress)
+        }
     }
 }

@@ -91,27 +91,41 @@ struct Webhooks: Sendable {
     }
 
     /// Queues a delivery of `event` to every active webhook that wants it.
-    func notify(_ event: WebhookEvent, progress p: DeploymentProgress) async {
-        await notify(event, data: ["deployment_id": p.deploymentId, "seq": p.seq, "status": p.status.rawValue, "step": p.step.rawValue,
-                                   "message": p.message, "details": p.details])
+    /// Queues `hook` for a deployment's event inside the caller's transaction (the ledger's), so
+    /// that the state change and its deliveries are written together or not at all.
+    static func enqueue(_ hook: WebhookEvent, progress p: DeploymentProgress, in db: Database) throws {
+        try enqueue(hook, data: ["deployment_id": p.deploymentId, "seq": p.seq, "status": p.status.rawValue, "step": p.step.rawValue,
+                                 "message": p.message, "details": p.details], in: db)
     }
 
+    /// Queues a delivery of `hook` to every active webhook that wants it.
     func notify(_ hook: WebhookEvent, data: [String: Any]) async {
-        let event = hook.rawValue
-        let body: [String: Any] = ["event": event, "timestamp": Timestamp.now(), "data": data]
-        guard let json = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        let payload = String(decoding: json, as: UTF8.self)
+        guard let payload = Self.payload(hook, data: data) else { return }
         do {
-            try await db.writer.write { db in
-                for row in try Row.fetchAll(db, sql: "SELECT id, events FROM webhook WHERE is_active = 1") {
-                    let wanted = (row["events"] as String).split(separator: ",").map(String.init)
-                    guard wanted.contains(event) else { continue }
-                    try db.execute(sql: "INSERT INTO webhook_delivery (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [row["id"] as Int64, event, payload, Timestamp.now(), Timestamp.now()])
-                }
-            }
+            try await db.writer.write { db in try Self.insertDeliveries(hook, payload: payload, in: db) }
         } catch {
             logger.error("cannot queue a webhook delivery", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func enqueue(_ hook: WebhookEvent, data: [String: Any], in db: Database) throws {
+        guard let payload = payload(hook, data: data) else { return }
+        try insertDeliveries(hook, payload: payload, in: db)
+    }
+
+    private static func payload(_ hook: WebhookEvent, data: [String: Any]) -> String? {
+        let body: [String: Any] = ["event": hook.rawValue, "timestamp": Timestamp.now(), "data": data]
+        guard let json = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]) else { return nil }
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    private static func insertDeliveries(_ hook: WebhookEvent, payload: String, in db: Database) throws {
+        let now = Timestamp.now()
+        for row in try Row.fetchAll(db, sql: "SELECT id, events FROM webhook WHERE is_active = 1") {
+            let wanted = (row["events"] as String).split(separator: ",").map(String.init)
+            guard wanted.contains(hook.rawValue) else { continue }
+            try db.execute(sql: "INSERT INTO webhook_delivery (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [row["id"] as Int64, hook.rawValue, payload, now, now])
         }
     }
 

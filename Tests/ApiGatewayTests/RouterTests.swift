@@ -226,5 +226,13 @@ struct DeploymentStatusTests {
         #expect(try await ledger.get("d1")?.instanceInfo?["name"] == "i")
         #expect(try await ledger.logs("d1").map(\.seq) == [1, 2, 3, 4], "every event is logged and numbered, legal or not")
         #expect(try await ledger.record("nope", DeploymentEvent(status: .failed, step: .deploy, message: "x")) == nil)
+        let e = DeploymentEvent(status: .completed, step: .done, message: "again")
+        #expect(try await ledger.record("d1", e, messageId: "m-1") != nil)
+        #expect(try await ledger.record("d1", e, messageId: "m-1") == nil, "a redelivered message is recorded once")
+        #expect(try await ledger.logs("d1").count == 5)
+        let replay = try await ledger.progress("d1", after: 2)
+        #expect(replay.map(\.seq) == [3, 4, 5])
+        #expect(replay.map(\.status) == [.inProgress, .completed, .completed], "the status after each event")
+        #expect(replay[1].details["name"] == "i")
     }
 }

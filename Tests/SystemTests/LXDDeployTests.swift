@@ -142,6 +142,23 @@ struct LXDDeployTests {
             for status: DeploymentStatus in [.pending, .rendering, .queued, .inProgress, .completed] { #expect(seen.contains(status), "no \(status.rawValue): \(trail)") }
             let detail = try await HTTP.call("GET", base + "/api/deployments/\(id)", key: key)
             #expect(detail.json["last_seq"] as? Int == ordered.count)
+            // A stream opened later replays what the ledger recorded, from Last-Event-ID on.
+            func replay(_ headers: [String]) throws -> [Int64] {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                p.arguments = ["-s", "-N", "--max-time", "2", "-H", "Authorization: Bearer \(key)"] + headers.flatMap { ["-H", $0] } + [base + "/api/deployments/\(id)/events"]
+                let out = Pipe()
+                p.standardOutput = out
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                return text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }
+                    .compactMap { try? JSONDecoder().decode(DeploymentProgress.self, from: Data($0.dropFirst(6).utf8)).seq }
+            }
+            #expect(try replay([]) == ordered.map(\.seq), "the whole history")
+            let n = Int64(ordered.count)
+            #expect(try replay(["Last-Event-ID: \(n - 2)"]) == [n - 1, n], "only what came after the last event seen")
             #expect(try await HTTP.call("DELETE", base + "/api/deployments/\(id)/cleanup", key: key).json["removed"] as? Bool == true)
         }
     }
