@@ -145,7 +145,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Services/api-gateway", resources: [.copy("openapi.json")], swiftSettings: strict
+            path: "Services/api-gateway",
+            resources: [.copy("openapi.json")],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "EggCatalog",
@@ -153,7 +155,8 @@ let package = Package(
                 "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            path: "Services/egg-catalog", swiftSettings: strict
+            path: "Services/egg-catalog",
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "CloudInitRenderer",
@@ -161,7 +164,8 @@ let package = Package(
                 "IceShelvesService", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesBus", "IceShelvesRendering",
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            path: "Services/cloud-init-renderer", swiftSettings: strict
+            path: "Services/cloud-init-renderer",
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "LxdDeployer",
@@ -171,7 +175,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            path: "Services/lxd-deployer", swiftSettings: strict
+            path: "Services/lxd-deployer",
+            swiftSettings: strict
         ),
         .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
         .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
@@ -179,7 +184,8 @@ let package = Package(
         .executableTarget(
             name: "IceshelvesAgent",
             dependencies: ["IceShelvesSettings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Services/iceshelves-agent", swiftSettings: strict
+            path: "Services/iceshelves-agent",
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "IceshelvesCLI",
@@ -187,32 +193,37 @@ let package = Package(
                 "IceShelvesContracts", "IceShelvesSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Services/iceshelves", swiftSettings: strict
+            path: "Services/iceshelves",
+            swiftSettings: strict
         ),
 
         // MARK: Benchmarks (run by hand or by benchmarks/*.sh; never timed in tests)
         .executableTarget(
             name: "BusBench",
             dependencies: ["IceShelvesBus", "IceShelvesContracts"],
-            path: "benchmarks/bus-bench", swiftSettings: strict
+            path: "benchmarks/bus-bench",
+            swiftSettings: strict
         ),
 
         .executableTarget(
             name: "CatalogBench",
             dependencies: ["IceShelvesBus", "IceShelvesContracts"],
-            path: "benchmarks/catalog-bench", swiftSettings: strict
+            path: "benchmarks/catalog-bench",
+            swiftSettings: strict
         ),
 
         .executableTarget(
             name: "RenderBench",
             dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts"],
-            path: "benchmarks/render-bench", swiftSettings: strict
+            path: "benchmarks/render-bench",
+            swiftSettings: strict
         ),
 
         .executableTarget(
             name: "LXDBench",
             dependencies: ["IceShelvesBus", "IceShelvesContracts", .product(name: "Logging", package: "swift-log")],
-            path: "benchmarks/lxd-bench", swiftSettings: strict
+            path: "benchmarks/lxd-bench",
+            swiftSettings: strict
         ),
 
         // MARK: Tests
@@ -222,19 +233,36 @@ let package = Package(
         .testTarget(name: "IceShelvesServiceTests", dependencies: ["IceShelvesService", "IceShelvesSettings"], swiftSettings: strict),
         .testTarget(name: "IceShelvesSettingsTests", dependencies: ["IceShelvesSettings"], swiftSettings: strict),
         .testTarget(name: "IceShelvesEggsTests", dependencies: ["IceShelvesEggs", "IceShelvesTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EggCatalogTests", dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "EggCatalogTests",
+            dependencies: ["EggCatalog", "IceShelvesBus", "IceShelvesContracts", "IceShelvesTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IceShelvesRenderingTests",
-            dependencies: ["IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesTestSupport", .product(name: "Yams", package: "Yams")],
-            exclude: ["Golden"], swiftSettings: strict
+            dependencies: [
+                "IceShelvesRendering", "IceShelvesEggs", "IceShelvesContracts", "IceShelvesTestSupport", .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["Golden"],
+            swiftSettings: strict
         ),
-        .testTarget(name: "IceShelvesLXDTests", dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "IceShelvesLXDTests",
+            dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(
             name: "ApiGatewayTests",
             dependencies: ["ApiGateway", "IceShelvesContracts", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
-        .testTarget(name: "SystemTests", dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -5,7 +5,10 @@ import IceShelvesService
 @main
 struct AgentBrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .agentBroker, abstract: "IceShelves agent broker: hands deployments to polling agents.", metricsPort: 9105)
+        .agentBroker,
+        abstract: "IceShelves agent broker: hands deployments to polling agents.",
+        metricsPort: 9105
+    )
 
     @OptionGroup var options: ServiceOptions
 

@@ -12,36 +12,72 @@ import Prometheus
 @main
 struct ApiGatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .apiGateway, abstract: "IceShelves API gateway: REST API, auth, the deployment ledger, live progress and webhooks.", metricsPort: 9100)
+        .apiGateway,
+        abstract: "IceShelves API gateway: REST API, auth, the deployment ledger, live progress and webhooks.",
+        metricsPort: 9100
+    )
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(name: .customLong("http-host"), help: ArgumentHelp("Address of the REST API. Env: ICESHELVES_HTTP_HOST. Default: 127.0.0.1", valueName: "host"))
+    @Option(
+        name: .customLong("http-host"),
+        help: ArgumentHelp("Address of the REST API. Env: ICESHELVES_HTTP_HOST. Default: 127.0.0.1", valueName: "host")
+    )
     var httpHost: String?
 
     @Option(name: .customLong("http-port"), help: ArgumentHelp("Port of the REST API. Env: ICESHELVES_HTTP_PORT. Default: 8000", valueName: "port"))
     var httpPort: Int?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Folder for gateway.sqlite, master.key and admin.key. Env: ICESHELVES_GATEWAY_DATA_DIR. Default: /var/tmp/iceshelves", valueName: "path"))
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp(
+            "Folder for gateway.sqlite, master.key and admin.key. Env: ICESHELVES_GATEWAY_DATA_DIR. Default: /var/tmp/iceshelves",
+            valueName: "path"
+        )
+    )
     var dataDir: String?
 
-    @Option(name: .customLong("deployment-timeout"), help: ArgumentHelp("Seconds a deployment may take before it is marked timeout. Env: DEPLOYMENT_TIMEOUT. Default: 600", valueName: "seconds"))
+    @Option(
+        name: .customLong("deployment-timeout"),
+        help: ArgumentHelp("Seconds a deployment may take before it is marked timeout. Env: DEPLOYMENT_TIMEOUT. Default: 600", valueName: "seconds")
+    )
     var deploymentTimeout: Int?
 
-    @Option(name: .customLong("max-concurrent-deployments"), help: ArgumentHelp("Unfinished deployments allowed per cluster. Env: MAX_CONCURRENT_DEPLOYMENTS. Default: 10", valueName: "n"))
+    @Option(
+        name: .customLong("max-concurrent-deployments"),
+        help: ArgumentHelp("Unfinished deployments allowed per cluster. Env: MAX_CONCURRENT_DEPLOYMENTS. Default: 10", valueName: "n")
+    )
     var maxConcurrent: Int?
 
     @Option(name: .customLong("max-egg-size-mb"), help: ArgumentHelp("Largest egg upload. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "MB"))
     var maxEggSizeMB: Int?
 
-    @Option(name: .customLong("allowed-hosts"), help: ArgumentHelp("Hosts clusters and webhooks may point at: comma-separated host names or addresses, 'loopback' for 127.0.0.0/8, ::1 and localhost. Env: ICESHELVES_ALLOWED_HOSTS. Default: any", valueName: "hosts"))
+    @Option(
+        name: .customLong("allowed-hosts"),
+        help: ArgumentHelp(
+            "Hosts clusters and webhooks may point at: comma-separated host names or addresses, 'loopback' for 127.0.0.0/8, ::1 and localhost. Env: ICESHELVES_ALLOWED_HOSTS. Default: any",
+            valueName: "hosts"
+        )
+    )
     var allowedHosts: String?
 
     func run() async throws {
         let host = httpHost ?? Environment.value("ICESHELVES_HTTP_HOST") ?? "127.0.0.1"
         let port = try Environment.integer(httpPort, flagName: "--http-port", key: "ICESHELVES_HTTP_PORT", default: 8000, in: 0...65535)
-        let timeout = try Environment.integer(deploymentTimeout, flagName: "--deployment-timeout", key: "DEPLOYMENT_TIMEOUT", default: 600, in: 1...86400)
-        let concurrent = try Environment.integer(maxConcurrent, flagName: "--max-concurrent-deployments", key: "MAX_CONCURRENT_DEPLOYMENTS", default: 10, in: 1...10000)
+        let timeout = try Environment.integer(
+            deploymentTimeout,
+            flagName: "--deployment-timeout",
+            key: "DEPLOYMENT_TIMEOUT",
+            default: 600,
+            in: 1...86400
+        )
+        let concurrent = try Environment.integer(
+            maxConcurrent,
+            flagName: "--max-concurrent-deployments",
+            key: "MAX_CONCURRENT_DEPLOYMENTS",
+            default: 10,
+            in: 1...10000
+        )
         let eggMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...4096)
         let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -56,22 +92,41 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             let registry = context.metrics
             let client = context.client
-            let gateway = Gateway(db: db, box: box, catalog: bus, pipeline: bus, settings: settings, logger: context.logger,
-                                  busConnected: { client.isConnected }, metricsText: { registry.emitToBuffer() })
+            let gateway = Gateway(
+                db: db,
+                box: box,
+                catalog: bus,
+                pipeline: bus,
+                settings: settings,
+                logger: context.logger,
+                busConnected: { client.isConnected },
+                metricsText: { registry.emitToBuffer() }
+            )
             if let path = try await gateway.keys.bootstrapAdmin(directory: data) {
-                context.logger.notice("created the first admin API key; read it from \(path) (mode 0600) and keep it safe", metadata: ["path": "\(path)"])
+                context.logger.notice(
+                    "created the first admin API key; read it from \(path) (mode 0600) and keep it safe",
+                    metadata: ["path": "\(path)"]
+                )
             }
             let ingest = EventIngest(recorder: gateway.recorder, pipeline: bus)
             let logger = context.logger
-            let app = Application(router: gateway.router(), configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves"),
-                                  onServerRunning: { channel in
-                                      logger.info("REST API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "base": "/iceshelves"])
-                                  }, logger: context.logger)
+            let app = Application(
+                router: gateway.router(),
+                configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves"),
+                onServerRunning: { channel in
+                    logger.info("REST API listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "base": "/iceshelves"])
+                },
+                logger: context.logger
+            )
             return [
                 app,
-                QueueWorker<DeploymentEvent>(client: context.client, queue: EventIngest.queue, concurrency: 1,
-                                             topology: EventIngest.topology.merging(.workQueue(BusNames.renderQueue)),
-                                             logger: context.logger) { try await ingest.handle($0, logger: $1) },
+                QueueWorker<DeploymentEvent>(
+                    client: context.client,
+                    queue: EventIngest.queue,
+                    concurrency: 1,
+                    topology: EventIngest.topology.merging(.workQueue(BusNames.renderQueue)),
+                    logger: context.logger
+                ) { try await ingest.handle($0, logger: $1) },
                 TimeoutSweeper(ledger: gateway.ledger, recorder: gateway.recorder, pipeline: bus, timeout: .seconds(timeout), logger: context.logger),
                 WebhookDispatcher(webhooks: gateway.webhooks),
             ]

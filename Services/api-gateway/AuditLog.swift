@@ -6,8 +6,10 @@ struct AuditLog: Sendable {
 
     func record(_ who: Identity?, _ action: String, target: String? = nil, detail: String? = nil) async {
         try? await db.writer.write { db in
-            try db.execute(sql: "INSERT INTO audit_log (timestamp, key_id, key_name, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [Timestamp.now(), who?.keyId, who?.name, action, target, detail.map { String($0.prefix(1000)) }])
+            try db.execute(
+                sql: "INSERT INTO audit_log (timestamp, key_id, key_name, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [Timestamp.now(), who?.keyId, who?.name, action, target, detail.map { String($0.prefix(1000)) }]
+            )
         }
     }
 
@@ -30,7 +32,18 @@ struct AuditLog: Sendable {
         try await db.writer.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?", arguments: [limit, offset])
-            return (rows.map { Entry(timestamp: $0["timestamp"], keyId: $0["key_id"], keyName: $0["key_name"], action: $0["action"], target: $0["target"], detail: $0["detail"]) }, total)
+            return (
+                rows.map {
+                    Entry(
+                        timestamp: $0["timestamp"],
+                        keyId: $0["key_id"],
+                        keyName: $0["key_name"],
+                        action: $0["action"],
+                        target: $0["target"],
+                        detail: $0["detail"]
+                    )
+                }, total
+            )
         }
     }
 }

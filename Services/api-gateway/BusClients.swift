@@ -48,7 +48,12 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
 
     func cancel(_ c: DeploymentCancel) async throws {
         do {
-            try await client.publish(Envelope(c, deploymentId: c.deploymentId), exchange: BusNames.eventsExchange, routingKey: c.routingKey, mandatory: false)
+            try await client.publish(
+                Envelope(c, deploymentId: c.deploymentId),
+                exchange: BusNames.eventsExchange,
+                routingKey: c.routingKey,
+                mandatory: false
+            )
         } catch {
             throw APIError(.serviceUnavailable, "the message broker did not accept the cancel: \(error)")
         }

@@ -10,6 +10,7 @@ enum Timestamp {
 
     static func date(_ text: String) -> Date? {
         let bare = text.hasSuffix("Z") ? String(text.dropLast()) : text
-        return (try? Date(bare, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+        return (try? Date(bare, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: .iso8601))
     }
 }

@@ -11,7 +11,8 @@ extension ClusterRegistration {
         var r = ClusterRegistration(name: trimmed, description: description ?? "", connectionMethod: connectionMethod)
         switch connectionMethod {
         case .directAPI:
-            guard let url = endpointURL, let parsed = URLComponents(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty else {
+            guard let url = endpointURL, let parsed = URLComponents(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty
+            else {
                 throw APIError.badRequest("endpoint_url must be https://host:port")
             }
             try hosts.check(host, field: "endpoint_url")
@@ -23,12 +24,16 @@ extension ClusterRegistration {
             if let s = serverCert { r.serverCert = try Self.pem(s, "server_cert", marker: "BEGIN CERTIFICATE") }
             if let f = serverFingerprint {
                 let hex = f.lowercased().filter { $0 != ":" }
-                guard hex.unicodeScalars.count == 64, hex.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit }) else { throw APIError.badRequest("server_fingerprint must be the certificate's SHA-256 in hex") }
+                guard hex.unicodeScalars.count == 64, hex.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isASCIIHexDigit }) else {
+                    throw APIError.badRequest("server_fingerprint must be the certificate's SHA-256 in hex")
+                }
                 r.serverFingerprint = hex
             }
             r.verifySSL = verifySSL ?? true
             if r.serverCert == nil && r.serverFingerprint == nil && r.verifySSL == true {
-                throw APIError.badRequest("give server_cert (PEM) or server_fingerprint to pin the server, or verify_ssl: false to turn verification off explicitly")
+                throw APIError.badRequest(
+                    "give server_cert (PEM) or server_fingerprint to pin the server, or verify_ssl: false to turn verification off explicitly"
+                )
             }
             r.isCluster = isCluster ?? false
         case .ssh:
@@ -44,7 +49,9 @@ extension ClusterRegistration {
             r.sshUser = user
             r.sshKey = try Self.pem(sshKey, "ssh_key", marker: "PRIVATE KEY")
             guard let fp = sshHostKeyFingerprint, fp.hasPrefix("SHA256:"), fp.unicodeScalars.count <= 80 else {
-                throw APIError.badRequest("ssh_host_key_fingerprint is required (SHA256:… as ssh-keygen -lf prints it): an unknown host key is refused")
+                throw APIError.badRequest(
+                    "ssh_host_key_fingerprint is required (SHA256:… as ssh-keygen -lf prints it): an unknown host key is refused"
+                )
             }
             r.sshHostKeyFingerprint = fp
             r.socketPath = try Self.path(socketPath, "socket_path")
@@ -59,13 +66,17 @@ extension ClusterRegistration {
     }
 
     private static func pem(_ text: String?, _ field: String, marker: String) throws -> String {
-        guard let text, text.contains(marker), text.unicodeScalars.count <= 64 * 1024 else { throw APIError.badRequest("\(field) must be PEM text (\(marker))") }
+        guard let text, text.contains(marker), text.unicodeScalars.count <= 64 * 1024 else {
+            throw APIError.badRequest("\(field) must be PEM text (\(marker))")
+        }
         return text
     }
 
     private static func path(_ p: String?, _ field: String) throws -> String? {
         guard let p else { return nil }
-        guard p.hasPrefix("/"), p.unicodeScalars.count <= 1024, !p.contains("\0") else { throw APIError.badRequest("\(field) must be an absolute path") }
+        guard p.hasPrefix("/"), p.unicodeScalars.count <= 1024, !p.contains("\0") else {
+            throw APIError.badRequest("\(field) must be an absolute path")
+        }
         return p
     }
 }

@@ -24,8 +24,14 @@ struct ClusterRoutes {
             case lastCheck = "last_check"
         }
         init(_ c: ClusterStore.Cluster) {
-            id = c.id; name = c.name; description = c.description; connectionMethod = c.method.rawValue; endpointURL = c.endpointURL
-            status = c.status; isActive = c.isActive; lastCheck = c.lastCheck
+            id = c.id
+            name = c.name
+            description = c.description
+            connectionMethod = c.method.rawValue
+            endpointURL = c.endpointURL
+            status = c.status
+            isActive = c.isActive
+            lastCheck = c.lastCheck
         }
     }
 
@@ -49,7 +55,12 @@ struct ClusterRoutes {
             let body = try await JSONBody.read(ClusterRegistration.self, from: request, limit: gateway.settings.maxBodyBytes)
             let registration = try body.validated(hosts: gateway.settings.hosts)
             let (id, agentKey) = try await gateway.clusters.insert(registration)
-            await gateway.audit.record(who, "cluster.create", target: "cluster \(id)", detail: "\(registration.name) (\(registration.connectionMethod.rawValue))")
+            await gateway.audit.record(
+                who,
+                "cluster.create",
+                target: "cluster \(id)",
+                detail: "\(registration.name) (\(registration.connectionMethod.rawValue))"
+            )
             var out: [String: Any] = ["cluster_id": id, "message": "cluster \(registration.name) registered"]
             if let agentKey { out["agent_key"] = agentKey }
             var envelope = out
@@ -70,10 +81,15 @@ struct ClusterRoutes {
             do {
                 let r = try await gateway.pipeline.testConnection(connection)
                 let members = r.members.map { ["name": $0.name, "url": $0.url, "status": $0.status, "message": $0.message] }
-                details = ["message": "connected (\(r.auth))", "server_version": r.serverVersion, "api_version": r.apiVersion,
-                           "clustered": r.clustered, "members": members,
-                           "resources": ["cpu_cores": r.cpuCores, "memory_gb": Double(r.memoryBytes) / 1_073_741_824]]
-                let meta: [String: Any] = ["members": members, "resources": ["cpu_cores": r.cpuCores, "memory_gb": (Double(r.memoryBytes) / 1_073_741_824 * 10).rounded() / 10]]
+                details = [
+                    "message": "connected (\(r.auth))", "server_version": r.serverVersion, "api_version": r.apiVersion,
+                    "clustered": r.clustered, "members": members,
+                    "resources": ["cpu_cores": r.cpuCores, "memory_gb": Double(r.memoryBytes) / 1_073_741_824],
+                ]
+                let meta: [String: Any] = [
+                    "members": members,
+                    "resources": ["cpu_cores": r.cpuCores, "memory_gb": (Double(r.memoryBytes) / 1_073_741_824 * 10).rounded() / 10],
+                ]
                 metadata = String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self)
                 if r.auth != "trusted" {
                     status = "error"
@@ -83,12 +99,23 @@ struct ClusterRoutes {
                 status = "error"
                 details = ["message": e.message]
             }
-            let previous = try await gateway.clusters.recordHealth(c.id, status: status, message: details["message"] as? String ?? "", metadataJSON: metadata)
+            let previous = try await gateway.clusters.recordHealth(
+                c.id,
+                status: status,
+                message: details["message"] as? String ?? "",
+                metadataJSON: metadata
+            )
             await gateway.audit.record(who, "cluster.test", target: "cluster \(c.id)", detail: status)
             if let previous {
-                await gateway.webhooks.notify(.clusterStatusChanged, data: ["cluster_id": c.id, "name": c.name, "previous_status": previous, "status": status])
+                await gateway.webhooks.notify(
+                    .clusterStatusChanged,
+                    data: ["cluster_id": c.id, "name": c.name, "previous_status": previous, "status": status]
+                )
             }
-            return JSONBody.raw(["success": true, "status": status, "details": details, "data": ["status": status, "details": details]], status: .ok)
+            return JSONBody.raw(
+                ["success": true, "status": status, "details": details, "data": ["status": status, "details": details]],
+                status: .ok
+            )
         }
         api.delete("clusters/:id") { _, context -> Response in
             let who = try context.require(.admin)

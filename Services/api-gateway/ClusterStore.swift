@@ -37,13 +37,31 @@ struct ClusterStore: Sendable {
         var createdAt: String
 
         init(row: Row) {
-            id = row["id"]; name = row["name"]; description = row["description"]; method = ClusterRegistration.Method(rawValue: row["connection_method"]) ?? .agentPoll
-            endpointURL = row["endpoint_url"]; authType = row["auth_type"]; clientCert = row["client_cert"]; serverCert = row["server_cert"]
-            serverFingerprint = row["server_fingerprint"]; verifySSL = row["verify_ssl"]; isCluster = row["is_cluster"]
-            sshHost = row["ssh_host"]; sshPort = row["ssh_port"]; sshUser = row["ssh_user"]; sshHostKeyFingerprint = row["ssh_host_key_fingerprint"]
-            socketPath = row["socket_path"]; agentPollInterval = row["agent_poll_interval"]; agentLastSeen = row["agent_last_seen"]
-            status = row["status"]; isActive = row["is_active"]; lastCheck = row["last_check"]; healthMessage = row["health_message"]
-            metadataJSON = row["metadata_json"]; secrets = row["secrets"]; createdAt = row["created_at"]
+            id = row["id"]
+            name = row["name"]
+            description = row["description"]
+            method = ClusterRegistration.Method(rawValue: row["connection_method"]) ?? .agentPoll
+            endpointURL = row["endpoint_url"]
+            authType = row["auth_type"]
+            clientCert = row["client_cert"]
+            serverCert = row["server_cert"]
+            serverFingerprint = row["server_fingerprint"]
+            verifySSL = row["verify_ssl"]
+            isCluster = row["is_cluster"]
+            sshHost = row["ssh_host"]
+            sshPort = row["ssh_port"]
+            sshUser = row["ssh_user"]
+            sshHostKeyFingerprint = row["ssh_host_key_fingerprint"]
+            socketPath = row["socket_path"]
+            agentPollInterval = row["agent_poll_interval"]
+            agentLastSeen = row["agent_last_seen"]
+            status = row["status"]
+            isActive = row["is_active"]
+            lastCheck = row["last_check"]
+            healthMessage = row["health_message"]
+            metadataJSON = row["metadata_json"]
+            secrets = row["secrets"]
+            createdAt = row["created_at"]
         }
     }
 
@@ -65,14 +83,19 @@ struct ClusterStore: Sendable {
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster WHERE name = ?", arguments: [r.name]) ?? 0 > 0 {
                 throw APIError.conflict("a cluster named '\(r.name)' exists already")
             }
-            try db.execute(sql: """
-                INSERT INTO cluster (name, description, connection_method, endpoint_url, auth_type, client_cert, server_cert, server_fingerprint,
-                    verify_ssl, is_cluster, ssh_host, ssh_port, ssh_user, ssh_host_key_fingerprint, socket_path, agent_poll_interval,
-                    agent_key_hash, secrets, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [r.name, r.description ?? "", r.connectionMethod.rawValue, r.endpointURL, r.authType, r.clientCert, r.serverCert,
-                                 r.serverFingerprint, r.verifySSL ?? true, r.isCluster ?? false, r.sshHost, r.sshPort, r.sshUser,
-                                 r.sshHostKeyFingerprint, r.socketPath, r.agentPollInterval, hash, sealed, Timestamp.now()])
+            try db.execute(
+                sql: """
+                    INSERT INTO cluster (name, description, connection_method, endpoint_url, auth_type, client_cert, server_cert, server_fingerprint,
+                        verify_ssl, is_cluster, ssh_host, ssh_port, ssh_user, ssh_host_key_fingerprint, socket_path, agent_poll_interval,
+                        agent_key_hash, secrets, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    r.name, r.description ?? "", r.connectionMethod.rawValue, r.endpointURL, r.authType, r.clientCert, r.serverCert,
+                    r.serverFingerprint, r.verifySSL ?? true, r.isCluster ?? false, r.sshHost, r.sshPort, r.sshUser,
+                    r.sshHostKeyFingerprint, r.socketPath, r.agentPollInterval, hash, sealed, Timestamp.now(),
+                ]
+            )
             return (db.lastInsertedRowID, key)
         }
     }
@@ -96,8 +119,10 @@ struct ClusterStore: Sendable {
     func recordHealth(_ id: Int64, status: String, message: String, metadataJSON: String?) async throws -> String? {
         try await db.writer.write { db in
             let previous = try String.fetchOne(db, sql: "SELECT status FROM cluster WHERE id = ?", arguments: [id])
-            try db.execute(sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, metadata_json = COALESCE(?, metadata_json) WHERE id = ?",
-                           arguments: [status, message, Timestamp.now(), metadataJSON, id])
+            try db.execute(
+                sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, metadata_json = COALESCE(?, metadata_json) WHERE id = ?",
+                arguments: [status, message, Timestamp.now(), metadataJSON, id]
+            )
             return previous != status ? previous : nil
         }
     }
@@ -107,11 +132,25 @@ struct ClusterStore: Sendable {
         let secrets = try c.secrets.map { try box.open($0) } ?? [:]
         switch c.method {
         case .directAPI:
-            return ClusterConnection(method: .directAPI, endpointURL: c.endpointURL, clientCert: c.clientCert, clientKey: secrets["client_key"],
-                                     serverCert: c.serverCert, serverFingerprint: c.serverFingerprint, verifySSL: c.verifySSL)
+            return ClusterConnection(
+                method: .directAPI,
+                endpointURL: c.endpointURL,
+                clientCert: c.clientCert,
+                clientKey: secrets["client_key"],
+                serverCert: c.serverCert,
+                serverFingerprint: c.serverFingerprint,
+                verifySSL: c.verifySSL
+            )
         case .ssh:
-            return ClusterConnection(method: .ssh, sshHost: c.sshHost, sshPort: c.sshPort ?? 22, sshUser: c.sshUser, sshKey: secrets["ssh_key"],
-                                     sshHostKeyFingerprint: c.sshHostKeyFingerprint, socketPath: c.socketPath ?? ClusterConnection.defaultSocketPath)
+            return ClusterConnection(
+                method: .ssh,
+                sshHost: c.sshHost,
+                sshPort: c.sshPort ?? 22,
+                sshUser: c.sshUser,
+                sshKey: secrets["ssh_key"],
+                sshHostKeyFingerprint: c.sshHostKeyFingerprint,
+                socketPath: c.socketPath ?? ClusterConnection.defaultSocketPath
+            )
         case .unixSocket:
             return ClusterConnection.unixSocket(c.socketPath ?? ClusterConnection.defaultSocketPath)
         case .agentPoll:

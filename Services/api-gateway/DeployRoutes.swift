@@ -83,9 +83,19 @@ struct DeployRoutes {
             try await gateway.submitter.submit(plan.requests, eggId: plan.egg.egg.id, cluster: plan.cluster, by: who)
             let items = plan.requests.map { Accepted.Item(deploymentId: $0.deploymentId, instanceName: $0.instanceName) }
             let first = items[0]
-            let message = items.count == 1 ? "deployment of \(plan.egg.egg.name) to \(plan.cluster.name) accepted" : "\(items.count) deployments of \(plan.egg.egg.name) to \(plan.cluster.name) accepted"
-            return JSONBody.success(Accepted(deploymentId: first.deploymentId, instanceName: first.instanceName, message: message,
-                                             deployments: items.count > 1 ? items : nil), status: .created)
+            let message =
+                items.count == 1
+                ? "deployment of \(plan.egg.egg.name) to \(plan.cluster.name) accepted"
+                : "\(items.count) deployments of \(plan.egg.egg.name) to \(plan.cluster.name) accepted"
+            return JSONBody.success(
+                Accepted(
+                    deploymentId: first.deploymentId,
+                    instanceName: first.instanceName,
+                    message: message,
+                    deployments: items.count > 1 ? items : nil
+                ),
+                status: .created
+            )
         }
     }
 
@@ -102,7 +112,9 @@ struct DeployRoutes {
         }
         guard cluster.isActive else { throw APIError.conflict("cluster \(cluster.name) is not active") }
         guard let connection = try gateway.clusters.connection(for: cluster) else {
-            throw APIError.conflict("cluster \(cluster.name) is agent-poll: its agent deploys, and agent deployments are not served by this gateway yet")
+            throw APIError.conflict(
+                "cluster \(cluster.name) is agent-poll: its agent deploys, and agent deployments are not served by this gateway yet"
+            )
         }
         let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
         guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
@@ -115,26 +127,53 @@ struct DeployRoutes {
         guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }
         let names = try instanceNames(body, count: count)
         if let member = body.targetMember {
-            guard InstanceNameRule.problem(member) == nil else { throw APIError.badRequest("target_member '\(member.prefix(63))' is not a member name") }
+            guard InstanceNameRule.problem(member) == nil else {
+                throw APIError.badRequest("target_member '\(member.prefix(63))' is not a member name")
+            }
         }
         for (k, v) in body.configOverrides ?? [:] {
-            guard !k.isEmpty, k.unicodeScalars.count <= 256, k.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0)) }) else {
+            guard !k.isEmpty, k.unicodeScalars.count <= 256,
+                k.unicodeScalars.allSatisfy({
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0))
+                })
+            else {
                 throw APIError.badRequest("config_overrides key '\(k.prefix(64))' is not an LXD config key")
             }
-            guard !k.hasPrefix("user.iceshelves."), !k.hasPrefix("cloud-init."), !["user.user-data", "user.vendor-data", "user.network-config", "user.meta-data"].contains(k) else {
+            guard !k.hasPrefix("user.iceshelves."), !k.hasPrefix("cloud-init."),
+                !["user.user-data", "user.vendor-data", "user.network-config", "user.meta-data"].contains(k)
+            else {
                 throw APIError.badRequest("config_overrides may not set \(k): IceShelves writes it")
             }
             guard v.unicodeScalars.count <= 64 * 1024 else { throw APIError.badRequest("config_overrides value of \(k) is too long") }
         }
-        if let image = body.image, image.isEmpty || image.unicodeScalars.count > 256 { throw APIError.badRequest("image must be an alias or fingerprint") }
-        let overrides = RenderOverrides(hostname: body.hostname, sshAuthorizedKeys: body.sshAuthorizedKeys ?? [], extraPackages: body.packages ?? [],
-                                        timezone: body.timezone, cloudConfig: body.cloudConfig)
+        if let image = body.image, image.isEmpty || image.unicodeScalars.count > 256 {
+            throw APIError.badRequest("image must be an alias or fingerprint")
+        }
+        let overrides = RenderOverrides(
+            hostname: body.hostname,
+            sshAuthorizedKeys: body.sshAuthorizedKeys ?? [],
+            extraPackages: body.packages ?? [],
+            timezone: body.timezone,
+            cloudConfig: body.cloudConfig
+        )
         let requests = names.map { name in
             DeploymentRequested(
-                deploymentId: UUID().uuidString.lowercased(), eggName: egg.egg.name, eggVersion: body.eggVersion ?? egg.egg.version, instanceName: name,
-                target: target, variables: body.variables ?? [:], overrides: overrides,
-                destination: DeploymentTarget(clusterId: String(cluster.id), connection: connection, targetMember: body.targetMember, image: body.image,
-                                              configOverrides: body.configOverrides ?? [:], keepOnFailure: body.keepOnFailure ?? false))
+                deploymentId: UUID().uuidString.lowercased(),
+                eggName: egg.egg.name,
+                eggVersion: body.eggVersion ?? egg.egg.version,
+                instanceName: name,
+                target: target,
+                variables: body.variables ?? [:],
+                overrides: overrides,
+                destination: DeploymentTarget(
+                    clusterId: String(cluster.id),
+                    connection: connection,
+                    targetMember: body.targetMember,
+                    image: body.image,
+                    configOverrides: body.configOverrides ?? [:],
+                    keepOnFailure: body.keepOnFailure ?? false
+                )
+            )
         }
         return Plan(egg: egg, cluster: cluster, requests: requests)
     }
@@ -147,7 +186,9 @@ struct DeployRoutes {
             names = [name]
         } else {
             let pattern = body.namePattern ?? ((body.instanceName ?? "").isEmpty ? nil : body.instanceName! + "-{n}")
-            guard let pattern, pattern.contains("{n}") || count == 1 else { throw APIError.badRequest("a batch needs name_pattern with {n}, or instance_name") }
+            guard let pattern, pattern.contains("{n}") || count == 1 else {
+                throw APIError.badRequest("a batch needs name_pattern with {n}, or instance_name")
+            }
             names = (1...count).map { pattern.replacingOccurrences(of: "{n}", with: String($0)) }
         }
         for n in names {
@@ -161,9 +202,11 @@ struct DeployRoutes {
         var targetRequest: [String: Any] = [
             "method": "POST",
             "path": "/1.0/instances" + (r.destination?.targetMember.map { "?target=\($0)" } ?? ""),
-            "body": ["name": r.instanceName, "type": r.target == .lxd ? "container" : "virtual-machine",
-                     "source": ["type": "image", "alias": r.baseImage], "profiles": LXDInstancePlan.profiles(for: r),
-                     "config": LXDInstancePlan.config(for: r)] as [String: Any],
+            "body": [
+                "name": r.instanceName, "type": r.target == .lxd ? "container" : "virtual-machine",
+                "source": ["type": "image", "alias": r.baseImage], "profiles": LXDInstancePlan.profiles(for: r),
+                "config": LXDInstancePlan.config(for: r),
+            ] as [String: Any],
         ]
         if r.target == .kvm { targetRequest = ["method": "libvirt defineXML", "domain_fragment": r.kvmConfig ?? NSNull(), "image": r.baseImage] }
         let data: [String: Any] = [

@@ -71,7 +71,12 @@ struct DeploymentRoutes {
             if let cached = gateway.deploymentCache.body(id) { return JSONBody.json(cached) }
             let ticket = gateway.deploymentCache.ticket()
             guard let (d, logs, clusterName) = try await gateway.ledger.detail(id) else { throw APIError.notFound("no deployment \(id.prefix(64))") }
-            let detail = Detail(deployment: d, egg: .init(id: d.eggId, name: d.eggName), cluster: .init(id: d.clusterId, name: clusterName ?? "(deleted)"), logs: logs)
+            let detail = Detail(
+                deployment: d,
+                egg: .init(id: d.eggId, name: d.eggName),
+                cluster: .init(id: d.clusterId, name: clusterName ?? "(deleted)"),
+                logs: logs
+            )
             guard let body = JSONBody.successBody(detail) else { throw APIError(.internalServerError, "cannot encode the deployment") }
             gateway.deploymentCache.store(id, ticket: ticket, body: body)
             return JSONBody.json(body)
@@ -79,24 +84,39 @@ struct DeploymentRoutes {
         api.get("deployments/:id/logs") { _, context -> Response in
             _ = try context.require(.viewer)
             let d = try await deployment(context)
-            struct Logs: Encodable { var deploymentId: String; var logs: [Ledger.LogEntry]
-                enum CodingKeys: String, CodingKey { case logs; case deploymentId = "deployment_id" } }
+            struct Logs: Encodable {
+                var deploymentId: String
+                var logs: [Ledger.LogEntry]
+                enum CodingKeys: String, CodingKey {
+                    case logs
+                    case deploymentId = "deployment_id"
+                }
+            }
             return JSONBody.success(Logs(deploymentId: d.id, logs: try await gateway.ledger.logs(d.id)))
         }
         api.post("deployments/:id/cancel") { _, context -> Response in
             let who = try context.require(.operator)
             let d = try await deployment(context)
             guard !d.status.isTerminal else { throw APIError.conflict("deployment \(d.id) is already \(d.status.rawValue)") }
-            let recorded = try await gateway.recorder.record(d.id, DeploymentEvent(status: .cancelled, step: .cancel, level: .warning,
-                                                                                   message: "cancelled by \(who.name); the deployer stops and removes what it created"))
+            let recorded = try await gateway.recorder.record(
+                d.id,
+                DeploymentEvent(
+                    status: .cancelled,
+                    step: .cancel,
+                    level: .warning,
+                    message: "cancelled by \(who.name); the deployer stops and removes what it created"
+                )
+            )
             guard let recorded, recorded.movedFrom != nil else {
                 throw APIError.conflict("deployment \(d.id) is already \(recorded?.progress.status.rawValue ?? "gone")")
             }
             // The ledger says cancelled first; should this publish fail, the deployer's next event is answered with the cancel again.
             try await gateway.pipeline.cancel(DeploymentCancel(deploymentId: d.id, reason: "cancelled by \(who.name)"))
             await gateway.audit.record(who, "deployment.cancel", target: d.id)
-            return JSONBody.raw(["success": true, "deployment_id": d.id, "status": DeploymentStatus.cancelled.rawValue, "message": "deployment \(d.id) cancelled"],
-                                status: .ok)
+            return JSONBody.raw(
+                ["success": true, "deployment_id": d.id, "status": DeploymentStatus.cancelled.rawValue, "message": "deployment \(d.id) cancelled"],
+                status: .ok
+            )
         }
         api.post("deployments/:id/retry") { _, context -> Response in
             let who = try context.require(.operator)
@@ -105,14 +125,20 @@ struct DeploymentRoutes {
                 throw APIError.conflict("only a failed, timed-out or cancelled deployment can be retried; \(d.id) is \(d.status.rawValue)")
             }
             guard var request = try await gateway.ledger.request(d.id), let cluster = try await gateway.clusters.get(d.clusterId),
-                  let connection = try gateway.clusters.connection(for: cluster) else {
+                let connection = try gateway.clusters.connection(for: cluster)
+            else {
                 throw APIError.conflict("deployment \(d.id) cannot be retried: its cluster is gone")
             }
             request.deploymentId = UUID().uuidString.lowercased()
             request.destination?.connection = connection
             try await gateway.submitter.submit([request], eggId: d.eggId, cluster: cluster, by: who, retryOf: d.id)
-            return JSONBody.raw(["success": true, "deployment_id": request.deploymentId, "retry_of": d.id, "instance_name": request.instanceName,
-                                 "status": DeploymentStatus.pending.rawValue, "message": "retry of \(d.id) accepted"], status: .created)
+            return JSONBody.raw(
+                [
+                    "success": true, "deployment_id": request.deploymentId, "retry_of": d.id, "instance_name": request.instanceName,
+                    "status": DeploymentStatus.pending.rawValue, "message": "retry of \(d.id) accepted",
+                ],
+                status: .created
+            )
         }
         api.delete("deployments/:id/cleanup") { _, context -> Response in
             let who = try context.require(.operator)
@@ -121,7 +147,9 @@ struct DeploymentRoutes {
             guard let cluster = try await gateway.clusters.get(d.clusterId), let connection = try gateway.clusters.connection(for: cluster) else {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
             }
-            let result = try await gateway.pipeline.cleanup(LXDCleanupRequest(connection: connection, instanceName: d.instanceName, deploymentId: d.id))
+            let result = try await gateway.pipeline.cleanup(
+                LXDCleanupRequest(connection: connection, instanceName: d.instanceName, deploymentId: d.id)
+            )
             try await gateway.recorder.record(d.id, DeploymentEvent(status: d.status, step: .cleanup, message: result.message))
             await gateway.audit.record(who, "deployment.cleanup", target: d.id, detail: result.message)
             return JSONBody.raw(["success": true, "deployment_id": d.id, "removed": result.removed, "message": result.message], status: .ok)
@@ -131,7 +159,10 @@ struct DeploymentRoutes {
             let d = try await deployment(context)
             // Replays what the ledger has after Last-Event-ID (or ?after=N; from the first event
             // by default), then goes on live: subscribe first, so that nothing falls in between.
-            let lastId = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value ?? request.uri.queryParameters["after"].map(String.init) ?? "0"
+            let lastId =
+                request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value ?? request.uri.queryParameters["after"].map(
+                    String.init
+                ) ?? "0"
             guard let after = Int64(lastId), after >= 0 else { throw APIError.badRequest("Last-Event-ID (or after) must be a seq: 0, 1, 2, …") }
             let live = gateway.events.subscribe(deploymentId: d.id)
             let history = try await gateway.ledger.progress(d.id, after: after)

@@ -13,9 +13,23 @@ struct DeploymentSubmitter: Sendable {
     let limitPerCluster: Int
 
     /// Inserts and publishes `requests`, all for `cluster`; returns once every one is on the bus.
-    func submit(_ requests: [DeploymentRequested], eggId: Int64?, cluster: ClusterStore.Cluster, by who: Identity, retryOf: String? = nil) async throws {
-        _ = try await ledger.insert(requests, eggId: eggId, clusterId: cluster.id, clusterName: cluster.name, deployedBy: who.name,
-                                    retryOf: retryOf, limit: limitPerCluster, observe: recorder.observer)
+    func submit(
+        _ requests: [DeploymentRequested],
+        eggId: Int64?,
+        cluster: ClusterStore.Cluster,
+        by who: Identity,
+        retryOf: String? = nil
+    ) async throws {
+        _ = try await ledger.insert(
+            requests,
+            eggId: eggId,
+            clusterId: cluster.id,
+            clusterName: cluster.name,
+            deployedBy: who.name,
+            retryOf: retryOf,
+            limit: limitPerCluster,
+            observe: recorder.observer
+        )
         for (index, request) in requests.enumerated() {
             do {
                 try await pipeline.submit(request)
@@ -23,11 +37,17 @@ struct DeploymentSubmitter: Sendable {
                 // This one and every later one of the batch never reached the bus: say so in the ledger.
                 let reason = (error as? APIError)?.message ?? "the message broker did not accept the deployment: \(error)"
                 for unsent in requests[index...] {
-                    _ = try? await recorder.record(unsent.deploymentId, DeploymentEvent(status: .failed, step: .submit, level: .error, message: reason))
+                    _ = try? await recorder.record(
+                        unsent.deploymentId,
+                        DeploymentEvent(status: .failed, step: .submit, level: .error, message: reason)
+                    )
                 }
                 let sent = requests[..<index].map(\.deploymentId)
                 guard sent.isEmpty else {
-                    throw APIError(.serviceUnavailable, "\(reason); \(sent.count) of \(requests.count) deployments were accepted before that: \(sent.joined(separator: ", "))")
+                    throw APIError(
+                        .serviceUnavailable,
+                        "\(reason); \(sent.count) of \(requests.count) deployments were accepted before that: \(sent.joined(separator: ", "))"
+                    )
                 }
                 throw error
             }

@@ -69,9 +69,15 @@ struct EggRoutes {
                 eggType = known
             }
             let listRequest = EggListRequest(
-                category: q["category"].map(String.init), eggType: eggType, tag: q["tag"].map(String.init),
-                search: q["search"].map(String.init), page: p.page, perPage: p.perPage)
-            let cacheKey = "list \(listRequest.category ?? "") \(listRequest.eggType?.rawValue ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
+                category: q["category"].map(String.init),
+                eggType: eggType,
+                tag: q["tag"].map(String.init),
+                search: q["search"].map(String.init),
+                page: p.page,
+                perPage: p.perPage
+            )
+            let cacheKey =
+                "list \(listRequest.category ?? "") \(listRequest.eggType?.rawValue ?? "") \(listRequest.tag ?? "") \(listRequest.search ?? "") \(p.page) \(p.perPage)"
             let body = try await gateway.eggListCache.get(cacheKey) {
                 let page = try await gateway.catalog.list(listRequest)
                 let list = EggList(eggs: page.eggs, total: page.total, page: page.page, perPage: page.perPage, totalPages: page.totalPages)
@@ -94,14 +100,28 @@ struct EggRoutes {
             let who = try context.require(.operator)
             let body = try await JSONBody.read(CreateFromTemplate.self, from: request, limit: gateway.settings.maxBodyBytes)
             let template = try await egg(body.templateId.text, version: nil)
-            let created = try await gateway.catalog.createFromTemplate(EggCreateFromTemplateRequest(
-                name: body.name, template: template.egg.name, displayName: body.displayName, description: body.description,
-                category: body.category, variables: body.variables ?? [:]))
+            let created = try await gateway.catalog.createFromTemplate(
+                EggCreateFromTemplateRequest(
+                    name: body.name,
+                    template: template.egg.name,
+                    displayName: body.displayName,
+                    description: body.description,
+                    category: body.category,
+                    variables: body.variables ?? [:]
+                )
+            )
             gateway.eggCache.clear()
             gateway.eggListCache.clear()
             await gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
-            return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
-                                            message: "egg \(created.egg.name) created from template \(template.egg.name)"), status: .created)
+            return JSONBody.success(
+                Created(
+                    eggId: created.egg.id,
+                    name: created.egg.name,
+                    version: created.egg.version,
+                    message: "egg \(created.egg.name) created from template \(template.egg.name)"
+                ),
+                status: .created
+            )
         }
         api.post("eggs/upload") { request, context -> Response in
             let who = try context.require(.operator)
@@ -116,15 +136,24 @@ struct EggRoutes {
                 } catch {
                     throw APIError(.contentTooLarge, "the archive is larger than \(gateway.settings.maxUploadBytes) bytes")
                 }
-                guard bytes.readableBytes > 0 else { throw APIError.badRequest("send a tar.gz of one egg folder as the body, or {\"archive_base64\": …}") }
+                guard bytes.readableBytes > 0 else {
+                    throw APIError.badRequest("send a tar.gz of one egg folder as the body, or {\"archive_base64\": …}")
+                }
                 archive = Data(bytes.readableBytesView).base64EncodedString()
             }
             let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
             gateway.eggCache.clear()
             gateway.eggListCache.clear()
             await gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
-            return JSONBody.success(Created(eggId: created.egg.id, name: created.egg.name, version: created.egg.version,
-                                            message: "egg \(created.egg.name) \(created.egg.version) uploaded"), status: .created)
+            return JSONBody.success(
+                Created(
+                    eggId: created.egg.id,
+                    name: created.egg.name,
+                    version: created.egg.version,
+                    message: "egg \(created.egg.name) \(created.egg.version) uploaded"
+                ),
+                status: .created
+            )
         }
         api.get("templates") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -142,7 +171,12 @@ struct EggRoutes {
     func egg(_ key: String, version: String?) async throws -> EggDetail {
         guard !key.isEmpty, key.count <= 63 else { throw APIError.notFound("no egg '\(key.prefix(63))'") }
         let request = Int64(key).map { EggGetRequest(id: $0, version: version) } ?? EggGetRequest(name: key, version: version)
-        guard case .detail(let detail) = try await gateway.eggCache.get("egg \(key) \(version ?? "")", load: { .detail(try await gateway.catalog.get(request)) }) else {
+        guard
+            case .detail(let detail) = try await gateway.eggCache.get(
+                "egg \(key) \(version ?? "")",
+                load: { .detail(try await gateway.catalog.get(request)) }
+            )
+        else {
             throw APIError(.internalServerError, "egg cache")
         }
         return detail
@@ -189,7 +223,12 @@ struct EggRoutes {
         var variables: [Variable]
 
         init(summary s: EggSummary, metadataJSON: String) {
-            id = s.id; name = s.name; displayName = s.displayName; description = s.description; category = s.category; templateType = s.eggType.rawValue
+            id = s.id
+            name = s.name
+            displayName = s.displayName
+            description = s.description
+            category = s.category
+            templateType = s.eggType.rawValue
             let meta = try? JSONDecoder().decode(Meta.self, from: Data(metadataJSON.utf8))
             variables = meta?.variables ?? []
             requiredVariables = variables.filter { $0.required == true }.map(\.name)

@@ -18,7 +18,10 @@ final class EventHub: Sendable {
                 for await item in stream where item.deploymentId == deploymentId { out.yield(item) }
                 out.finish()
             }
-            out.onTermination = { _ in task.cancel(); continuation.finish() }
+            out.onTermination = { _ in
+                task.cancel()
+                continuation.finish()
+            }
         }
     }
 

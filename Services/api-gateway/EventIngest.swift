@@ -13,15 +13,19 @@ struct EventIngest: Sendable {
     let pipeline: any PipelineClient
 
     static var topology: BusTopology {
-        BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-            .init(name: queue, bindings: [(BusNames.eventsExchange, BusNames.everyProgressBinding)]),
-        ])
+        BusTopology(
+            exchanges: BusTopology.base.exchanges,
+            queues: [
+                .init(name: queue, bindings: [(BusNames.eventsExchange, BusNames.everyProgressBinding)])
+            ]
+        )
     }
 
     func handle(_ envelope: Envelope<DeploymentEvent>, logger: Logger) async throws {
         guard let id = envelope.deploymentId else { return }
         let event = envelope.payload
-        guard let recorded = try await recorder.record(id, event, timestamp: Timestamp.string(envelope.timestamp), messageId: envelope.messageId) else {
+        guard let recorded = try await recorder.record(id, event, timestamp: Timestamp.string(envelope.timestamp), messageId: envelope.messageId)
+        else {
             return  // no such deployment, or this message was recorded before (a redelivery)
         }
         let settled = recorded.progress.status

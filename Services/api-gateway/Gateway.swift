@@ -44,8 +44,16 @@ struct Gateway: Sendable {
     }
 
     /// Builds every part over one database: the stores, the ledger, the hub, webhooks, the recorder and the submitter.
-    init(db: GatewayDatabase, box: SecretBox, catalog: any EggCatalogClient, pipeline: any PipelineClient, settings: Settings, logger: Logger,
-         busConnected: @escaping @Sendable () -> Bool, metricsText: @escaping @Sendable () -> [UInt8]) {
+    init(
+        db: GatewayDatabase,
+        box: SecretBox,
+        catalog: any EggCatalogClient,
+        pipeline: any PipelineClient,
+        settings: Settings,
+        logger: Logger,
+        busConnected: @escaping @Sendable () -> Bool,
+        metricsText: @escaping @Sendable () -> [UInt8]
+    ) {
         keys = KeyStore(db: db)
         clusters = ClusterStore(db: db, box: box)
         ledger = Ledger(db: db)
@@ -55,7 +63,13 @@ struct Gateway: Sendable {
         events = EventHub()
         webhooks = Webhooks(db: db, box: box, logger: logger)
         recorder = ProgressRecorder(ledger: ledger, hub: events, answers: deploymentCache)
-        submitter = DeploymentSubmitter(ledger: ledger, pipeline: pipeline, recorder: recorder, audit: audit, limitPerCluster: settings.maxConcurrentPerCluster)
+        submitter = DeploymentSubmitter(
+            ledger: ledger,
+            pipeline: pipeline,
+            recorder: recorder,
+            audit: audit,
+            limitPerCluster: settings.maxConcurrentPerCluster
+        )
         self.settings = settings
         self.logger = logger
         self.busConnected = busConnected

@@ -34,11 +34,15 @@ struct ErrorMiddleware: RouterMiddleware {
             return JSONBody.error(e.status, e.message)
         } catch let e as HTTPError where e.status == .notFound && allowed.refuses(request.method.rawValue, on: request.uri.path) {
             let methods = allowed.methods(for: request.uri.path)
-            var response = JSONBody.error(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(methods.joined(separator: ", "))")
+            var response = JSONBody.error(
+                .methodNotAllowed,
+                "\(request.method.rawValue) is not allowed on \(request.uri.path); use \(methods.joined(separator: ", "))"
+            )
             response.headers[.allow] = methods.joined(separator: ", ")
             return response
         } catch let e as HTTPError {
-            let message = e.body ?? (e.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path)" : e.status.reasonPhrase)
+            let message =
+                e.body ?? (e.status == .notFound ? "no such endpoint: \(request.method.rawValue) \(request.uri.path)" : e.status.reasonPhrase)
             return JSONBody.error(e.status, message)
         } catch {
             logger.error("unexpected error", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
@@ -55,13 +59,15 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        let protected = path == "/iceshelves/metrics"
+        let protected =
+            path == "/iceshelves/metrics"
             || (path.hasPrefix("/iceshelves/api/") && !path.hasPrefix("/iceshelves/api/agent/") && path != "/iceshelves/api/openapi.json")
         guard protected else {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let identity = try await keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            let identity = try await keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else {
             throw APIError.unauthorized
         }
         var context = context

@@ -10,7 +10,9 @@ struct HealthRoutes {
 
     /// The OpenAPI 3.1 description (written by scripts/openapi.py), served at `/iceshelves/api/openapi.json`.
     static let openAPI: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else { return Array("{}".utf8) }
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            return Array("{}".utf8)
+        }
         return Array(data)
     }()
 
@@ -19,13 +21,16 @@ struct HealthRoutes {
             let database = (try? await gateway.ledger.db.writer.read { try Int.fetchOne($0, sql: "SELECT 1") }) == 1
             let bus = gateway.busConnected()
             let healthy = database && bus
-            return JSONBody.raw([
-                "status": healthy ? "healthy" : "degraded",
-                "timestamp": Timestamp.now(),
-                "version": "0.1.0",
-                "database": database ? "ok" : "error",
-                "dependencies": ["amqp": bus ? "connected" : "disconnected"],
-            ], status: healthy ? .ok : .serviceUnavailable)
+            return JSONBody.raw(
+                [
+                    "status": healthy ? "healthy" : "degraded",
+                    "timestamp": Timestamp.now(),
+                    "version": "0.1.0",
+                    "database": database ? "ok" : "error",
+                    "dependencies": ["amqp": bus ? "connected" : "disconnected"],
+                ],
+                status: healthy ? .ok : .serviceUnavailable
+            )
         }
         group.get("api/services") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -36,8 +41,11 @@ struct HealthRoutes {
         }
         group.get("metrics") { _, context -> Response in
             _ = try context.require(.viewer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: gateway.metricsText())))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: gateway.metricsText()))
+            )
         }
     }
 
@@ -50,8 +58,14 @@ struct HealthRoutes {
                     let start = ContinuousClock.now
                     do {
                         let pong = try await pipeline.ping(service, timeout: timeout)
-                        return .init(service: service, up: true, version: pong.version, instanceId: pong.instanceId, uptimeSeconds: pong.uptimeSeconds,
-                                     latencyMs: (ContinuousClock.now - start) / .milliseconds(1))
+                        return .init(
+                            service: service,
+                            up: true,
+                            version: pong.version,
+                            instanceId: pong.instanceId,
+                            uptimeSeconds: pong.uptimeSeconds,
+                            latencyMs: (ContinuousClock.now - start) / .milliseconds(1)
+                        )
                     } catch {
                         return .init(service: service, up: false, error: "no answer within \(timeout)")
                     }

@@ -8,7 +8,10 @@ struct HostPolicy: Sendable {
     var allowed: Set<String>?
 
     init(_ setting: String?) {
-        guard let setting, !setting.isEmpty, setting != "*" else { allowed = nil; return }
+        guard let setting, !setting.isEmpty, setting != "*" else {
+            allowed = nil
+            return
+        }
         allowed = Set(setting.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
     }
 

@@ -70,7 +70,9 @@ enum JSONBody {
     }
 
     static func describe(_ e: DecodingError) -> String {
-        func path(_ c: [any CodingKey]) -> String { c.isEmpty ? "the body" : c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+        func path(_ c: [any CodingKey]) -> String {
+            c.isEmpty ? "the body" : c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
         switch e {
         case .keyNotFound(let k, let c): return "\(path(c.codingPath + [k])) is required"
         case .typeMismatch(_, let c): return "\(path(c.codingPath)) has the wrong type"
@@ -94,7 +96,9 @@ struct Pagination: Sendable {
 
     static func int(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text else { return value }
-        guard let n = Int(text), range.contains(n) else { throw APIError.badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
+        guard let n = Int(text), range.contains(n) else {
+            throw APIError.badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
         return n
     }
 

@@ -12,7 +12,10 @@ struct KeyRoutes {
     func add(to api: RouterGroup<GatewayContext>) {
         api.get("keys") { _, context -> Response in
             _ = try context.require(.admin)
-            struct Keys: Encodable { var keys: [KeyStore.Listed]; var total: Int }
+            struct Keys: Encodable {
+                var keys: [KeyStore.Listed]
+                var total: Int
+            }
             let keys = try await gateway.keys.list()
             return JSONBody.success(Keys(keys: keys, total: keys.count))
         }
@@ -24,8 +27,13 @@ struct KeyRoutes {
             guard (1...100).contains(name.unicodeScalars.count) else { throw APIError.badRequest("name must be 1 to 100 characters") }
             let created = try await gateway.keys.create(name: name, role: role, by: who.name)
             await gateway.audit.record(who, "key.create", target: created.id, detail: "\(name) (\(role.rawValue))")
-            return JSONBody.raw(["success": true, "id": created.id, "key": created.key, "name": name, "role": role.rawValue,
-                                 "message": "store this key now: it is not shown again"], status: .created)
+            return JSONBody.raw(
+                [
+                    "success": true, "id": created.id, "key": created.key, "name": name, "role": role.rawValue,
+                    "message": "store this key now: it is not shown again",
+                ],
+                status: .created
+            )
         }
         api.delete("keys/:id") { _, context -> Response in
             let who = try context.require(.admin)
@@ -38,7 +46,11 @@ struct KeyRoutes {
             _ = try context.require(.admin)
             let p = try Pagination(request)
             let (entries, total) = try await gateway.audit.recent(limit: p.perPage, offset: (p.page - 1) * p.perPage)
-            struct Audit: Encodable { var entries: [AuditLog.Entry]; var total: Int; var page: Int }
+            struct Audit: Encodable {
+                var entries: [AuditLog.Entry]
+                var total: Int
+                var page: Int
+            }
             return JSONBody.success(Audit(entries: entries, total: total, page: p.page))
         }
     }

@@ -21,8 +21,10 @@ struct KeyStore: Sendable {
         let secret = Self.base64url(Self.random(32))
         let hash = Data(SHA256.hash(data: Data(secret.utf8)))
         try await db.writer.write { db in
-            try db.execute(sql: "INSERT INTO api_key (id, name, role, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, name, role.rawValue, hash, Timestamp.now(), creator])
+            try db.execute(
+                sql: "INSERT INTO api_key (id, name, role, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, name, role.rawValue, hash, Timestamp.now(), creator]
+            )
         }
         return Created(id: id, key: "isk_\(id)_\(secret)")
     }
@@ -37,7 +39,9 @@ struct KeyStore: Sendable {
 
     private func lookUp(_ presented: String) async throws -> Identity? {
         let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "isk", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit), !parts[2].isEmpty, parts[2].utf8.count <= 128 else {
+        guard parts.count == 3, parts[0] == "isk", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit), !parts[2].isEmpty,
+            parts[2].utf8.count <= 128
+        else {
             return nil
         }
         let id = String(parts[1])
@@ -69,7 +73,14 @@ struct KeyStore: Sendable {
     func list() async throws -> [Listed] {
         try await db.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, created_by, revoked_at FROM api_key ORDER BY created_at").map {
-                Listed(id: $0["id"], name: $0["name"], role: $0["role"], createdAt: $0["created_at"], createdBy: $0["created_by"], revokedAt: $0["revoked_at"])
+                Listed(
+                    id: $0["id"],
+                    name: $0["name"],
+                    role: $0["role"],
+                    createdAt: $0["created_at"],
+                    createdBy: $0["created_by"],
+                    revokedAt: $0["revoked_at"]
+                )
             }
         }
     }
@@ -112,6 +123,9 @@ struct KeyStore: Sendable {
     static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 
     static func base64url(_ b: [UInt8]) -> String {
-        Data(b).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(b).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 }

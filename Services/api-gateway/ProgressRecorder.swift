@@ -14,7 +14,12 @@ struct ProgressRecorder: Sendable {
 
     /// Records `event`; `nil` when there is no such deployment or the message was recorded before.
     @discardableResult
-    func record(_ id: String, _ event: DeploymentEvent, timestamp: String = Timestamp.now(), messageId: String? = nil) async throws -> Ledger.Recorded? {
+    func record(
+        _ id: String,
+        _ event: DeploymentEvent,
+        timestamp: String = Timestamp.now(),
+        messageId: String? = nil
+    ) async throws -> Ledger.Recorded? {
         try await ledger.record(id, event, timestamp: timestamp, messageId: messageId, observe: observer)
     }
 

@@ -35,7 +35,13 @@ struct WebhookPoster: Sendable {
         _ = iceshelves_curl_set_string(h, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = iceshelves_curl_set_pointer(h, CURLOPT_HTTPHEADER, list)
         _ = iceshelves_curl_set_long(h, CURLOPT_POSTFIELDSIZE, body.count)
-        _ = body.withUnsafeBytes { iceshelves_curl_set_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) }
+        _ = body.withUnsafeBytes {
+            iceshelves_curl_set_pointer(
+                h,
+                CURLOPT_COPYPOSTFIELDS,
+                UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
+            )
+        }
         _ = iceshelves_curl_set_write(h, { _, size, count, _ in size * count }, nil)  // the answer's body is not kept
         let rc = curl_easy_perform(h)
         guard rc == CURLE_OK else { return .failure(.init(message: String(cString: curl_easy_strerror(rc)))) }

@@ -14,14 +14,19 @@ struct WebhookRoutes {
     func add(to api: RouterGroup<GatewayContext>) {
         api.get("webhooks") { _, context -> Response in
             _ = try context.require(.admin)
-            struct List: Encodable { var webhooks: [Webhooks.Hook]; var total: Int }
+            struct List: Encodable {
+                var webhooks: [Webhooks.Hook]
+                var total: Int
+            }
             let hooks = try await gateway.webhooks.list()
             return JSONBody.success(List(webhooks: hooks, total: hooks.count))
         }
         api.post("webhooks") { request, context -> Response in
             let who = try context.require(.admin)
             let body = try await JSONBody.read(Create.self, from: request, limit: 16 * 1024)
-            guard body.url.unicodeScalars.count <= 2048, let u = URLComponents(string: body.url), ["http", "https"].contains(u.scheme ?? ""), !(u.host ?? "").isEmpty else {
+            guard body.url.unicodeScalars.count <= 2048, let u = URLComponents(string: body.url), ["http", "https"].contains(u.scheme ?? ""),
+                !(u.host ?? "").isEmpty
+            else {
                 throw APIError.badRequest("url must be an http or https URL")
             }
             try gateway.settings.hosts.check(URLComponents(string: body.url)?.host ?? "", field: "url")
@@ -31,12 +36,19 @@ struct WebhookRoutes {
             }
             let (id, secret) = try await gateway.webhooks.create(url: body.url, events: events)
             await gateway.audit.record(who, "webhook.create", target: "webhook \(id)", detail: body.url)
-            return JSONBody.raw(["success": true, "id": id, "url": body.url, "events": events, "secret": secret,
-                                 "message": "deliveries are signed: X-IceShelves-Signature = sha256=HMAC-SHA256(secret, body) in hex; store the secret now"], status: .created)
+            return JSONBody.raw(
+                [
+                    "success": true, "id": id, "url": body.url, "events": events, "secret": secret,
+                    "message": "deliveries are signed: X-IceShelves-Signature = sha256=HMAC-SHA256(secret, body) in hex; store the secret now",
+                ],
+                status: .created
+            )
         }
         api.delete("webhooks/:id") { _, context -> Response in
             let who = try context.require(.admin)
-            guard let id = Int64(context.parameters.get("id") ?? ""), try await gateway.webhooks.delete(id) else { throw APIError.notFound("no such webhook") }
+            guard let id = Int64(context.parameters.get("id") ?? ""), try await gateway.webhooks.delete(id) else {
+                throw APIError.notFound("no such webhook")
+            }
             await gateway.audit.record(who, "webhook.delete", target: "webhook \(id)")
             return JSONBody.raw(["success": true, "message": "webhook \(id) deleted"], status: .ok)
         }
@@ -45,7 +57,10 @@ struct WebhookRoutes {
             guard let id = Int64(context.parameters.get("id") ?? ""), try await gateway.webhooks.list().contains(where: { $0.id == id }) else {
                 throw APIError.notFound("no such webhook")
             }
-            struct List: Encodable { var deliveries: [Webhooks.Delivery]; var total: Int }
+            struct List: Encodable {
+                var deliveries: [Webhooks.Delivery]
+                var total: Int
+            }
             let d = try await gateway.webhooks.deliveries(webhookId: id, limit: 100)
             return JSONBody.success(List(deliveries: d, total: d.count))
         }

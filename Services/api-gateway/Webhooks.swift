@@ -58,8 +58,10 @@ struct Webhooks: Sendable {
         let secret = KeyStore.base64url(KeyStore.random(32))
         let sealed = try box.seal(["secret": secret])
         let id = try await db.writer.write { db in
-            try db.execute(sql: "INSERT INTO webhook (url, events, secret, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [url, events.joined(separator: ","), sealed, Timestamp.now()])
+            try db.execute(
+                sql: "INSERT INTO webhook (url, events, secret, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [url, events.joined(separator: ","), sealed, Timestamp.now()]
+            )
             return db.lastInsertedRowID
         }
         return (id, secret)
@@ -68,7 +70,13 @@ struct Webhooks: Sendable {
     func list() async throws -> [Hook] {
         try await db.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhook ORDER BY id").map {
-                Hook(id: $0["id"], url: $0["url"], events: ($0["events"] as String).split(separator: ",").map(String.init), isActive: $0["is_active"], createdAt: $0["created_at"])
+                Hook(
+                    id: $0["id"],
+                    url: $0["url"],
+                    events: ($0["events"] as String).split(separator: ",").map(String.init),
+                    isActive: $0["is_active"],
+                    createdAt: $0["created_at"]
+                )
             }
         }
     }
@@ -82,11 +90,21 @@ struct Webhooks: Sendable {
 
     func deliveries(webhookId: Int64, limit: Int) async throws -> [Delivery] {
         try await db.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_delivery WHERE webhook_id = ? ORDER BY id DESC LIMIT ?", arguments: [webhookId, limit]).map {
-                Delivery(id: $0["id"], webhookId: $0["webhook_id"], event: $0["event"], status: $0["status"], attempts: $0["attempts"],
-                         lastStatusCode: $0["last_status_code"], lastError: $0["last_error"], nextAttemptAt: $0["next_attempt_at"],
-                         createdAt: $0["created_at"], deliveredAt: $0["delivered_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_delivery WHERE webhook_id = ? ORDER BY id DESC LIMIT ?", arguments: [webhookId, limit])
+                .map {
+                    Delivery(
+                        id: $0["id"],
+                        webhookId: $0["webhook_id"],
+                        event: $0["event"],
+                        status: $0["status"],
+                        attempts: $0["attempts"],
+                        lastStatusCode: $0["last_status_code"],
+                        lastError: $0["last_error"],
+                        nextAttemptAt: $0["next_attempt_at"],
+                        createdAt: $0["created_at"],
+                        deliveredAt: $0["delivered_at"]
+                    )
+                }
         }
     }
 
@@ -94,8 +112,14 @@ struct Webhooks: Sendable {
     /// Queues `hook` for a deployment's event inside the caller's transaction (the ledger's), so
     /// that the state change and its deliveries are written together or not at all.
     static func enqueue(_ hook: WebhookEvent, progress p: DeploymentProgress, in db: Database) throws {
-        try enqueue(hook, data: ["deployment_id": p.deploymentId, "seq": p.seq, "status": p.status.rawValue, "step": p.step.rawValue,
-                                 "message": p.message, "details": p.details], in: db)
+        try enqueue(
+            hook,
+            data: [
+                "deployment_id": p.deploymentId, "seq": p.seq, "status": p.status.rawValue, "step": p.step.rawValue,
+                "message": p.message, "details": p.details,
+            ],
+            in: db
+        )
     }
 
     /// Queues a delivery of `hook` to every active webhook that wants it.
@@ -124,8 +148,10 @@ struct Webhooks: Sendable {
         for row in try Row.fetchAll(db, sql: "SELECT id, events FROM webhook WHERE is_active = 1") {
             let wanted = (row["events"] as String).split(separator: ",").map(String.init)
             guard wanted.contains(hook.rawValue) else { continue }
-            try db.execute(sql: "INSERT INTO webhook_delivery (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [row["id"] as Int64, hook.rawValue, payload, now, now])
+            try db.execute(
+                sql: "INSERT INTO webhook_delivery (webhook_id, event, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [row["id"] as Int64, hook.rawValue, payload, now, now]
+            )
         }
     }
 
@@ -134,10 +160,14 @@ struct Webhooks: Sendable {
         let due: [(id: Int64, url: String, secret: Data, event: String, payload: String, attempts: Int)]
         do {
             due = try await db.writer.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT d.id, w.url, w.secret, d.event, d.payload, d.attempts FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id
-                    WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.id LIMIT 20
-                    """, arguments: [Timestamp.now()]).map { ($0["id"], $0["url"], $0["secret"], $0["event"], $0["payload"], $0["attempts"]) }
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT d.id, w.url, w.secret, d.event, d.payload, d.attempts FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id
+                        WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.id LIMIT 20
+                        """,
+                    arguments: [Timestamp.now()]
+                ).map { ($0["id"], $0["url"], $0["secret"], $0["event"], $0["payload"], $0["attempts"]) }
             }
         } catch {
             return
@@ -145,13 +175,21 @@ struct Webhooks: Sendable {
         for d in due {
             guard let secret = try? box.open(d.secret)["secret"] else { continue }
             let body = Array(d.payload.utf8)
-            let signature = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
-            let result = await poster.post(url: d.url, body: body, headers: [
-                "X-IceShelves-Event: \(d.event)", "X-IceShelves-Delivery: \(d.id)", "X-IceShelves-Signature: sha256=\(signature)",
-                "User-Agent: IceShelves-Webhooks/1",
-            ])
+            let signature = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map {
+                String(format: "%02x", $0)
+            }.joined()
+            let result = await poster.post(
+                url: d.url,
+                body: body,
+                headers: [
+                    "X-IceShelves-Event: \(d.event)", "X-IceShelves-Delivery: \(d.id)", "X-IceShelves-Signature: sha256=\(signature)",
+                    "User-Agent: IceShelves-Webhooks/1",
+                ]
+            )
             let attempts = d.attempts + 1
-            var status = "pending", code: Int?, error: String?
+            var status = "pending"
+            var code: Int?
+            var error: String?
             switch result {
             case .success(let c):
                 code = c
@@ -163,12 +201,17 @@ struct Webhooks: Sendable {
             let next = Timestamp.string(Date().addingTimeInterval(Double(1 << min(attempts, 10))))  // 2, 4, 8, … s
             let (finalStatus, finalCode, finalError) = (status, code, error)
             try? await db.writer.write { db in
-                try db.execute(sql: """
-                    UPDATE webhook_delivery SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
-                        delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
-                    """, arguments: [finalStatus, attempts, finalCode, finalError, next, finalStatus, Timestamp.now(), d.id])
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_delivery SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
+                            delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
+                        """,
+                    arguments: [finalStatus, attempts, finalCode, finalError, next, finalStatus, Timestamp.now(), d.id]
+                )
             }
-            if status != "delivered" { logger.warning("webhook delivery failed", metadata: ["delivery": "\(d.id)", "attempt": "\(attempts)", "error": "\(error ?? "")"]) }
+            if status != "delivered" {
+                logger.warning("webhook delivery failed", metadata: ["delivery": "\(d.id)", "attempt": "\(attempts)", "error": "\(error ?? "")"])
+            }
         }
     }
 }

@@ -10,7 +10,10 @@ import IceShelvesSettings
 @main
 struct CloudInitRendererCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .cloudInitRenderer, abstract: "IceShelves cloud-init renderer: user-data, meta-data and NoCloud seeds.", metricsPort: 9102)
+        .cloudInitRenderer,
+        abstract: "IceShelves cloud-init renderer: user-data, meta-data and NoCloud seeds.",
+        metricsPort: 9102
+    )
 
     @OptionGroup var options: ServiceOptions
 
@@ -28,11 +31,17 @@ struct CloudInitRendererCommand: AsyncParsableCommand {
                     throw RPCError.badRequest(e.message)
                 }
             }
-            return [QueueWorker<DeploymentRequested>(
-                client: context.client, queue: RenderService.queue, concurrency: workers, topology: RenderService.topology, logger: context.logger
-            ) {
-                try await service.handle($0, logger: $1)
-            }]
+            return [
+                QueueWorker<DeploymentRequested>(
+                    client: context.client,
+                    queue: RenderService.queue,
+                    concurrency: workers,
+                    topology: RenderService.topology,
+                    logger: context.logger
+                ) {
+                    try await service.handle($0, logger: $1)
+                }
+            ]
         }
     }
 }

@@ -16,7 +16,12 @@ struct CatalogEggSource: EggSource {
     func egg(name: String, version: String?) async throws -> (Egg, EggSummary) {
         let detail: EggDetail
         do {
-            detail = try await client.call(Envelope(EggGetRequest(name: name, version: version)), service: .eggCatalog, expecting: EggDetail.self, timeout: timeout).payload
+            detail = try await client.call(
+                Envelope(EggGetRequest(name: name, version: version)),
+                service: .eggCatalog,
+                expecting: EggDetail.self,
+                timeout: timeout
+            ).payload
         } catch let e as RPCError where e.code == "not_found" {
             throw RenderError(e.message)
         }

@@ -26,15 +26,28 @@ struct RenderService: Sendable {
         let out = try renderer.render(egg: egg, request: request)
         var seed: String?
         if includeSeed {
-            seed = Data(try await seeds.makeSeed(userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig)).base64EncodedString()
+            seed = Data(try await seeds.makeSeed(userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig))
+                .base64EncodedString()
         }
         Timer(label: "iceshelves_render_duration_seconds", dimensions: [("target", request.target.rawValue)])
             .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
         return DeploymentRendered(
-            deploymentId: request.deploymentId, instanceName: request.instanceName, target: request.target, eggName: summary.name,
-            eggVersion: summary.version, eggContentHash: summary.contentHash, baseImage: request.destination?.image ?? summary.baseImage,
-            userData: out.userData, metaData: out.metaData, networkConfig: out.networkConfig, vendorData: out.vendorData,
-            lxdProfile: out.lxdProfile, kvmConfig: out.kvmConfig, seedISOBase64: seed, destination: request.destination)
+            deploymentId: request.deploymentId,
+            instanceName: request.instanceName,
+            target: request.target,
+            eggName: summary.name,
+            eggVersion: summary.version,
+            eggContentHash: summary.contentHash,
+            baseImage: request.destination?.image ?? summary.baseImage,
+            userData: out.userData,
+            metaData: out.metaData,
+            networkConfig: out.networkConfig,
+            vendorData: out.vendorData,
+            lxdProfile: out.lxdProfile,
+            kvmConfig: out.kvmConfig,
+            seedISOBase64: seed,
+            destination: request.destination
+        )
     }
 
     /// The pipeline step: render, announce `queued`, hand to the deployer's queue (confirmed).
@@ -52,16 +65,35 @@ struct RenderService: Sendable {
             await event(request.deploymentId, .failed, level: .error, message: error.message, logger: logger)
             return
         }
-        await event(request.deploymentId, .queued,
-                    message: "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for the \(request.target.rawValue) deployer",
-                    details: ["egg_version": rendered.eggVersion, "egg_content_hash": rendered.eggContentHash], logger: logger)
-        try await client.publish(Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId), routingKey: request.target.deployQueue)
+        await event(
+            request.deploymentId,
+            .queued,
+            message:
+                "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for the \(request.target.rawValue) deployer",
+            details: ["egg_version": rendered.eggVersion, "egg_content_hash": rendered.eggContentHash],
+            logger: logger
+        )
+        try await client.publish(
+            Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId),
+            routingKey: request.target.deployQueue
+        )
         logger.info("deployment rendered", metadata: ["queue": "\(request.target.deployQueue)"])
     }
 
     /// Publishes a progress event; an event that cannot be published is logged, not fatal.
-    func event(_ id: String, _ status: DeploymentStatus, level: LogLevel = .info, message: String, details: [String: String] = [:], logger: Logger) async {
-        await client.publishProgress(DeploymentEvent(status: status, step: .render, level: level, message: message, details: details), deploymentId: id, logger: logger)
+    func event(
+        _ id: String,
+        _ status: DeploymentStatus,
+        level: LogLevel = .info,
+        message: String,
+        details: [String: String] = [:],
+        logger: Logger
+    ) async {
+        await client.publishProgress(
+            DeploymentEvent(status: status, step: .render, level: level, message: message, details: details),
+            deploymentId: id,
+            logger: logger
+        )
     }
 
     /// The queues the pipeline step writes to exist before the first message.

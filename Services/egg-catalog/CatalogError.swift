@@ -2,7 +2,11 @@ import IceShelvesBus
 
 /// Why the catalogue refused a request; each maps to an RPC failure code.
 struct CatalogError: Error, CustomStringConvertible, Equatable {
-    enum Code: String { case notFound = "not_found", conflict, badRequest = "bad_request" }
+    enum Code: String {
+        case notFound = "not_found"
+        case conflict
+        case badRequest = "bad_request"
+    }
     let code: Code
     let message: String
 

@@ -16,8 +16,13 @@ struct CatalogHandlers: Sendable {
         router.on(EggCreateFromTemplateRequest.self) { e, logger in
             let detail = try await mapped {
                 let template = try await store.egg(named: e.payload.template)
-                guard !template.metadata.variables.isEmpty else { throw CatalogError.badRequest("'\(e.payload.template)' is not a template (it declares no variables)") }
-                return try await store.create(try TemplateInstantiator.instantiate(template, request: e.payload), source: "template:\(e.payload.template)")
+                guard !template.metadata.variables.isEmpty else {
+                    throw CatalogError.badRequest("'\(e.payload.template)' is not a template (it declares no variables)")
+                }
+                return try await store.create(
+                    try TemplateInstantiator.instantiate(template, request: e.payload),
+                    source: "template:\(e.payload.template)"
+                )
             }
             logger.info("egg created from template", metadata: ["egg": "\(e.payload.name)", "template": "\(e.payload.template)"])
             return detail
@@ -28,7 +33,10 @@ struct CatalogHandlers: Sendable {
                 let (folder, files) = try archive.files(from: Array(bytes))
                 return try await store.upsert(try EggValidator.validate(files: files, expectedName: folder), source: "upload")
             }
-            logger.info("egg uploaded", metadata: ["egg": "\(detail.egg.name)", "version": "\(detail.egg.version)", "hash": "\(detail.egg.contentHash.prefix(12))"])
+            logger.info(
+                "egg uploaded",
+                metadata: ["egg": "\(detail.egg.name)", "version": "\(detail.egg.version)", "hash": "\(detail.egg.contentHash.prefix(12))"]
+            )
             return detail
         }
     }

@@ -19,11 +19,14 @@ struct CatalogImporter: Sendable {
             }
         }
         let report = try await store.importEggs(eggs)
-        logger.info("eggs imported", metadata: [
-            "folder": "\(folder)", "created": "\(report.created)", "new_versions": "\(report.newVersions)",
-            "unchanged": "\(report.unchanged)", "refused": "\(outcomes.count - eggs.count)",
-            "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
-        ])
+        logger.info(
+            "eggs imported",
+            metadata: [
+                "folder": "\(folder)", "created": "\(report.created)", "new_versions": "\(report.newVersions)",
+                "unchanged": "\(report.unchanged)", "refused": "\(outcomes.count - eggs.count)",
+                "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
+            ]
+        )
         return report
     }
 }

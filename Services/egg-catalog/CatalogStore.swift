@@ -63,7 +63,11 @@ struct CatalogStore: Sendable {
         let eggId: Int64
         if let existing = try Row.fetchOne(db, sql: "SELECT id, current_version_id FROM egg WHERE name = ?", arguments: [m.name]) {
             eggId = existing["id"]
-            if let versionId = try Int64.fetchOne(db, sql: "SELECT id FROM egg_version WHERE egg_id = ? AND content_hash = ?", arguments: [eggId, hash]) {
+            if let versionId = try Int64.fetchOne(
+                db,
+                sql: "SELECT id FROM egg_version WHERE egg_id = ? AND content_hash = ?",
+                arguments: [eggId, hash]
+            ) {
                 if versionId == existing["current_version_id"] { return .unchanged }
                 try db.execute(sql: "UPDATE egg SET current_version_id = ? WHERE id = ?", arguments: [versionId, eggId])
                 return .newVersion
@@ -74,13 +78,18 @@ struct CatalogStore: Sendable {
             outcome = .created
         }
         let tags = String(decoding: try JSONEncoder().encode(m.tags), as: UTF8.self)
-        try db.execute(sql: """
-            INSERT INTO egg_version (egg_id, version, content_hash, display_name, description, category, egg_type, base_image,
-                tags, is_template, metadata_json, cloud_init, lxd_profile, kvm_config, readme, source, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [eggId, m.version, hash, m.displayName ?? m.name, m.description, m.category.rawValue, m.eggType.rawValue,
-                             m.baseImage, tags, !m.variables.isEmpty, egg.files[.metadata] ?? "{}", egg.cloudInit,
-                             egg.files[.lxdProfile], egg.files[.kvmConfig], egg.files[.readme], source, now])
+        try db.execute(
+            sql: """
+                INSERT INTO egg_version (egg_id, version, content_hash, display_name, description, category, egg_type, base_image,
+                    tags, is_template, metadata_json, cloud_init, lxd_profile, kvm_config, readme, source, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                eggId, m.version, hash, m.displayName ?? m.name, m.description, m.category.rawValue, m.eggType.rawValue,
+                m.baseImage, tags, !m.variables.isEmpty, egg.files[.metadata] ?? "{}", egg.cloudInit,
+                egg.files[.lxdProfile], egg.files[.kvmConfig], egg.files[.readme], source, now,
+            ]
+        )
         try db.execute(sql: "UPDATE egg SET current_version_id = ? WHERE id = ?", arguments: [db.lastInsertedRowID, eggId])
         return outcome
     }
@@ -99,21 +108,30 @@ struct CatalogStore: Sendable {
         var args: [DatabaseValue] = []
         if !r.includeInactive { clauses.append("e.is_active = 1") }
         if r.templatesOnly { clauses.append("v.is_template = 1") }
-        if let c = r.category { clauses.append("v.category = ?"); args.append(c.databaseValue) }
-        if let t = r.eggType { clauses.append("v.egg_type = ?"); args.append(t.rawValue.databaseValue) }
+        if let c = r.category {
+            clauses.append("v.category = ?")
+            args.append(c.databaseValue)
+        }
+        if let t = r.eggType {
+            clauses.append("v.egg_type = ?")
+            args.append(t.rawValue.databaseValue)
+        }
         if let tag = r.tag {
             clauses.append("EXISTS (SELECT 1 FROM json_each(v.tags) WHERE json_each.value = ?)")
             args.append(tag.databaseValue)
         }
         if let search = r.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             let like = "%" + Self.escapeLike(String(search.prefix(200))) + "%"
-            clauses.append("(e.name LIKE ? ESCAPE '\\' OR v.display_name LIKE ? ESCAPE '\\' OR v.description LIKE ? ESCAPE '\\' OR v.tags LIKE ? ESCAPE '\\')")
+            clauses.append(
+                "(e.name LIKE ? ESCAPE '\\' OR v.display_name LIKE ? ESCAPE '\\' OR v.description LIKE ? ESCAPE '\\' OR v.tags LIKE ? ESCAPE '\\')"
+            )
             args += Array(repeating: like.databaseValue, count: 4)
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let from = "FROM egg e JOIN egg_version v ON v.id = e.current_version_id \(whereSQL)"
         let filter = StatementArguments(args)
-        let perPage = r.perPage, offset = (r.page - 1) * r.perPage
+        let perPage = r.perPage
+        let offset = (r.page - 1) * r.perPage
         return try await database.writer.read { db in
             // One scan finds the matching ids in order (the total is their count); the page's
             // rows are then read by primary key.
@@ -122,25 +140,39 @@ struct CatalogStore: Sendable {
             var eggs: [EggSummary] = []
             if !pageIds.isEmpty {
                 let marks = Array(repeating: "?", count: pageIds.count).joined(separator: ",")
-                eggs = try Row.fetchAll(db, sql: """
-                    SELECT \(Self.summaryColumns) FROM egg e JOIN egg_version v ON v.id = e.current_version_id
-                    WHERE e.id IN (\(marks)) ORDER BY e.name
-                    """, arguments: StatementArguments(pageIds)).map(Self.summary)
+                eggs = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.summaryColumns) FROM egg e JOIN egg_version v ON v.id = e.current_version_id
+                        WHERE e.id IN (\(marks)) ORDER BY e.name
+                        """,
+                    arguments: StatementArguments(pageIds)
+                ).map(Self.summary)
             }
-            return EggPage(eggs: eggs, total: ids.count, page: r.page, perPage: perPage,
-                           totalPages: max(1, (ids.count + perPage - 1) / perPage))
+            return EggPage(
+                eggs: eggs,
+                total: ids.count,
+                page: r.page,
+                perPage: perPage,
+                totalPages: max(1, (ids.count + perPage - 1) / perPage)
+            )
         }
     }
 
     func get(_ r: EggGetRequest) async throws -> EggDetail {
         let (condition, key): (String, DatabaseValue)
-        if let id = r.id { (condition, key) = ("e.id = ?", id.databaseValue) }
-        else if let name = r.name { (condition, key) = ("e.name = ?", name.databaseValue) }
-        else { throw CatalogError.badRequest("give an egg id or name") }
+        if let id = r.id {
+            (condition, key) = ("e.id = ?", id.databaseValue)
+        } else if let name = r.name {
+            (condition, key) = ("e.name = ?", name.databaseValue)
+        } else {
+            throw CatalogError.badRequest("give an egg id or name")
+        }
         var sql = "SELECT \(Self.summaryColumns), v.metadata_json, v.cloud_init, v.lxd_profile, v.kvm_config, v.readme FROM egg e JOIN egg_version v "
         var args: [DatabaseValue] = [key]
         if let version = r.version {
-            sql += "ON v.egg_id = e.id WHERE \(condition) AND (v.version = ? OR v.content_hash = ? OR substr(v.content_hash, 1, 12) = ?) ORDER BY v.id DESC LIMIT 1"
+            sql +=
+                "ON v.egg_id = e.id WHERE \(condition) AND (v.version = ? OR v.content_hash = ? OR substr(v.content_hash, 1, 12) = ?) ORDER BY v.id DESC LIMIT 1"
             args += Array(repeating: version.databaseValue, count: 3)
         } else {
             sql += "ON v.id = e.current_version_id WHERE \(condition)"
@@ -166,10 +198,14 @@ struct CatalogStore: Sendable {
 
     func versions(of name: String) async throws -> EggVersionList {
         let versions = try await database.writer.read { db -> [EggVersionList.Version] in
-            try Row.fetchAll(db, sql: """
-                SELECT v.version, v.content_hash, v.created_at, v.id = e.current_version_id AS is_current
-                FROM egg e JOIN egg_version v ON v.egg_id = e.id WHERE e.name = ? ORDER BY v.id DESC
-                """, arguments: [name]).map {
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT v.version, v.content_hash, v.created_at, v.id = e.current_version_id AS is_current
+                    FROM egg e JOIN egg_version v ON v.egg_id = e.id WHERE e.name = ? ORDER BY v.id DESC
+                    """,
+                arguments: [name]
+            ).map {
                 .init(version: $0["version"], contentHash: $0["content_hash"], createdAt: $0["created_at"], isCurrent: $0["is_current"])
             }
         }
@@ -191,9 +227,20 @@ struct CatalogStore: Sendable {
         let tagsText: String = row["tags"]
         let tags = (try? JSONDecoder().decode([String].self, from: Data(tagsText.utf8))) ?? []
         return EggSummary(
-            id: row["id"], name: row["name"], displayName: row["display_name"], description: row["description"],
-            version: row["version"], contentHash: row["content_hash"], category: row["category"], eggType: EggType(rawValue: row["egg_type"]) ?? .hybrid,
-            baseImage: row["base_image"], tags: tags, isActive: row["is_active"], isTemplate: row["is_template"], createdOn: row["created_on"])
+            id: row["id"],
+            name: row["name"],
+            displayName: row["display_name"],
+            description: row["description"],
+            version: row["version"],
+            contentHash: row["content_hash"],
+            category: row["category"],
+            eggType: EggType(rawValue: row["egg_type"]) ?? .hybrid,
+            baseImage: row["base_image"],
+            tags: tags,
+            isActive: row["is_active"],
+            isTemplate: row["is_template"],
+            createdOn: row["created_on"]
+        )
     }
 
     static func escapeLike(_ s: String) -> String {

@@ -8,17 +8,29 @@ import IceShelvesSettings
 @main
 struct EggCatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .eggCatalog, abstract: "IceShelves egg catalogue: imports, validates, versions and serves eggs.", metricsPort: 9101)
+        .eggCatalog,
+        abstract: "IceShelves egg catalogue: imports, validates, versions and serves eggs.",
+        metricsPort: 9101
+    )
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(name: .customLong("eggs-dir"), help: ArgumentHelp("Folder of eggs imported at start. Env: ICESHELVES_EGGS_DIR. Default: eggs", valueName: "path"))
+    @Option(
+        name: .customLong("eggs-dir"),
+        help: ArgumentHelp("Folder of eggs imported at start. Env: ICESHELVES_EGGS_DIR. Default: eggs", valueName: "path")
+    )
     var eggsDir: String?
 
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Folder for catalog.sqlite. Env: ICESHELVES_DATA_DIR. Default: /var/tmp/iceshelves", valueName: "path"))
+    @Option(
+        name: .customLong("data-dir"),
+        help: ArgumentHelp("Folder for catalog.sqlite. Env: ICESHELVES_DATA_DIR. Default: /var/tmp/iceshelves", valueName: "path")
+    )
     var dataDir: String?
 
-    @Option(name: .customLong("max-egg-size-mb"), help: ArgumentHelp("Largest egg accepted, in MB. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "mb"))
+    @Option(
+        name: .customLong("max-egg-size-mb"),
+        help: ArgumentHelp("Largest egg accepted, in MB. Env: MAX_EGG_SIZE_MB. Default: 100", valueName: "mb")
+    )
     var maxEggSizeMB: Int?
 
     func run() async throws {

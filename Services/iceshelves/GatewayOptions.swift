@@ -4,8 +4,13 @@ import IceShelvesSettings
 /// Where the gateway is and which key to use: flags, then `ICESHELVES_URL` and
 /// `ICESHELVES_API_KEY` (or `ICESHELVES_API_KEY_FILE`).
 struct GatewayOptions: ParsableArguments {
-    @Option(name: .customLong("url"), help: ArgumentHelp("The gateway's base URL. Env: ICESHELVES_URL. Default: http://127.0.0.1:8000/iceshelves",
-                                                         valueName: "url"))
+    @Option(
+        name: .customLong("url"),
+        help: ArgumentHelp(
+            "The gateway's base URL. Env: ICESHELVES_URL. Default: http://127.0.0.1:8000/iceshelves",
+            valueName: "url"
+        )
+    )
     var url: String?
 
     @Option(name: .customLong("api-key"), help: ArgumentHelp("An API key (isk_…). Env: ICESHELVES_API_KEY.", valueName: "key"))
@@ -24,7 +29,9 @@ struct GatewayOptions: ParsableArguments {
     /// The base URL without a trailing slash.
     func resolvedURL(in env: Environment = .process) throws -> String {
         let text = url ?? env.value("ICESHELVES_URL") ?? "http://127.0.0.1:8000/iceshelves"
-        guard text.hasPrefix("http://") || text.hasPrefix("https://") else { throw ValidationError("--url / ICESHELVES_URL must be an http:// or https:// URL") }
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+            throw ValidationError("--url / ICESHELVES_URL must be an http:// or https:// URL")
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 

@@ -9,12 +9,17 @@ struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
         abstract: "Ask the gateway which services are up.",
-        discussion: "Calls GET /iceshelves/api/services. Exits 1 when a service named (or any, when none is named) did not answer.")
+        discussion: "Calls GET /iceshelves/api/services. Exits 1 when a service named (or any, when none is named) did not answer."
+    )
 
     @OptionGroup var connection: GatewayOptions
 
-    @Argument(help: ArgumentHelp("Services to report (default: all of them): \(ServicesHealth.busServices.map(\.rawValue).joined(separator: ", ")).",
-                                 valueName: "service"))
+    @Argument(
+        help: ArgumentHelp(
+            "Services to report (default: all of them): \(ServicesHealth.busServices.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "service"
+        )
+    )
     var services: [String] = []
 
     func validate() throws {

@@ -5,7 +5,10 @@ import IceShelvesService
 @main
 struct KvmDeployerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .kvmDeployer, abstract: "IceShelves KVM deployer: deploys eggs to libvirt/QEMU hypervisors.", metricsPort: 9104)
+        .kvmDeployer,
+        abstract: "IceShelves KVM deployer: deploys eggs to libvirt/QEMU hypervisors.",
+        metricsPort: 9104
+    )
 
     @OptionGroup var options: ServiceOptions
 

@@ -13,9 +13,20 @@ struct CancelListener: Service {
 
     func run() async throws {
         let queue = BusNames.cancelQueuePrefix(.lxdDeployer) + UUID().uuidString.prefix(8).lowercased()
-        try await bus.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, BusNames.everyCancelBinding)]),
-        ]))
+        try await bus.declare(
+            BusTopology(
+                exchanges: BusTopology.base.exchanges,
+                queues: [
+                    .init(
+                        name: queue,
+                        durable: false,
+                        deadLetter: false,
+                        exclusive: true,
+                        bindings: [(BusNames.eventsExchange, BusNames.everyCancelBinding)]
+                    )
+                ]
+            )
+        )
         let consumer = try await bus.consume(queue: queue, prefetch: 16)
         await withGracefulShutdownHandler {
             for await delivery in consumer.deliveries {
@@ -26,7 +37,10 @@ struct CancelListener: Service {
                 }
                 let id = envelope.payload.deploymentId
                 let here = cancels.cancel(id)
-                logger.info("cancel received", metadata: ["deployment_id": "\(id)", "running_here": "\(here)", "reason": "\(envelope.payload.reason)"])
+                logger.info(
+                    "cancel received",
+                    metadata: ["deployment_id": "\(id)", "running_here": "\(here)", "reason": "\(envelope.payload.reason)"]
+                )
             }
         } onGracefulShutdown: {
             bus.cancel(consumer)

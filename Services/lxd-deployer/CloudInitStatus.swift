@@ -19,7 +19,8 @@ struct CloudInitStatus: Sendable, Equatable {
     /// Parses the JSON; `nil` when the output is not JSON (a cloud-init too old for `--format`).
     static func parse(json: String, exitCode: Int) -> CloudInitStatus? {
         guard let start = json.firstIndex(of: "{"),
-              let object = try? JSONSerialization.jsonObject(with: Data(json[start...].utf8)) as? [String: Any] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: Data(json[start...].utf8)) as? [String: Any]
+        else { return nil }
         let status = (object["status"] as? String ?? "").lowercased()
         let extended = (object["extended_status"] as? String ?? "").lowercased()
         let errors = (object["errors"] as? [Any] ?? []).map { "\($0)" }

@@ -37,7 +37,14 @@ struct DeployWorker: Sendable {
             return
         }
         if cancels.wasCancelled(id) {
-            await report(id, .cancelled, step: .cancel, level: .warning, "deployment was cancelled before it started; nothing was created", logger: logger)
+            await report(
+                id,
+                .cancelled,
+                step: .cancel,
+                level: .warning,
+                "deployment was cancelled before it started; nothing was created",
+                logger: logger
+            )
             return
         }
         let work = Task { try await deploy(job, destination, taken: taken, logger: logger) }
@@ -52,17 +59,32 @@ struct DeployWorker: Sendable {
             let cancelled = work.isCancelled
             let failure = error as? DeployFailure ?? DeployFailure(step: cancelled ? .cancel : .deploy, message: "\(error)")
             let removed = await cleanUpAfter(job, destination, failure: failure, cancelled: cancelled, logger: logger)
-            let cancelMessage = "deployment cancelled; " + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
-            await report(id, cancelled ? .cancelled : .failed, step: failure.step, level: cancelled ? .warning : .error,
-                         cancelled ? cancelMessage : failure.message, logger: logger)
-            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", (cancelled ? DeploymentStatus.cancelled : .failed).rawValue)]).increment()
+            let cancelMessage =
+                "deployment cancelled; "
+                + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
+            await report(
+                id,
+                cancelled ? .cancelled : .failed,
+                step: failure.step,
+                level: cancelled ? .warning : .error,
+                cancelled ? cancelMessage : failure.message,
+                logger: logger
+            )
+            Counter(label: "iceshelves_lxd_deployments_total", dimensions: [("result", (cancelled ? DeploymentStatus.cancelled : .failed).rawValue)])
+                .increment()
         }
     }
 
     // MARK: The steps
 
-    func deploy(_ job: DeploymentRendered, _ destination: DeploymentTarget, taken: ContinuousClock.Instant, logger: Logger) async throws -> [String: String] {
-        let id = job.deploymentId, name = job.instanceName
+    func deploy(
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        taken: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws -> [String: String] {
+        let id = job.deploymentId
+        let name = job.instanceName
         await report(id, .inProgress, step: .connect, "connecting to \(destination.connection)", logger: logger)
         let lxd = try await connect(destination.connection)
         let server = try await step(.connect) { try await lxd.server() }
@@ -71,15 +93,29 @@ struct DeployWorker: Sendable {
         if let found = existing {
             guard InstanceMarker.belongs(found.config, to: id) else {
                 let owner = found.config[InstanceMarker.deploymentId].map { "deployment \($0)" } ?? "something IceShelves did not create"
-                throw DeployFailure(step: .inspect, message: "an instance named \(name) already exists and belongs to \(owner); choose another name", mayCleanUp: false)
+                throw DeployFailure(
+                    step: .inspect,
+                    message: "an instance named \(name) already exists and belongs to \(owner); choose another name",
+                    mayCleanUp: false
+                )
             }
-            await report(id, .inProgress, step: .resume, "instance \(name) exists from an earlier attempt (\(found.status)); continuing", logger: logger)
+            await report(
+                id,
+                .inProgress,
+                step: .resume,
+                "instance \(name) exists from an earlier attempt (\(found.status)); continuing",
+                logger: logger
+            )
             try await waitForPendingOperations(lxd, name)
         } else {
             let image = destination.image ?? job.baseImage
             let isFingerprint = image.count >= 12 && image.allSatisfy(\.isHexDigit)
             if !isFingerprint, try await step(.image, { try await lxd.imageAlias(image) }) == nil {
-                throw DeployFailure(step: .image, message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image", mayCleanUp: false)
+                throw DeployFailure(
+                    step: .image,
+                    message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image",
+                    mayCleanUp: false
+                )
             }
             if let yaml = job.lxdProfile, !yaml.isEmpty {
                 try await applyProfile(lxd, yaml: yaml, job: job, logger: logger)
@@ -109,10 +145,19 @@ struct DeployWorker: Sendable {
         case .done:
             break
         case .degraded:
-            await report(id, .inProgress, step: .cloudInit, level: .warning,
-                         "cloud-init finished with warnings: \(status.errors.joined(separator: "; "))", logger: logger)
+            await report(
+                id,
+                .inProgress,
+                step: .cloudInit,
+                level: .warning,
+                "cloud-init finished with warnings: \(status.errors.joined(separator: "; "))",
+                logger: logger
+            )
         case .error:
-            throw DeployFailure(step: .cloudInit, message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))")
+            throw DeployFailure(
+                step: .cloudInit,
+                message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))"
+            )
         case .other(let s):
             throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(status.detail)")
         }
@@ -153,8 +198,17 @@ struct DeployWorker: Sendable {
         }
     }
 
-    private func create(_ lxd: LXDClient, _ job: DeploymentRendered, _ destination: DeploymentTarget, image: String, config: [String: String],
-                        profiles: [String], member: String?, taken: ContinuousClock.Instant, logger: Logger) async throws {
+    private func create(
+        _ lxd: LXDClient,
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        image: String,
+        config: [String: String],
+        profiles: [String],
+        member: String?,
+        taken: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws {
         var spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: config, profiles: profiles)
         // Our own overhead: from taking the job to sending the create request.
         let overhead = ContinuousClock.now - taken
@@ -162,13 +216,23 @@ struct DeployWorker: Sendable {
         var op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
-            await report(job.deploymentId, .inProgress, step: .create, "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
-                         details: ["member": member ?? "", "image": image, "overhead_ms": String(format: "%.2f", Double(overhead / .microseconds(1)) / 1000)],
-                         logger: logger)
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .create,
+                "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
+                details: ["member": member ?? "", "image": image, "overhead_ms": String(format: "%.2f", Double(overhead / .microseconds(1)) / 1000)],
+                logger: logger
+            )
         } catch let e as LXDError where e.kind == .api && e.message.contains("cloud-init.") {
             // A server without the cloud-init.* keys: the user.* keys that cloud-init also reads.
             logger.info("LXD refused cloud-init.* keys; using user.* keys", metadata: ["error": "\(e.message)"])
-            spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: LXDInstancePlan.config(for: job, modernKeys: false), profiles: profiles)
+            spec = LXDClient.InstanceSpec(
+                name: job.instanceName,
+                image: image,
+                config: LXDInstancePlan.config(for: job, modernKeys: false),
+                profiles: profiles
+            )
             op = try await step(.create) { try await lxd.createInstance(spec, member: member) }
         } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
             // Another attempt of this deployment is creating it right now (a deployer killed mid-create).
@@ -212,9 +276,17 @@ struct DeployWorker: Sendable {
                 } else if r.stderr.contains("--format") || r.stderr.contains("unrecognized") {
                     // An old cloud-init without JSON output: the exit code says it.
                     let plain = try await lxd.exec(name, ["cloud-init", "status", "--wait", "--long"], timeout: left)
-                    return CloudInitStatus(outcome: plain.exitCode == 0 ? .done : .error, errors: plain.exitCode == 0 ? [] : [plain.stdout + plain.stderr], detail: plain.stdout)
+                    return CloudInitStatus(
+                        outcome: plain.exitCode == 0 ? .done : .error,
+                        errors: plain.exitCode == 0 ? [] : [plain.stdout + plain.stderr],
+                        detail: plain.stdout
+                    )
                 } else {
-                    return CloudInitStatus(outcome: .other("unreadable"), errors: [], detail: "exit \(r.exitCode): \(r.stdout) \(r.stderr)".trimmingCharacters(in: .whitespacesAndNewlines))
+                    return CloudInitStatus(
+                        outcome: .other("unreadable"),
+                        errors: [],
+                        detail: "exit \(r.exitCode): \(r.stdout) \(r.stderr)".trimmingCharacters(in: .whitespacesAndNewlines)
+                    )
                 }
             } catch let e as LXDError where e.kind == .api {
                 lastProblem = e.message  // the container's init is not ready to run commands yet
@@ -223,7 +295,10 @@ struct DeployWorker: Sendable {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw DeployFailure(step: .cloudInit, message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")")
+        throw DeployFailure(
+            step: .cloudInit,
+            message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")"
+        )
     }
 
     /// Name, status, architecture, IPv4 addresses and member, as the original's instance_info.
@@ -248,26 +323,60 @@ struct DeployWorker: Sendable {
 
     /// Removes the instance after a failure or cancel, when it is ours and not to be kept.
     /// Returns `true` when an instance was removed.
-    private func cleanUpAfter(_ job: DeploymentRendered, _ destination: DeploymentTarget, failure: DeployFailure, cancelled: Bool, logger: Logger) async -> Bool {
+    private func cleanUpAfter(
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        failure: DeployFailure,
+        cancelled: Bool,
+        logger: Logger
+    ) async -> Bool {
         guard failure.mayCleanUp, !destination.keepOnFailure else { return false }
         do {
             let lxd = try await clients.client(for: destination.connection)
             let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
             if removed {
-                await report(job.deploymentId, .inProgress, step: .cleanup, level: .warning, "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")", logger: logger)
+                await report(
+                    job.deploymentId,
+                    .inProgress,
+                    step: .cleanup,
+                    level: .warning,
+                    "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")",
+                    logger: logger
+                )
             }
             return removed
         } catch {
             logger.error("cleanup failed; the instance may be left behind", metadata: ["instance": "\(job.instanceName)", "error": "\(error)"])
-            await report(job.deploymentId, .inProgress, step: .cleanup, level: .error, "could not remove \(job.instanceName): \(error)", logger: logger)
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .cleanup,
+                level: .error,
+                "could not remove \(job.instanceName): \(error)",
+                logger: logger
+            )
             return false
         }
     }
 
-    private func report(_ id: String, _ status: DeploymentStatus, step: EventStep, level: LogLevel = .info, _ message: String,
-                        details: [String: String] = [:], logger: Logger) async {
-        if level >= .error { logger.error("deployment \(status.rawValue)", metadata: ["step": "\(step.rawValue)", "reason": "\(message)"]) }
-        else { logger.info("\(message)", metadata: ["step": "\(step.rawValue)", "status": "\(status.rawValue)"]) }
-        await bus.publishProgress(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id, logger: logger)
+    private func report(
+        _ id: String,
+        _ status: DeploymentStatus,
+        step: EventStep,
+        level: LogLevel = .info,
+        _ message: String,
+        details: [String: String] = [:],
+        logger: Logger
+    ) async {
+        if level >= .error {
+            logger.error("deployment \(status.rawValue)", metadata: ["step": "\(step.rawValue)", "reason": "\(message)"])
+        } else {
+            logger.info("\(message)", metadata: ["step": "\(step.rawValue)", "status": "\(status.rawValue)"])
+        }
+        await bus.publishProgress(
+            DeploymentEvent(status: status, step: step, level: level, message: message, details: details),
+            deploymentId: id,
+            logger: logger
+        )
     }
 }

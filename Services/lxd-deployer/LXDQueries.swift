@@ -30,8 +30,15 @@ struct LXDQueries: Sendable {
                 cores = r.cpu.total
                 memory = r.memory.total
             }
-            return LXDTestResult(serverVersion: server.environment?.serverVersion ?? "unknown", apiVersion: server.apiVersion, clustered: clustered,
-                                 members: members, cpuCores: cores, memoryBytes: memory, auth: server.auth)
+            return LXDTestResult(
+                serverVersion: server.environment?.serverVersion ?? "unknown",
+                apiVersion: server.apiVersion,
+                clustered: clustered,
+                members: members,
+                cpuCores: cores,
+                memoryBytes: memory,
+                auth: server.auth
+            )
         } catch let e as LXDError {
             throw RPCError(code: "unavailable", message: e.message)
         }
@@ -42,8 +49,14 @@ struct LXDQueries: Sendable {
         let lxd = try await open(request.connection)
         defer { lxd.close() }
         do {
-            let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(request.instanceName, ifOwnedBy: request.deploymentId)
-            return LXDCleanupResult(removed: removed, message: removed ? "\(request.instanceName) stopped and deleted" : "no instance named \(request.instanceName)")
+            let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(
+                request.instanceName,
+                ifOwnedBy: request.deploymentId
+            )
+            return LXDCleanupResult(
+                removed: removed,
+                message: removed ? "\(request.instanceName) stopped and deleted" : "no instance named \(request.instanceName)"
+            )
         } catch let e as LXDError where e.status == 409 {
             throw RPCError.conflict(e.message)
         } catch let e as LXDError {

@@ -10,32 +10,64 @@ import IceShelvesSettings
 @main
 struct LxdDeployerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration.iceShelvesService(
-        .lxdDeployer, abstract: "IceShelves LXD deployer: deploys eggs to LXD hosts and clusters.", metricsPort: 9103)
+        .lxdDeployer,
+        abstract: "IceShelves LXD deployer: deploys eggs to LXD hosts and clusters.",
+        metricsPort: 9103
+    )
 
     @OptionGroup var options: ServiceOptions
 
     @Option(help: ArgumentHelp("Deployments worked on at once. Env: ICESHELVES_LXD_CONCURRENCY. Default: 4", valueName: "n"))
     var concurrency: Int?
 
-    @Option(name: .customLong("lxd-timeout"), help: ArgumentHelp("Seconds for connecting to LXD and for each request. Env: LXD_CONNECTION_TIMEOUT. Default: 30", valueName: "seconds"))
+    @Option(
+        name: .customLong("lxd-timeout"),
+        help: ArgumentHelp("Seconds for connecting to LXD and for each request. Env: LXD_CONNECTION_TIMEOUT. Default: 30", valueName: "seconds")
+    )
     var lxdTimeout: Int?
 
-    @Option(name: .customLong("operation-timeout"), help: ArgumentHelp("Seconds an LXD create, start or delete may take. Env: ICESHELVES_LXD_OPERATION_TIMEOUT. Default: 300", valueName: "seconds"))
+    @Option(
+        name: .customLong("operation-timeout"),
+        help: ArgumentHelp(
+            "Seconds an LXD create, start or delete may take. Env: ICESHELVES_LXD_OPERATION_TIMEOUT. Default: 300",
+            valueName: "seconds"
+        )
+    )
     var operationTimeout: Int?
 
-    @Option(name: .customLong("cloud-init-timeout"), help: ArgumentHelp("Seconds cloud-init may take after the start. Env: ICESHELVES_CLOUD_INIT_TIMEOUT. Default: 600", valueName: "seconds"))
+    @Option(
+        name: .customLong("cloud-init-timeout"),
+        help: ArgumentHelp("Seconds cloud-init may take after the start. Env: ICESHELVES_CLOUD_INIT_TIMEOUT. Default: 600", valueName: "seconds")
+    )
     var cloudInitTimeout: Int?
 
     func run() async throws {
         let workers = try Environment.integer(concurrency, flagName: "--concurrency", key: "ICESHELVES_LXD_CONCURRENCY", default: 4, in: 1...256)
         let timeout = try Environment.integer(lxdTimeout, flagName: "--lxd-timeout", key: "LXD_CONNECTION_TIMEOUT", default: 30, in: 1...3600)
-        let operations = try Environment.integer(operationTimeout, flagName: "--operation-timeout", key: "ICESHELVES_LXD_OPERATION_TIMEOUT", default: 300, in: 1...86400)
-        let cloudInit = try Environment.integer(cloudInitTimeout, flagName: "--cloud-init-timeout", key: "ICESHELVES_CLOUD_INIT_TIMEOUT", default: 600, in: 1...86400)
+        let operations = try Environment.integer(
+            operationTimeout,
+            flagName: "--operation-timeout",
+            key: "ICESHELVES_LXD_OPERATION_TIMEOUT",
+            default: 300,
+            in: 1...86400
+        )
+        let cloudInit = try Environment.integer(
+            cloudInitTimeout,
+            flagName: "--cloud-init-timeout",
+            key: "ICESHELVES_CLOUD_INIT_TIMEOUT",
+            default: 600,
+            in: 1...86400
+        )
         try await ServiceRunner(name: .lxdDeployer, options: options, defaultMetricsPort: 9103).run { context, router in
             let connector = LXDConnector(timeout: .seconds(timeout), logger: context.logger)
             let cancels = CancelRegistry()
-            let worker = DeployWorker(bus: context.client, clients: ClientCache(connector: connector), cancels: cancels,
-                                      cloudInitTimeout: .seconds(cloudInit), operationTimeout: .seconds(operations))
+            let worker = DeployWorker(
+                bus: context.client,
+                clients: ClientCache(connector: connector),
+                cancels: cancels,
+                cloudInitTimeout: .seconds(cloudInit),
+                operationTimeout: .seconds(operations)
+            )
             let queries = LXDQueries(connector: connector, operationTimeout: .seconds(operations))
             router.on(LXDTestRequest.self) { envelope, _ in try await queries.test(envelope.payload) }
             router.on(LXDCleanupRequest.self) { envelope, _ in try await queries.cleanup(envelope.payload) }

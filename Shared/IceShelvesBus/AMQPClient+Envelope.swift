@@ -7,11 +7,22 @@ extension AMQPClient {
     ///   - exchange: `""` routes to the queue named `routingKey`.
     ///   - mandatory: when `true` (work messages), a message no queue takes is an error; events
     ///     that may have no subscriber pass `false`.
-    public func publish<M: BusMessage>(_ envelope: Envelope<M>, exchange: String = "", routingKey: String, headers: [String: HeaderValue] = [:], mandatory: Bool = true) async throws {
-        try await publish(OutgoingMessage(
-            exchange: exchange, routingKey: routingKey, body: try MessageCodec.encode(envelope),
-            properties: Self.properties(for: envelope, headers: headers),
-            mandatory: mandatory))
+    public func publish<M: BusMessage>(
+        _ envelope: Envelope<M>,
+        exchange: String = "",
+        routingKey: String,
+        headers: [String: HeaderValue] = [:],
+        mandatory: Bool = true
+    ) async throws {
+        try await publish(
+            OutgoingMessage(
+                exchange: exchange,
+                routingKey: routingKey,
+                body: try MessageCodec.encode(envelope),
+                properties: Self.properties(for: envelope, headers: headers),
+                mandatory: mandatory
+            )
+        )
     }
 
     /// Calls a service's RPC queue and decodes its reply.
@@ -19,20 +30,27 @@ extension AMQPClient {
     /// - Throws: ``RPCError`` when the service answered with a failure, ``AMQPError`` with kind
     ///   `timeout` when no reply came in time, ``ContractError`` when the reply is not a `Response`.
     public func call<Request: BusMessage, Response: BusMessage>(
-        _ envelope: Envelope<Request>, service: ServiceName, expecting: Response.Type, timeout: Duration = .seconds(5)
+        _ envelope: Envelope<Request>,
+        service: ServiceName,
+        expecting: Response.Type,
+        timeout: Duration = .seconds(5)
     ) async throws -> Envelope<Response> {
         try await call(envelope, queue: service.rpcQueue, expecting: expecting, timeout: timeout)
     }
 
     /// Calls an RPC queue by name and decodes its reply.
     public func call<Request: BusMessage, Response: BusMessage>(
-        _ envelope: Envelope<Request>, queue: String, expecting: Response.Type, timeout: Duration = .seconds(5)
+        _ envelope: Envelope<Request>,
+        queue: String,
+        expecting: Response.Type,
+        timeout: Duration = .seconds(5)
     ) async throws -> Envelope<Response> {
         var properties = Self.properties(for: envelope, headers: [:])
         properties.correlationId = envelope.correlationId ?? envelope.messageId
         let reply = try await request(
             OutgoingMessage(routingKey: queue, body: try MessageCodec.encode(envelope), properties: properties, mandatory: true),
-            timeout: timeout)
+            timeout: timeout
+        )
         if reply.properties.type == RPCFailure.messageType {
             let failure = try MessageCodec.decode(RPCFailure.self, from: reply.body)
             throw RPCError(code: failure.payload.code, message: failure.payload.message)
@@ -42,7 +60,12 @@ extension AMQPClient {
 
     static func properties<M: BusMessage>(for envelope: Envelope<M>, headers: [String: HeaderValue]) -> MessageProperties {
         MessageProperties(
-            contentType: "application/json", messageId: envelope.messageId, correlationId: envelope.correlationId,
-            type: M.messageType, persistent: true, headers: headers)
+            contentType: "application/json",
+            messageId: envelope.messageId,
+            correlationId: envelope.correlationId,
+            type: M.messageType,
+            persistent: true,
+            headers: headers
+        )
     }
 }

@@ -48,7 +48,8 @@ public final class AMQPClient: Service, Sendable {
         self.logger = logger
         self.loop = ConnectionLoop(
             settings: .init(url: configuration.url, heartbeatSeconds: Int32(configuration.heartbeatSeconds), name: configuration.name),
-            logger: logger)
+            logger: logger
+        )
     }
 
     // MARK: Lifecycle
@@ -163,8 +164,13 @@ public final class AMQPClient: Service, Sendable {
         let tag = "\(configuration.name.prefix(60))-\(queue.prefix(120))-\(UUID().uuidString.prefix(8))"
         let (stream, continuation) = AsyncStream<[Delivery]>.makeStream()
         let spec = ConnectionLoop.ConsumerSpec(
-            tag: tag, queue: queue, prefetch: prefetch, noAck: false,
-            deliver: { continuation.yield($0) }, finish: { continuation.finish() })
+            tag: tag,
+            queue: queue,
+            prefetch: prefetch,
+            noAck: false,
+            deliver: { continuation.yield($0) },
+            finish: { continuation.finish() }
+        )
         do {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 loop.send(.consume(spec, done: { c.resume(with: $0) }))

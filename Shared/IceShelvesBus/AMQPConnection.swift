@@ -93,7 +93,16 @@ final class AMQPConnection {
         // withExtendedLifetime: the table's C memory must outlive the call that reads it.
         let ok = withExtendedLifetime(args) {
             name.withCString { n in
-                amqp_queue_declare(state, channel, amqp_cstring_bytes(n), passive ? 1 : 0, durable ? 1 : 0, exclusive ? 1 : 0, exclusive ? 1 : 0, args.table)
+                amqp_queue_declare(
+                    state,
+                    channel,
+                    amqp_cstring_bytes(n),
+                    passive ? 1 : 0,
+                    durable ? 1 : 0,
+                    exclusive ? 1 : 0,
+                    exclusive ? 1 : 0,
+                    args.table
+                )
             }
         }
         try checkReply("queue.declare \(name)")
@@ -170,9 +179,14 @@ final class AMQPConnection {
             text.append(contentsOf: s.utf8)
             return start..<text.count
         }
-        let exchange = put(message.exchange)!, key = put(message.routingKey)!
-        let contentType = put(p.contentType), messageId = put(p.messageId), correlationId = put(p.correlationId)
-        let replyTo = put(p.replyTo), expiration = put(p.expiration), type = put(p.type)
+        let exchange = put(message.exchange)!
+        let key = put(message.routingKey)!
+        let contentType = put(p.contentType)
+        let messageId = put(p.messageId)
+        let correlationId = put(p.correlationId)
+        let replyTo = put(p.replyTo)
+        let expiration = put(p.expiration)
+        let type = put(p.type)
         text.append(0)  // never empty, so the buffer has an address
         let headers = p.headers.isEmpty ? nil : FieldTable(p.headers)
         let rc = withExtendedLifetime(headers) {
@@ -183,17 +197,46 @@ final class AMQPConnection {
                 var props = amqp_basic_properties_t()
                 var flags = iceshelves_amqp_flag_delivery_mode()
                 props.delivery_mode = p.persistent ? 2 : 1
-                if let r = contentType { flags |= iceshelves_amqp_flag_content_type(); props.content_type = bytes(r) }
-                if let r = messageId { flags |= iceshelves_amqp_flag_message_id(); props.message_id = bytes(r) }
-                if let r = correlationId { flags |= iceshelves_amqp_flag_correlation_id(); props.correlation_id = bytes(r) }
-                if let r = replyTo { flags |= iceshelves_amqp_flag_reply_to(); props.reply_to = bytes(r) }
-                if let r = expiration { flags |= iceshelves_amqp_flag_expiration(); props.expiration = bytes(r) }
-                if let r = type { flags |= iceshelves_amqp_flag_type(); props.type = bytes(r) }
-                if let headers { flags |= iceshelves_amqp_flag_headers(); props.headers = headers.table }
+                if let r = contentType {
+                    flags |= iceshelves_amqp_flag_content_type()
+                    props.content_type = bytes(r)
+                }
+                if let r = messageId {
+                    flags |= iceshelves_amqp_flag_message_id()
+                    props.message_id = bytes(r)
+                }
+                if let r = correlationId {
+                    flags |= iceshelves_amqp_flag_correlation_id()
+                    props.correlation_id = bytes(r)
+                }
+                if let r = replyTo {
+                    flags |= iceshelves_amqp_flag_reply_to()
+                    props.reply_to = bytes(r)
+                }
+                if let r = expiration {
+                    flags |= iceshelves_amqp_flag_expiration()
+                    props.expiration = bytes(r)
+                }
+                if let r = type {
+                    flags |= iceshelves_amqp_flag_type()
+                    props.type = bytes(r)
+                }
+                if let headers {
+                    flags |= iceshelves_amqp_flag_headers()
+                    props.headers = headers.table
+                }
                 props._flags = flags
                 return message.body.withUnsafeBytes { body in
-                    amqp_basic_publish(state, channel, bytes(exchange), bytes(key), message.mandatory ? 1 : 0, 0, &props,
-                                       amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+                    amqp_basic_publish(
+                        state,
+                        channel,
+                        bytes(exchange),
+                        bytes(key),
+                        message.mandatory ? 1 : 0,
+                        0,
+                        &props,
+                        amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+                    )
                 }
             }
         }
@@ -223,9 +266,18 @@ final class AMQPConnection {
             let exchange = FieldTable.string(m.exchange)
             let routingKey = FieldTable.string(m.routing_key)
             let (props, body) = try readContent()
-            return .deliver(consumerTag: consumerTag, Delivery(
-                body: body, properties: props, exchange: exchange, routingKey: routingKey,
-                redelivered: m.redelivered != 0, deliveryTag: m.delivery_tag, generation: generation))
+            return .deliver(
+                consumerTag: consumerTag,
+                Delivery(
+                    body: body,
+                    properties: props,
+                    exchange: exchange,
+                    routingKey: routingKey,
+                    redelivered: m.redelivered != 0,
+                    deliveryTag: m.delivery_tag,
+                    generation: generation
+                )
+            )
         case iceshelves_amqp_basic_ack_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
             return .ack(tag: m.delivery_tag, multiple: m.multiple != 0)
@@ -245,7 +297,10 @@ final class AMQPConnection {
             return .cancelOk(consumerTag: FieldTable.string(m.consumer_tag))
         case iceshelves_amqp_channel_close_method(), iceshelves_amqp_connection_close_method():
             let m = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-            throw AMQPError(.brokerError, "broker closed the \(id == iceshelves_amqp_channel_close_method() ? "channel" : "connection"): \(m.reply_code) \(FieldTable.string(m.reply_text))")
+            throw AMQPError(
+                .brokerError,
+                "broker closed the \(id == iceshelves_amqp_channel_close_method() ? "channel" : "connection"): \(m.reply_code) \(FieldTable.string(m.reply_text))"
+            )
         case iceshelves_amqp_connection_blocked_method():
             return .blocked(true)
         case iceshelves_amqp_connection_unblocked_method():
@@ -271,8 +326,10 @@ final class AMQPConnection {
             expiration: opt(iceshelves_amqp_flag_expiration(), p.expiration),
             type: opt(iceshelves_amqp_flag_type(), p.type),
             persistent: p._flags & iceshelves_amqp_flag_delivery_mode() != 0 && p.delivery_mode == 2,
-            headers: p._flags & iceshelves_amqp_flag_headers() != 0 ? FieldTable.read(p.headers) : [:])
-        let body: [UInt8] = message.body.len > 0
+            headers: p._flags & iceshelves_amqp_flag_headers() != 0 ? FieldTable.read(p.headers) : [:]
+        )
+        let body: [UInt8] =
+            message.body.len > 0
             ? Array(UnsafeRawBufferPointer(start: message.body.bytes, count: message.body.len))
             : []
         return (props, body)

@@ -42,24 +42,28 @@ public struct AMQPURL: Sendable, Equatable {
             }
             rest = rest[..<slash]
         }
-        var user = "guest", password = "guest"
+        var user = "guest"
+        var password = "guest"
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
             let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard let u = String(parts[0]).removingPercentEncodingSafe(),
-                  let p = (parts.count > 1 ? String(parts[1]) : "").removingPercentEncodingSafe()
+                let p = (parts.count > 1 ? String(parts[1]) : "").removingPercentEncodingSafe()
             else { throw AMQPError.invalidURL("the credentials are not valid percent-encoding") }
             user = u
             password = p
         }
-        var host = String(rest), port = 5672
+        var host = String(rest)
+        var port = 5672
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw AMQPError.invalidURL("unclosed [ in host") }
             host = String(rest[rest.index(after: rest.startIndex)..<close])
             let after = rest[rest.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw AMQPError.invalidURL("the port is not a number from 1 to 65535") }
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                    throw AMQPError.invalidURL("the port is not a number from 1 to 65535")
+                }
                 port = p
             }
         } else if let colon = rest.lastIndex(of: ":") {

@@ -25,7 +25,13 @@ public struct BusTopology: Sendable, Equatable {
         /// `(exchange, routing key)` bindings.
         public var bindings: [(exchange: String, key: String)]
 
-        public init(name: String, durable: Bool = true, deadLetter: Bool = true, exclusive: Bool = false, bindings: [(exchange: String, key: String)] = []) {
+        public init(
+            name: String,
+            durable: Bool = true,
+            deadLetter: Bool = true,
+            exclusive: Bool = false,
+            bindings: [(exchange: String, key: String)] = []
+        ) {
             self.name = name
             self.durable = durable
             self.deadLetter = deadLetter

@@ -63,9 +63,15 @@ extension ConnectionLoop {
             let command = commands[index]
             switch command {
             case .declare, .consume, .queueOp:
-                if corked { conn.setCorked(false); corked = false }
+                if corked {
+                    conn.setCorked(false)
+                    corked = false
+                }
             default:
-                if !corked, commands.count - index > 1 { conn.setCorked(true); corked = true }
+                if !corked, commands.count - index > 1 {
+                    conn.setCorked(true)
+                    corked = true
+                }
             }
             switch command {
             case .publish(let message, let deadline, let done):
@@ -140,8 +146,12 @@ extension ConnectionLoop {
                 do {
                     switch op {
                     case .depth: done(.success(try conn.declareQueue(name, durable: true, exclusive: false, arguments: [:], passive: true)))
-                    case .purge: try conn.purgeQueue(name); done(.success(0))
-                    case .delete: try conn.deleteQueue(name); done(.success(0))
+                    case .purge:
+                        try conn.purgeQueue(name)
+                        done(.success(0))
+                    case .delete:
+                        try conn.deleteQueue(name)
+                        done(.success(0))
                     }
                 } catch let error as AMQPError {
                     done(.failure(error))

@@ -56,7 +56,7 @@ extension ConnectionLoop {
     func failRequests(_ error: AMQPError) {
         let requests = pendingRequests
         pendingRequests = [:]
-        requests.values.forEach { $0.done(.failure(error)) }
+        for request in requests.values { request.done(.failure(error)) }
     }
 
     /// Acts on one event; deliveries for consumers are collected in `batches`.

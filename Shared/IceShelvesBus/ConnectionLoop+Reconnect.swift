@@ -11,7 +11,12 @@ extension ConnectionLoop {
     /// Opens a connection, declares the topology and resumes every consumer and direct reply-to.
     func connect() throws {
         generation += 1
-        let conn = try AMQPConnection(url: settings.url, heartbeatSeconds: settings.heartbeatSeconds, timeoutSeconds: settings.connectTimeoutSeconds, generation: generation)
+        let conn = try AMQPConnection(
+            url: settings.url,
+            heartbeatSeconds: settings.heartbeatSeconds,
+            timeoutSeconds: settings.connectTimeoutSeconds,
+            generation: generation
+        )
         publishSeq = 0
         acks.reset()
         do {
@@ -26,13 +31,16 @@ extension ConnectionLoop {
             throw error
         }
         connection = conn
-        logger.info("AMQP connected", metadata: ["broker": "\(settings.url.redacted)", "generation": "\(generation)", "consumers": "\(consumers.count)"])
+        logger.info(
+            "AMQP connected",
+            metadata: ["broker": "\(settings.url.redacted)", "generation": "\(generation)", "consumers": "\(consumers.count)"]
+        )
         let waiters = inbox.withLock { box -> [@Sendable (Bool) -> Void] in
             box.connected = true
             defer { box.connectWaiters = [] }
             return box.connectWaiters
         }
-        waiters.forEach { $0(true) }
+        for waiter in waiters { waiter(true) }
     }
 
     /// Fails what cannot survive the lost connection, then waits a moment before reconnecting.
@@ -45,7 +53,7 @@ extension ConnectionLoop {
         let pending = pendingConfirms.removeAll()
         idForTag = [:]
         returnedIds = []
-        pending.forEach { $0(.failure(lost)) }
+        for confirm in pending { confirm(.failure(lost)) }
         failRequests(AMQPError(.connectionLost, "connection lost before the reply came: \(error.message)"))
         idle(for: settings.minBackoff)
     }
@@ -72,7 +80,8 @@ extension ConnectionLoop {
     /// While disconnected: fail expired publishes, drop stale acks, keep the rest for later.
     func expireWhileDisconnected(now: ContinuousClock.Instant) {
         let expired = inbox.withLock { box -> [Command] in
-            var keep: [Command] = [], drop: [Command] = []
+            var keep: [Command] = []
+            var drop: [Command] = []
             for c in box.commands {
                 switch c {
                 case .publish(_, let deadline, _) where deadline <= now: drop.append(c)

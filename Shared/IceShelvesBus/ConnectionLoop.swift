@@ -87,7 +87,7 @@ final class ConnectionLoop: @unchecked Sendable {
                 w = nil
                 return list
             }
-            waiters.forEach { $0() }
+            for waiter in waiters { waiter() }
         }
         thread.name = "amqp-\(settings.name)"
         thread.start()
@@ -135,7 +135,10 @@ final class ConnectionLoop: @unchecked Sendable {
                     try connect()
                     backoff = settings.minBackoff
                 } catch {
-                    logger.warning("AMQP connect failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)", "broker": "\(settings.url.redacted)"])
+                    logger.warning(
+                        "AMQP connect failed; retrying",
+                        metadata: ["error": "\(error)", "retry_in": "\(backoff)", "broker": "\(settings.url.redacted)"]
+                    )
                     idle(for: backoff)
                     backoff = min(backoff * 2, settings.maxBackoff)
                 }
@@ -201,7 +204,10 @@ final class ConnectionLoop: @unchecked Sendable {
         let (left, leftAcks) = inbox.withLock { box -> ([Command], [PendingAck]) in
             box.stopped = true
             box.connected = false
-            defer { box.commands = []; box.acks = [] }
+            defer {
+                box.commands = []
+                box.acks = []
+            }
             return (box.commands, box.acks)
         }
         // Send the acks and rejects that were queued before stop, then close.
@@ -231,15 +237,15 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         connection = nil
         let closed = AMQPError(.closed, "the AMQP client shut down before the broker confirmed")
-        pendingConfirms.removeAll().forEach { $0(.failure(closed)) }
+        for confirm in pendingConfirms.removeAll() { confirm(.failure(closed)) }
         failRequests(AMQPError(.closed, "the AMQP client shut down before the reply came"))
-        consumers.values.forEach { $0.finish() }
+        for consumer in consumers.values { consumer.finish() }
         consumers = [:]
         let waiters = inbox.withLock { box -> [@Sendable (Bool) -> Void] in
             defer { box.connectWaiters = [] }
             return box.connectWaiters
         }
-        waiters.forEach { $0(false) }
+        for waiter in waiters { waiter(false) }
         logger.debug("AMQP connection closed", metadata: ["name": "\(settings.name)"])
     }
 }

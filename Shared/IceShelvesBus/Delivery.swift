@@ -17,7 +17,15 @@ public struct Delivery: Sendable {
     /// (the broker has already requeued the message).
     public let generation: UInt64
 
-    init(body: [UInt8], properties: MessageProperties, exchange: String, routingKey: String, redelivered: Bool, deliveryTag: UInt64, generation: UInt64) {
+    init(
+        body: [UInt8],
+        properties: MessageProperties,
+        exchange: String,
+        routingKey: String,
+        redelivered: Bool,
+        deliveryTag: UInt64,
+        generation: UInt64
+    ) {
         self.body = body
         self.properties = properties
         self.exchange = exchange

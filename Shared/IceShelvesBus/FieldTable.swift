@@ -43,7 +43,7 @@ final class FieldTable {
     }
 
     deinit {
-        strings.forEach { free($0) }
+        for string in strings { free(string) }
         entries?.deallocate()
     }
 

@@ -54,7 +54,8 @@ struct PendingConfirms {
     }
 
     private func index(of tag: UInt64) -> Int? {
-        var lo = head, hi = seqs.count
+        var lo = head
+        var hi = seqs.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if seqs[mid] < tag { lo = mid + 1 } else { hi = mid }

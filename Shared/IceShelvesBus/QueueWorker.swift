@@ -27,7 +27,15 @@ public struct QueueWorker<Message: BusMessage>: Service {
 
     /// - Parameter topology: declared before consuming, for example the queues the handler
     ///   publishes to; the worker's own queue is always declared.
-    public init(client: AMQPClient, queue: String, concurrency: Int = 4, maxAttempts: Int = 3, topology: BusTopology = .init(), logger: Logger, handler: @escaping Handler) {
+    public init(
+        client: AMQPClient,
+        queue: String,
+        concurrency: Int = 4,
+        maxAttempts: Int = 3,
+        topology: BusTopology = .init(),
+        logger: Logger,
+        handler: @escaping Handler
+    ) {
         self.client = client
         self.queue = queue
         self.topology = BusTopology.workQueue(queue).merging(topology)
@@ -73,7 +81,10 @@ public struct QueueWorker<Message: BusMessage>: Service {
         } catch {
             let attempt = delivery.attempts + 1
             if attempt < maxAttempts {
-                logger.warning("handler failed; retrying", metadata: ["attempt": "\(attempt)", "max_attempts": "\(maxAttempts)", "error": "\(error)"])
+                logger.warning(
+                    "handler failed; retrying",
+                    metadata: ["attempt": "\(attempt)", "max_attempts": "\(maxAttempts)", "error": "\(error)"]
+                )
                 await retry(delivery, attempt: attempt)
             } else {
                 logger.error("handler failed; dead-lettering", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
@@ -104,7 +115,9 @@ public struct QueueWorker<Message: BusMessage>: Service {
         var properties = delivery.properties
         properties.headers[BusNames.deadReasonHeader] = .string(String(reason.prefix(1000)))
         do {
-            try await client.publish(OutgoingMessage(exchange: BusNames.deadLetterExchange, routingKey: queue, body: delivery.body, properties: properties))
+            try await client.publish(
+                OutgoingMessage(exchange: BusNames.deadLetterExchange, routingKey: queue, body: delivery.body, properties: properties)
+            )
             client.ack(delivery)
         } catch {
             client.reject(delivery, requeue: false)

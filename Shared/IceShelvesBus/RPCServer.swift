@@ -72,9 +72,13 @@ public struct RPCServer: Service {
             let envelope = Envelope(failure.failure, correlationId: correlationId)
             reply = (RPCFailure.messageType, (try? MessageCodec.encode(envelope)) ?? [])
         }
-        client.publishUnconfirmed(OutgoingMessage(
-            routingKey: replyTo, body: reply.body,
-            properties: MessageProperties(correlationId: correlationId, type: reply.type, persistent: false),
-            mandatory: false))
+        client.publishUnconfirmed(
+            OutgoingMessage(
+                routingKey: replyTo,
+                body: reply.body,
+                properties: MessageProperties(correlationId: correlationId, type: reply.type, persistent: false),
+                mandatory: false
+            )
+        )
     }
 }

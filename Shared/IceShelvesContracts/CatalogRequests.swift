@@ -12,7 +12,16 @@ public struct EggListRequest: BusMessage, Equatable {
     public var page: Int
     public var perPage: Int
 
-    public init(category: String? = nil, eggType: EggType? = nil, tag: String? = nil, search: String? = nil, includeInactive: Bool = false, templatesOnly: Bool = false, page: Int = 1, perPage: Int = 20) {
+    public init(
+        category: String? = nil,
+        eggType: EggType? = nil,
+        tag: String? = nil,
+        search: String? = nil,
+        includeInactive: Bool = false,
+        templatesOnly: Bool = false,
+        page: Int = 1,
+        perPage: Int = 20
+    ) {
         self.category = category
         self.eggType = eggType
         self.tag = tag
@@ -84,7 +93,14 @@ public struct EggCreateFromTemplateRequest: BusMessage, Equatable {
     public var category: String?
     public var variables: [String: VariableValue]
 
-    public init(name: String, template: String, displayName: String? = nil, description: String? = nil, category: String? = nil, variables: [String: VariableValue] = [:]) {
+    public init(
+        name: String,
+        template: String,
+        displayName: String? = nil,
+        description: String? = nil,
+        category: String? = nil,
+        variables: [String: VariableValue] = [:]
+    ) {
         self.name = name
         self.template = template
         self.displayName = displayName

@@ -38,9 +38,22 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
 
     public static let defaultSocketPath = "/var/lib/lxd/unix.socket"
 
-    public init(method: Method, endpointURL: String? = nil, clientCert: String? = nil, clientKey: String? = nil, serverCert: String? = nil,
-                serverFingerprint: String? = nil, verifySSL: Bool = true, sshHost: String? = nil, sshPort: Int = 22, sshUser: String? = nil,
-                sshKey: String? = nil, sshHostKeyFingerprint: String? = nil, socketPath: String = ClusterConnection.defaultSocketPath, project: String? = nil) {
+    public init(
+        method: Method,
+        endpointURL: String? = nil,
+        clientCert: String? = nil,
+        clientKey: String? = nil,
+        serverCert: String? = nil,
+        serverFingerprint: String? = nil,
+        verifySSL: Bool = true,
+        sshHost: String? = nil,
+        sshPort: Int = 22,
+        sshUser: String? = nil,
+        sshKey: String? = nil,
+        sshHostKeyFingerprint: String? = nil,
+        socketPath: String = ClusterConnection.defaultSocketPath,
+        project: String? = nil
+    ) {
         self.method = method
         self.endpointURL = endpointURL
         self.clientCert = clientCert

@@ -43,10 +43,26 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
     public var socketPath: String?
     public var agentPollInterval: Int?
 
-    public init(name: String, description: String? = nil, connectionMethod: Method, endpointURL: String? = nil, authType: String? = nil,
-                clientCert: String? = nil, clientKey: String? = nil, serverCert: String? = nil, serverFingerprint: String? = nil,
-                verifySSL: Bool? = nil, isCluster: Bool? = nil, sshHost: String? = nil, sshPort: Int? = nil, sshUser: String? = nil,
-                sshKey: String? = nil, sshHostKeyFingerprint: String? = nil, socketPath: String? = nil, agentPollInterval: Int? = nil) {
+    public init(
+        name: String,
+        description: String? = nil,
+        connectionMethod: Method,
+        endpointURL: String? = nil,
+        authType: String? = nil,
+        clientCert: String? = nil,
+        clientKey: String? = nil,
+        serverCert: String? = nil,
+        serverFingerprint: String? = nil,
+        verifySSL: Bool? = nil,
+        isCluster: Bool? = nil,
+        sshHost: String? = nil,
+        sshPort: Int? = nil,
+        sshUser: String? = nil,
+        sshKey: String? = nil,
+        sshHostKeyFingerprint: String? = nil,
+        socketPath: String? = nil,
+        agentPollInterval: Int? = nil
+    ) {
         self.name = name
         self.description = description
         self.connectionMethod = connectionMethod

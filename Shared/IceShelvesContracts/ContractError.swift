@@ -20,7 +20,8 @@ public struct ContractError: Error, CustomStringConvertible, Sendable, Equatable
     public var description: String {
         switch code {
         case .wrongType(let expected, let found): "expected message type '\(expected)', got '\(found)'"
-        case .unsupportedVersion(let type, let expected, let found): "message '\(type)' version \(found) is not supported (this build speaks version \(expected))"
+        case .unsupportedVersion(let type, let expected, let found):
+            "message '\(type)' version \(found) is not supported (this build speaks version \(expected))"
         case .malformed(let reason): "malformed envelope: \(reason)"
         }
     }

@@ -19,8 +19,16 @@ public struct DeploymentProgress: Codable, Sendable, Equatable {
     /// When the event was made (ISO 8601).
     public var timestamp: String
 
-    public init(deploymentId: String, seq: Int64, status: DeploymentStatus, step: EventStep, level: LogLevel, message: String,
-                details: [String: String], timestamp: String) {
+    public init(
+        deploymentId: String,
+        seq: Int64,
+        status: DeploymentStatus,
+        step: EventStep,
+        level: LogLevel,
+        message: String,
+        details: [String: String],
+        timestamp: String
+    ) {
         self.deploymentId = deploymentId
         self.seq = seq
         self.status = status

@@ -23,10 +23,23 @@ public struct DeploymentRendered: BusMessage, Equatable {
     /// The cluster, connection and placement, as the gateway set them.
     public var destination: DeploymentTarget?
 
-    public init(deploymentId: String, instanceName: String, target: TargetType, eggName: String, eggVersion: String, eggContentHash: String,
-                baseImage: String, userData: String, metaData: String, networkConfig: String? = nil, vendorData: String? = nil,
-                lxdProfile: String? = nil, kvmConfig: String? = nil, seedISOBase64: String? = nil,
-                destination: DeploymentTarget? = nil) {
+    public init(
+        deploymentId: String,
+        instanceName: String,
+        target: TargetType,
+        eggName: String,
+        eggVersion: String,
+        eggContentHash: String,
+        baseImage: String,
+        userData: String,
+        metaData: String,
+        networkConfig: String? = nil,
+        vendorData: String? = nil,
+        lxdProfile: String? = nil,
+        kvmConfig: String? = nil,
+        seedISOBase64: String? = nil,
+        destination: DeploymentTarget? = nil
+    ) {
         self.deploymentId = deploymentId
         self.instanceName = instanceName
         self.target = target
@@ -80,4 +93,3 @@ public struct RenderPreviewRequest: BusMessage, Equatable {
         case includeSeed = "include_seed"
     }
 }
-

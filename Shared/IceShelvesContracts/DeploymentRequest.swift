@@ -16,8 +16,15 @@ public struct RenderOverrides: Codable, Sendable, Equatable {
     /// A network-config document (version 1 or 2) for the instance.
     public var networkConfig: String?
 
-    public init(hostname: String? = nil, sshAuthorizedKeys: [String] = [], extraPackages: [String] = [], timezone: String? = nil,
-                cloudConfig: String? = nil, replaceLists: [String] = [], networkConfig: String? = nil) {
+    public init(
+        hostname: String? = nil,
+        sshAuthorizedKeys: [String] = [],
+        extraPackages: [String] = [],
+        timezone: String? = nil,
+        cloudConfig: String? = nil,
+        replaceLists: [String] = [],
+        networkConfig: String? = nil
+    ) {
         self.hostname = hostname
         self.sshAuthorizedKeys = sshAuthorizedKeys
         self.extraPackages = extraPackages
@@ -64,9 +71,16 @@ public struct DeploymentRequested: BusMessage, Equatable {
     /// The cluster, connection and placement for the deployer (passed through untouched).
     public var destination: DeploymentTarget?
 
-    public init(deploymentId: String, eggName: String, eggVersion: String? = nil, instanceName: String, target: TargetType,
-                variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init(),
-                destination: DeploymentTarget? = nil) {
+    public init(
+        deploymentId: String,
+        eggName: String,
+        eggVersion: String? = nil,
+        instanceName: String,
+        target: TargetType,
+        variables: [String: VariableValue] = [:],
+        overrides: RenderOverrides = .init(),
+        destination: DeploymentTarget? = nil
+    ) {
         self.deploymentId = deploymentId
         self.eggName = eggName
         self.eggVersion = eggVersion

@@ -12,8 +12,14 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
     /// Keep a failed instance for debugging instead of removing it.
     public var keepOnFailure: Bool
 
-    public init(clusterId: String, connection: ClusterConnection, targetMember: String? = nil, image: String? = nil,
-                configOverrides: [String: String] = [:], keepOnFailure: Bool = false) {
+    public init(
+        clusterId: String,
+        connection: ClusterConnection,
+        targetMember: String? = nil,
+        image: String? = nil,
+        configOverrides: [String: String] = [:],
+        keepOnFailure: Bool = false
+    ) {
         self.clusterId = clusterId
         self.connection = connection
         self.targetMember = targetMember

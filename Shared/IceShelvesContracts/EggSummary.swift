@@ -14,7 +14,21 @@ public struct EggSummary: Codable, Sendable, Equatable {
     public var isTemplate: Bool
     public var createdOn: String
 
-    public init(id: Int64, name: String, displayName: String, description: String, version: String, contentHash: String, category: String, eggType: EggType, baseImage: String, tags: [String], isActive: Bool, isTemplate: Bool, createdOn: String) {
+    public init(
+        id: Int64,
+        name: String,
+        displayName: String,
+        description: String,
+        version: String,
+        contentHash: String,
+        category: String,
+        eggType: EggType,
+        baseImage: String,
+        tags: [String],
+        isActive: Bool,
+        isTemplate: Bool,
+        createdOn: String
+    ) {
         self.id = id
         self.name = name
         self.displayName = displayName

@@ -38,7 +38,10 @@ public enum MessageCodec {
         decoder.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
             let text = try c.decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
+            if let date = try? Date(
+                text,
+                strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
+            ) {
                 return date
             }
             if let date = try? Date(text, strategy: .iso8601) { return date }

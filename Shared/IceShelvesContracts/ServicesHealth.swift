@@ -15,8 +15,15 @@ public struct ServicesHealth: Codable, Sendable, Equatable {
         /// Why it is counted down.
         public var error: String?
 
-        public init(service: ServiceName, up: Bool, version: String? = nil, instanceId: String? = nil, uptimeSeconds: Double? = nil,
-                    latencyMs: Double? = nil, error: String? = nil) {
+        public init(
+            service: ServiceName,
+            up: Bool,
+            version: String? = nil,
+            instanceId: String? = nil,
+            uptimeSeconds: Double? = nil,
+            latencyMs: Double? = nil,
+            error: String? = nil
+        ) {
             self.service = service
             self.up = up
             self.version = version

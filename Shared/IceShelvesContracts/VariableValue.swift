@@ -7,12 +7,19 @@ public enum VariableValue: Codable, Sendable, Equatable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .boolean(b) }
-        else if let i = try? c.decode(Int.self) { self = .integer(i) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let l = try? c.decode([String].self) { self = .list(l) }
-        else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "a variable value must be a string, an integer, a boolean or a list of strings")
+        if let b = try? c.decode(Bool.self) {
+            self = .boolean(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .integer(i)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let l = try? c.decode([String].self) {
+            self = .list(l)
+        } else {
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription: "a variable value must be a string, an integer, a boolean or a list of strings"
+            )
         }
     }
 

@@ -49,7 +49,9 @@ public struct EggFolderLoader: Sendable {
             switch Self.kind(path) {
             case .regular(let size):
                 total += size
-                if total > maxEggBytes { throw EggValidationError(egg: name, problems: [EggError(entry, "the egg is larger than \(maxEggBytes / 1_048_576) MB")]) }
+                if total > maxEggBytes {
+                    throw EggValidationError(egg: name, problems: [EggError(entry, "the egg is larger than \(maxEggBytes / 1_048_576) MB")])
+                }
             case .directory:
                 continue
             case .other:
@@ -64,7 +66,10 @@ public struct EggFolderLoader: Sendable {
         return try EggValidator.validate(files: files, expectedName: name)
     }
 
-    enum Kind: Equatable { case regular(Int), directory, other }
+    enum Kind: Equatable {
+        case regular(Int)
+        case directory, other
+    }
 
     /// What is at `path`, without following a symbolic link.
     static func kind(_ path: String) -> Kind {

@@ -20,9 +20,19 @@ public struct EggMetadata: Codable, Sendable, Equatable {
     public var variables: [EggVariable]
 
     public init(
-        name: String, version: String, displayName: String? = nil, description: String, category: EggCategory,
-        eggType: EggType, baseImage: String, author: String? = nil, created: String? = nil, tags: [String] = [],
-        requirements: EggRequirements? = nil, features: [String] = [], variables: [EggVariable] = []
+        name: String,
+        version: String,
+        displayName: String? = nil,
+        description: String,
+        category: EggCategory,
+        eggType: EggType,
+        baseImage: String,
+        author: String? = nil,
+        created: String? = nil,
+        tags: [String] = [],
+        requirements: EggRequirements? = nil,
+        features: [String] = [],
+        variables: [EggVariable] = []
     ) {
         self.name = name
         self.version = version

@@ -51,14 +51,20 @@ public enum EggValidator {
         var p: [EggError] = []
         let f = "metadata.json"
         if !isValidName(m.name) { p.append(EggError(f, "name '\(m.name.prefix(80))' must match [a-z0-9][a-z0-9-]{0,62}")) }
-        if let expectedName, expectedName != m.name { p.append(EggError(f, "name '\(m.name.prefix(80))' differs from the folder name '\(expectedName)'")) }
+        if let expectedName, expectedName != m.name {
+            p.append(EggError(f, "name '\(m.name.prefix(80))' differs from the folder name '\(expectedName)'"))
+        }
         if !isValidVersion(m.version) { p.append(EggError(f, "version '\(m.version.prefix(40))' is not semantic versioning (for example 1.0.0)")) }
-        if m.baseImage.isEmpty || m.baseImage.count > 255 || m.baseImage.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }) {
+        if m.baseImage.isEmpty || m.baseImage.count > 255
+            || m.baseImage.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false })
+        {
             p.append(EggError(f, "base_image must be 1-255 characters without spaces"))
         }
         if m.description.count > 4096 { p.append(EggError(f, "description is longer than 4096 characters")) }
         if (m.displayName?.count ?? 0) > 256 { p.append(EggError(f, "display_name is longer than 256 characters")) }
-        if m.tags.count > 64 || m.tags.contains(where: { $0.isEmpty || $0.count > 64 }) { p.append(EggError(f, "tags: at most 64, each 1-64 characters")) }
+        if m.tags.count > 64 || m.tags.contains(where: { $0.isEmpty || $0.count > 64 }) {
+            p.append(EggError(f, "tags: at most 64, each 1-64 characters"))
+        }
         if m.features.count > 128 { p.append(EggError(f, "features: at most 128")) }
         if let r = m.requirements {
             for (name, v) in [("min_memory_mb", r.minMemoryMB), ("min_disk_gb", r.minDiskGB), ("min_cores", r.minCores)] {
@@ -67,10 +73,16 @@ public enum EggValidator {
         }
         var seen = Set<String>()
         for v in m.variables {
-            if v.name.wholeMatch(of: /[a-z_][a-z0-9_]{0,63}/) == nil { p.append(EggError(f, "variable name '\(v.name.prefix(64))' must match [a-z_][a-z0-9_]{0,63}")) }
+            if v.name.wholeMatch(of: /[a-z_][a-z0-9_]{0,63}/) == nil {
+                p.append(EggError(f, "variable name '\(v.name.prefix(64))' must match [a-z_][a-z0-9_]{0,63}"))
+            }
             if !seen.insert(v.name).inserted { p.append(EggError(f, "variable '\(v.name)' is declared twice")) }
-            if let pattern = v.pattern, (try? Regex(pattern)) == nil || pattern.count > 512 { p.append(EggError(f, "variable '\(v.name)': pattern is not a valid regular expression")) }
-            if let d = v.default, let problem = VariableResolver.problem(with: d, for: v) { p.append(EggError(f, "variable '\(v.name)' default: \(problem)")) }
+            if let pattern = v.pattern, (try? Regex(pattern)) == nil || pattern.count > 512 {
+                p.append(EggError(f, "variable '\(v.name)': pattern is not a valid regular expression"))
+            }
+            if let d = v.default, let problem = VariableResolver.problem(with: d, for: v) {
+                p.append(EggError(f, "variable '\(v.name)' default: \(problem)"))
+            }
         }
         if m.variables.count > 128 { p.append(EggError(f, "at most 128 variables")) }
         return p
@@ -104,10 +116,18 @@ public enum EggValidator {
         for (k, v) in m {
             switch k.scalar?.string {
             case "config":
-                guard case .mapping(let config) = v else { p.append(EggError(f, "config must be a mapping of strings")); continue }
-                for (ck, cv) in config where ck.scalar == nil || cv.scalar == nil { p.append(EggError(f, "config.\(ck.scalar?.string ?? "?") must be a string")) }
+                guard case .mapping(let config) = v else {
+                    p.append(EggError(f, "config must be a mapping of strings"))
+                    continue
+                }
+                for (ck, cv) in config where ck.scalar == nil || cv.scalar == nil {
+                    p.append(EggError(f, "config.\(ck.scalar?.string ?? "?") must be a string"))
+                }
             case "devices":
-                guard case .mapping(let devices) = v else { p.append(EggError(f, "devices must be a mapping of devices")); continue }
+                guard case .mapping(let devices) = v else {
+                    p.append(EggError(f, "devices must be a mapping of devices"))
+                    continue
+                }
                 for (dk, dv) in devices {
                     guard case .mapping(let props) = dv, props.allSatisfy({ $0.key.scalar != nil && $0.value.scalar != nil }) else {
                         p.append(EggError(f, "devices.\(dk.scalar?.string ?? "?") must be a mapping of strings"))
@@ -149,7 +169,9 @@ public enum EggValidator {
         case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
             "wrong type for '\(ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "."))'"
         case DecodingError.dataCorrupted(let ctx):
-            ctx.codingPath.isEmpty ? "not valid JSON" : "invalid value for '\(ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "."))': \(ctx.debugDescription.prefix(120))"
+            ctx.codingPath.isEmpty
+                ? "not valid JSON"
+                : "invalid value for '\(ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: "."))': \(ctx.debugDescription.prefix(120))"
         default: "not valid JSON"
         }
     }
@@ -162,7 +184,13 @@ private final class XMLCheck: NSObject, XMLParserDelegate {
     var stack: [String] = []
     var failed = false
     var sawRoot = false
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser,
+        didStartElement elementName: String,
+        namespaceURI: String?,
+        qualifiedName qName: String?,
+        attributes attributeDict: [String: String] = [:]
+    ) {
         if stack.isEmpty && sawRoot { failed = true }  // a second root element
         sawRoot = true
         stack.append(elementName)

@@ -18,7 +18,15 @@ public struct EggVariable: Codable, Sendable, Equatable {
     /// The allowed values, when the variable is an enumeration.
     public var allowed: [String]?
 
-    public init(name: String, description: String = "", type: Kind = .string, default: VariableValue? = nil, required: Bool = false, pattern: String? = nil, allowed: [String]? = nil) {
+    public init(
+        name: String,
+        description: String = "",
+        type: Kind = .string,
+        default: VariableValue? = nil,
+        required: Bool = false,
+        pattern: String? = nil,
+        allowed: [String]? = nil
+    ) {
         self.name = name
         self.description = description
         self.type = type

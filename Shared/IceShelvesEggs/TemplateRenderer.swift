@@ -112,16 +112,20 @@ public enum TemplateRenderer {
     /// libvirt fragment). Unknown placeholders stay as they are.
     public static func renderText(_ text: String, values: [String: VariableValue], escapeXML: Bool) -> String {
         text.replacing(placeholder) { match in
-            let raw: String = switch values[String(match.output.1)] {
-            case .string(let v)?: v
-            case .integer(let i)?: String(i)
-            case .boolean(let b)?: b ? "true" : "false"
-            case .list(let l)?: l.joined(separator: ",")
-            case nil: String(match.output.0)
-            }
+            let raw: String =
+                switch values[String(match.output.1)] {
+                case .string(let v)?: v
+                case .integer(let i)?: String(i)
+                case .boolean(let b)?: b ? "true" : "false"
+                case .list(let l)?: l.joined(separator: ",")
+                case nil: String(match.output.0)
+                }
             guard escapeXML else { return raw }
             return raw.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(
+                    of: "'",
+                    with: "&apos;"
+                )
         }
     }
 }

@@ -26,15 +26,27 @@ public enum YAMLDocument {
 
     /// Counts flow nesting and aliases on the raw text, before libyaml sees it.
     static func prescan(_ text: String, file: String) throws {
-        var depth = 0, aliases = 0
-        var inSingle = false, inDouble = false, inComment = false
+        var depth = 0
+        var aliases = 0
+        var inSingle = false
+        var inDouble = false
+        var inComment = false
         var previous: UInt8 = UInt8(ascii: "\n")
         for byte in text.utf8 {
             defer { previous = byte }
-            if byte == UInt8(ascii: "\n") { inComment = false; continue }
+            if byte == UInt8(ascii: "\n") {
+                inComment = false
+                continue
+            }
             if inComment { continue }
-            if inDouble { if byte == UInt8(ascii: "\"") && previous != UInt8(ascii: "\\") { inDouble = false }; continue }
-            if inSingle { if byte == UInt8(ascii: "'") { inSingle = false }; continue }
+            if inDouble {
+                if byte == UInt8(ascii: "\"") && previous != UInt8(ascii: "\\") { inDouble = false }
+                continue
+            }
+            if inSingle {
+                if byte == UInt8(ascii: "'") { inSingle = false }
+                continue
+            }
             switch byte {
             case UInt8(ascii: "#") where previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\n") || previous == UInt8(ascii: "\t"):
                 inComment = true
@@ -68,7 +80,10 @@ public enum YAMLDocument {
             if depth > maxDepth { throw EggError(file, "nested deeper than \(maxDepth) levels") }
             switch node {
             case .mapping(let m):
-                for (k, v) in m { stack.append((k, depth + 1)); stack.append((v, depth + 1)) }
+                for (k, v) in m {
+                    stack.append((k, depth + 1))
+                    stack.append((v, depth + 1))
+                }
             case .sequence(let s):
                 for v in s { stack.append((v, depth + 1)) }
             default: break

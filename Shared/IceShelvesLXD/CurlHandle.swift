@@ -26,7 +26,8 @@ final class CurlHandle: @unchecked Sendable {
             base = url.hasSuffix("/") ? String(url.dropLast()) : url
             _ = iceshelves_curl_set_string(h, CURLOPT_SSLCERTTYPE, "PEM")
             _ = iceshelves_curl_set_string(h, CURLOPT_SSLKEYTYPE, "PEM")
-            let cert = Array(identity.certificatePEM.utf8), key = Array(identity.keyPEM.utf8)
+            let cert = Array(identity.certificatePEM.utf8)
+            let key = Array(identity.keyPEM.utf8)
             _ = iceshelves_curl_set_blob(h, CURLOPT_SSLCERT_BLOB, cert, cert.count)
             _ = iceshelves_curl_set_blob(h, CURLOPT_SSLKEY_BLOB, key, key.count)
             switch trust {
@@ -66,19 +67,29 @@ final class CurlHandle: @unchecked Sendable {
         _ = iceshelves_curl_set_long(h, CURLOPT_HTTPGET, 1)  // clears a previous request's body
         if let body = request.body {
             _ = iceshelves_curl_set_long(h, CURLOPT_POSTFIELDSIZE, body.count)
-            _ = body.withUnsafeBytes { iceshelves_curl_set_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) }
+            _ = body.withUnsafeBytes {
+                iceshelves_curl_set_pointer(
+                    h,
+                    CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)
+                )
+            }
         }
         _ = iceshelves_curl_set_string(h, CURLOPT_CUSTOMREQUEST, request.method)
         _ = iceshelves_curl_set_long(h, CURLOPT_TIMEOUT_MS, request.timeout.milliseconds)
         let sink = ResponseSink()
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
-        _ = iceshelves_curl_set_write(h, { data, size, count, user in
-            guard let data, let user else { return 0 }
-            let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
-            sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }, unmanaged.toOpaque())
+        _ = iceshelves_curl_set_write(
+            h,
+            { data, size, count, user in
+                guard let data, let user else { return 0 }
+                let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
+                sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            },
+            unmanaged.toOpaque()
+        )
         let rc = curl_easy_perform(h)
         guard rc == CURLE_OK else { throw error(rc, request) }
         var status = 0
@@ -93,10 +104,16 @@ final class CurlHandle: @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT:
             return LXDError(.timeout, "\(what) timed out after \(request.timeout): \(detail)")
         case CURLE_PEER_FAILED_VERIFICATION:
-            return LXDError(.tls, "the LXD server at \(base) did not present the pinned certificate (\(detail)); check server_cert or server_fingerprint")
+            return LXDError(
+                .tls,
+                "the LXD server at \(base) did not present the pinned certificate (\(detail)); check server_cert or server_fingerprint"
+            )
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE:
             if detail.contains("certificate verify failed") {
-                return LXDError(.tls, "the LXD server at \(base) did not present the pinned certificate (\(detail)); check server_cert or server_fingerprint")
+                return LXDError(
+                    .tls,
+                    "the LXD server at \(base) did not present the pinned certificate (\(detail)); check server_cert or server_fingerprint"
+                )
             }
             return LXDError(.tls, "TLS with \(base) failed: \(detail)")
         default:

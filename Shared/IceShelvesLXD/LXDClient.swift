@@ -78,7 +78,11 @@ public struct LXDClient: Sendable {
     }
 
     public func changeState(_ name: String, action: String, force: Bool = false) async throws -> LXDOperation {
-        struct Body: Encodable { var action: String; var force: Bool; var timeout: Int }
+        struct Body: Encodable {
+            var action: String
+            var force: Bool
+            var timeout: Int
+        }
         return try await operation("PUT", "/1.0/instances/\(escape(name))/state" + query([:]), body: Body(action: action, force: force, timeout: 30))
     }
 
@@ -178,9 +182,17 @@ public struct LXDClient: Sendable {
     }
 
     public func updateProfile(_ profile: LXDProfile) async throws {
-        struct Body: Encodable { var description: String; var config: [String: String]; var devices: [String: [String: String]] }
-        _ = try await send("PUT", "/1.0/profiles/\(escape(profile.name))" + query([:]),
-                           body: Body(description: profile.description, config: profile.config, devices: profile.devices)) as JSONValue?
+        struct Body: Encodable {
+            var description: String
+            var config: [String: String]
+            var devices: [String: [String: String]]
+        }
+        _ =
+            try await send(
+                "PUT",
+                "/1.0/profiles/\(escape(profile.name))" + query([:]),
+                body: Body(description: profile.description, config: profile.config, devices: profile.devices)
+            ) as JSONValue?
     }
 
     /// The fingerprint behind an image alias, or `nil` when the server has no such alias.
@@ -230,7 +242,10 @@ public struct LXDClient: Sendable {
             decoded = try JSONDecoder().decode(Response<M>.self, from: Data(response.body))
         } catch {
             let text = String(decoding: response.body.prefix(200), as: UTF8.self)
-            throw LXDError(.protocolError, "LXD answered \(method) \(path.prefix(while: { $0 != "?" })) with HTTP \(response.status) and unreadable JSON: \(text)")
+            throw LXDError(
+                .protocolError,
+                "LXD answered \(method) \(path.prefix(while: { $0 != "?" })) with HTTP \(response.status) and unreadable JSON: \(text)"
+            )
         }
         if decoded.type == "error" || response.status >= 400 {
             throw LXDError(.api, decoded.error ?? "LXD error \(response.status)", status: decoded.errorCode ?? response.status)

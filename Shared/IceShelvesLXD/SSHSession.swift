@@ -38,7 +38,10 @@ final class SSHSession: @unchecked Sendable {
             }
             let presented = Self.fingerprint(Data(bytes: raw, count: 32))
             guard Self.normalised(presented) == Self.normalised(settings.hostKeyFingerprint), !settings.hostKeyFingerprint.isEmpty else {
-                throw LXDError(.ssh, "SSH host key of \(settings.host):\(settings.port) is \(presented), not the pinned \(settings.hostKeyFingerprint.isEmpty ? "(none)" : settings.hostKeyFingerprint); refusing to connect")
+                throw LXDError(
+                    .ssh,
+                    "SSH host key of \(settings.host):\(settings.port) is \(presented), not the pinned \(settings.hostKeyFingerprint.isEmpty ? "(none)" : settings.hostKeyFingerprint); refusing to connect"
+                )
             }
             let rc = settings.user.withCString { user in
                 settings.privateKey.withCString { key in iceshelves_ssh_auth_key(s, user, key, strlen(key)) }

@@ -101,7 +101,10 @@ public final class SSHTunnel: Sendable {
         }
         defer { ssh.close() }
         guard let channel = iceshelves_ssh_open_streamlocal(ssh.session, settings.remoteSocket) else {
-            logger.error("SSH server refused to forward to the LXD socket", metadata: ["socket": "\(settings.remoteSocket)", "error": "\(ssh.lastError)"])
+            logger.error(
+                "SSH server refused to forward to the LXD socket",
+                metadata: ["socket": "\(settings.remoteSocket)", "error": "\(ssh.lastError)"]
+            )
             return
         }
         defer { libssh2_channel_free(channel) }
@@ -123,7 +126,8 @@ public final class SSHTunnel: Sendable {
             if libssh2_channel_eof(channel) != 0 { return }
             fds[0].revents = 0
             fds[1].revents = 0
-            fds[1].events = Int16(POLLIN) | ((libssh2_session_block_directions(ssh.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0 ? Int16(POLLOUT) : 0)
+            fds[1].events =
+                Int16(POLLIN) | ((libssh2_session_block_directions(ssh.session) & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0 ? Int16(POLLOUT) : 0)
             if poll(&fds, 2, 200) < 0 && errno != EINTR { return }
             if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let n = buffer.withUnsafeMutableBufferPointer { Foundation.read(local, $0.baseAddress, $0.count) }

@@ -30,11 +30,15 @@ public struct Renderer: Sendable {
         }
 
         // The egg's user-data with the variables put in, as a tree.
-        var root = try Self.wrap { try TemplateRenderer.renderNode(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml") } ?? .mapping(Node.Mapping([]))
+        var root =
+            try Self.wrap { try TemplateRenderer.renderNode(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml") }
+            ?? .mapping(Node.Mapping([]))
 
         // The caller's overrides, each checked before it is used.
         if let extra = o.cloudConfig {
-            guard let node = try Self.wrap({ try YAMLDocument.load(extra, file: "overrides.cloud_config") }) else { throw RenderError("overrides.cloud_config is empty") }
+            guard let node = try Self.wrap({ try YAMLDocument.load(extra, file: "overrides.cloud_config") }) else {
+                throw RenderError("overrides.cloud_config is empty")
+            }
             guard case .mapping = node else { throw RenderError("overrides.cloud_config must be a mapping of cloud-config keys") }
             root = CloudConfigMerger.merge(root, node, replaceLists: Set(o.replaceLists))
         }
@@ -48,21 +52,29 @@ public struct Renderer: Sendable {
         }
         for key in o.sshAuthorizedKeys { try Self.check(key, matches: Self.sshKeyPattern, what: "overrides.ssh_authorized_keys") }
         root = CloudConfigMerger.append(root, key: "ssh_authorized_keys", items: o.sshAuthorizedKeys.map(CloudConfigMerger.quoted))
-        for p in o.extraPackages { try Self.check(p, matches: /[a-z0-9][a-z0-9+.\-]{0,127}(=[A-Za-z0-9.+~:\-]{1,64})?/, what: "overrides.extra_packages") }
+        for p in o.extraPackages {
+            try Self.check(p, matches: /[a-z0-9][a-z0-9+.\-]{0,127}(=[A-Za-z0-9.+~:\-]{1,64})?/, what: "overrides.extra_packages")
+        }
         root = CloudConfigMerger.append(root, key: "packages", items: o.extraPackages.map(CloudConfigMerger.quoted))
 
         let userData = "#cloud-config\n" + (try Self.wrap { try TemplateRenderer.serialize(root, file: "user-data") })
         // The tree is what was written: check it directly instead of parsing the text again.
         var problems = CloudConfigSchema.problems(in: root, file: "user-data")
-        if userData.utf8.count > YAMLDocument.maxBytes { problems.append(EggError("user-data", "larger than \(YAMLDocument.maxBytes / 1_048_576) MiB")) }
-        guard problems.isEmpty else { throw RenderError("the rendered user-data is not valid cloud-config: " + problems.map { $0.description }.joined(separator: "; ")) }
+        if userData.utf8.count > YAMLDocument.maxBytes {
+            problems.append(EggError("user-data", "larger than \(YAMLDocument.maxBytes / 1_048_576) MiB"))
+        }
+        guard problems.isEmpty else {
+            throw RenderError("the rendered user-data is not valid cloud-config: " + problems.map { $0.description }.joined(separator: "; "))
+        }
 
         // meta-data: a stable instance id per deployment, and the host name.
         let hostname = o.hostname ?? root.mapping?["hostname"]?.string ?? request.instanceName
-        let meta = Node.mapping(Node.Mapping([
-            (Node("instance-id"), CloudConfigMerger.quoted(Self.instanceId(request.deploymentId))),
-            (Node("local-hostname"), CloudConfigMerger.quoted(hostname)),
-        ]))
+        let meta = Node.mapping(
+            Node.Mapping([
+                (Node("instance-id"), CloudConfigMerger.quoted(Self.instanceId(request.deploymentId))),
+                (Node("local-hostname"), CloudConfigMerger.quoted(hostname)),
+            ])
+        )
         let metaData = try Self.wrap { try TemplateRenderer.serialize(meta, file: "meta-data") }
 
         // The LXD profile, and the vendor-data and network-config it may carry.
@@ -75,24 +87,33 @@ public struct Renderer: Sendable {
             }
         }
         let vendorData = profileConfig["cloud-init.vendor-data"] ?? profileConfig["user.vendor-data"]
-        let networkConfig = try o.networkConfig.map(Self.checkNetworkConfig)
+        let networkConfig =
+            try o.networkConfig.map(Self.checkNetworkConfig)
             ?? (profileConfig["cloud-init.network-config"] ?? profileConfig["user.network-config"]).map(Self.checkNetworkConfig)
         let kvm = egg.files[.kvmConfig].map { TemplateRenderer.renderText($0, values: values, escapeXML: true) }
 
         return Output(
-            userData: userData, metaData: metaData, networkConfig: networkConfig, vendorData: vendorData,
-            lxdProfile: request.target == .lxd ? profile : nil, kvmConfig: request.target == .kvm ? kvm : nil)
+            userData: userData,
+            metaData: metaData,
+            networkConfig: networkConfig,
+            vendorData: vendorData,
+            lxdProfile: request.target == .lxd ? profile : nil,
+            kvmConfig: request.target == .kvm ? kvm : nil
+        )
     }
 
     // MARK: Checks
 
     nonisolated(unsafe) static let hostnamePattern = /[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/
-    nonisolated(unsafe) static let sshKeyPattern = /(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+\/=]{16,16384}( [^\n\r]{0,256})?/
+    nonisolated(unsafe) static let sshKeyPattern =
+        /(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+\/=]{16,16384}( [^\n\r]{0,256})?/
 
     /// LXD's rule for instance names: a host name label, not starting with a digit or a hyphen.
     static func checkInstanceName(_ name: String) throws {
         guard name.wholeMatch(of: /[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/) != nil else {
-            throw RenderError("instance name '\(name.prefix(70))' must be 1-63 letters, digits and hyphens, start with a letter and not end with a hyphen")
+            throw RenderError(
+                "instance name '\(name.prefix(70))' must be 1-63 letters, digits and hyphens, start with a letter and not end with a hyphen"
+            )
         }
     }
 

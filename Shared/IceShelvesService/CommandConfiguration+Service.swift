@@ -12,6 +12,7 @@ extension CommandConfiguration {
                 \(name.rpcQueue). Health: GET /healthz; Prometheus metrics: GET /metrics \
                 (default 127.0.0.1:\(metricsPort)). Stops gracefully on SIGTERM or SIGINT: it \
                 stops consuming, finishes in-flight work and exits 0.
-                """)
+                """
+        )
     }
 }

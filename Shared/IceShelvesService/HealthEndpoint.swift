@@ -9,22 +9,30 @@ import ServiceLifecycle
 /// unreachable) and `GET /metrics` (Prometheus text). It binds to loopback by default.
 enum HealthEndpoint {
     static func make(
-        service: String, host: String, port: Int, client: AMQPClient, registry: PrometheusCollectorRegistry, logger: Logger
+        service: String,
+        host: String,
+        port: Int,
+        client: AMQPClient,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger
     ) -> any Service {
         let router = Router()
         router.get("healthz") { _, _ -> Response in
             let connected = client.isConnected
-            let body = #"{"service":"\#(service)","status":"\#(connected ? "ok" : "degraded")","amqp":"\#(connected ? "connected" : "disconnected")"}"#
+            let body =
+                #"{"service":"\#(service)","status":"\#(connected ? "ok" : "degraded")","amqp":"\#(connected ? "connected" : "disconnected")"}"#
             return Response(
                 status: connected ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
         }
         router.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
         }
         return Application(
             router: router,
@@ -32,6 +40,7 @@ enum HealthEndpoint {
             onServerRunning: { channel in
                 logger.info("health and metrics endpoint listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             },
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -6,29 +6,49 @@ import Logging
 /// The options every service takes. Each flag falls back to an environment variable, then to a
 /// default; `--help` lists both.
 public struct ServiceOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("amqp-url"), help: ArgumentHelp(
-        "AMQP broker URL. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/",
-        valueName: "url"))
+    @Option(
+        name: .customLong("amqp-url"),
+        help: ArgumentHelp(
+            "AMQP broker URL. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/",
+            valueName: "url"
+        )
+    )
     public var amqpURL: String?
 
-    @Option(name: .customLong("metrics-host"), help: ArgumentHelp(
-        "Address of the health and Prometheus endpoint. Env: ICESHELVES_METRICS_HOST. Default: 127.0.0.1",
-        valueName: "host"))
+    @Option(
+        name: .customLong("metrics-host"),
+        help: ArgumentHelp(
+            "Address of the health and Prometheus endpoint. Env: ICESHELVES_METRICS_HOST. Default: 127.0.0.1",
+            valueName: "host"
+        )
+    )
     public var metricsHost: String?
 
-    @Option(name: .customLong("metrics-port"), help: ArgumentHelp(
-        "Port of GET /healthz and GET /metrics; 0 picks a free port, -1 turns the endpoint off. Env: ICESHELVES_METRICS_PORT. Default: the service's own port (see docs/operations.md)",
-        valueName: "port"))
+    @Option(
+        name: .customLong("metrics-port"),
+        help: ArgumentHelp(
+            "Port of GET /healthz and GET /metrics; 0 picks a free port, -1 turns the endpoint off. Env: ICESHELVES_METRICS_PORT. Default: the service's own port (see docs/operations.md)",
+            valueName: "port"
+        )
+    )
     public var metricsPort: Int?
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp(
-        "trace, debug, info, notice, warning, error or critical. Env: ICESHELVES_LOG_LEVEL. Default: info",
-        valueName: "level"))
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp(
+            "trace, debug, info, notice, warning, error or critical. Env: ICESHELVES_LOG_LEVEL. Default: info",
+            valueName: "level"
+        )
+    )
     public var logLevel: String?
 
-    @Option(name: .customLong("rpc-concurrency"), help: ArgumentHelp(
-        "RPC requests handled at once. Env: ICESHELVES_RPC_CONCURRENCY. Default: 16",
-        valueName: "n"))
+    @Option(
+        name: .customLong("rpc-concurrency"),
+        help: ArgumentHelp(
+            "RPC requests handled at once. Env: ICESHELVES_RPC_CONCURRENCY. Default: 16",
+            valueName: "n"
+        )
+    )
     public var rpcConcurrency: Int?
 
     public init() {}

@@ -56,16 +56,23 @@ public struct ServiceRunner: Sendable {
 
         var services: [any Service] = [client]
         if let port = try options.resolvedMetricsPort(default: defaultMetricsPort) {
-            services.append(HealthEndpoint.make(service: label, host: options.resolvedMetricsHost, port: port, client: client, registry: registry, logger: logger))
+            services.append(
+                HealthEndpoint.make(service: label, host: options.resolvedMetricsHost, port: port, client: client, registry: registry, logger: logger)
+            )
         }
-        services.append(RPCServer(client: client, queue: name.rpcQueue, router: router, concurrency: try options.resolvedRPCConcurrency(), logger: logger))
+        services.append(
+            RPCServer(client: client, queue: name.rpcQueue, router: router, concurrency: try options.resolvedRPCConcurrency(), logger: logger)
+        )
         services.append(contentsOf: own)
 
         logger.info("starting", metadata: ["broker": "\(url.redacted)", "version": "\(Self.version)", "instance": "\(instanceId)"])
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
         logger.info("stopped")
     }

@@ -6,6 +6,7 @@ import IceShelvesContracts
 import Logging
 import NIOCore
 import Synchronization
+
 @testable import ApiGateway
 
 /// Stand-ins for the bus, so the router can be tested in process (the real pipeline is in SystemTests).
@@ -13,13 +14,30 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
     let submitted = Mutex<[DeploymentRequested]>([])
     let cancelled = Mutex<[String]>([])
 
-    static let egg = EggSummary(id: 1, name: "debian-hello", displayName: "Debian hello", description: "d", version: "1.0.0", contentHash: String(repeating: "a", count: 64),
-                                category: "custom", eggType: .hybrid, baseImage: "iceshelves/debian-12", tags: ["t"], isActive: true, isTemplate: true, createdOn: "2026-11-28T00:00:00Z")
+    static let egg = EggSummary(
+        id: 1,
+        name: "debian-hello",
+        displayName: "Debian hello",
+        description: "d",
+        version: "1.0.0",
+        contentHash: String(repeating: "a", count: 64),
+        category: "custom",
+        eggType: .hybrid,
+        baseImage: "iceshelves/debian-12",
+        tags: ["t"],
+        isActive: true,
+        isTemplate: true,
+        createdOn: "2026-11-28T00:00:00Z"
+    )
 
     func list(_ r: EggListRequest) async throws -> EggPage { EggPage(eggs: [Self.egg], total: 1, page: r.page, perPage: r.perPage, totalPages: 1) }
     func get(_ r: EggGetRequest) async throws -> EggDetail {
         guard r.id == 1 || r.name == "debian-hello" else { throw APIError.notFound("no egg") }
-        return EggDetail(egg: Self.egg, metadataJSON: #"{"variables":[{"name":"greeting","type":"string","required":true}]}"#, files: ["cloud-init.yaml": "#cloud-config\n"])
+        return EggDetail(
+            egg: Self.egg,
+            metadataJSON: #"{"variables":[{"name":"greeting","type":"string","required":true}]}"#,
+            files: ["cloud-init.yaml": "#cloud-config\n"]
+        )
     }
     func createFromTemplate(_ r: EggCreateFromTemplateRequest) async throws -> EggDetail { try await get(EggGetRequest(id: 1)) }
     func upload(_ r: EggUploadRequest) async throws -> EggDetail { try await get(EggGetRequest(id: 1)) }
@@ -27,8 +45,18 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
 
     func submit(_ r: DeploymentRequested) async throws { submitted.withLock { $0.append(r) } }
     func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered {
-        DeploymentRendered(deploymentId: r.deploymentId, instanceName: r.instanceName, target: r.target, eggName: r.eggName, eggVersion: "1.0.0",
-                           eggContentHash: "h", baseImage: "iceshelves/debian-12", userData: "#cloud-config\n", metaData: "instance-id: x\n", destination: r.destination)
+        DeploymentRendered(
+            deploymentId: r.deploymentId,
+            instanceName: r.instanceName,
+            target: r.target,
+            eggName: r.eggName,
+            eggVersion: "1.0.0",
+            eggContentHash: "h",
+            baseImage: "iceshelves/debian-12",
+            userData: "#cloud-config\n",
+            metaData: "instance-id: x\n",
+            destination: r.destination
+        )
     }
     func cancel(_ c: DeploymentCancel) async throws { cancelled.withLock { $0.append(c.deploymentId) } }
     func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult {
@@ -54,8 +82,16 @@ struct Harness {
         settings.maxConcurrentPerCluster = maxConcurrent
         settings.maxBodyBytes = 64 * 1024
         settings.hosts = HostPolicy(allowedHosts)
-        gateway = Gateway(db: db, box: box, catalog: bus, pipeline: bus, settings: settings, logger: Logger(label: "gateway-test"),
-                          busConnected: { true }, metricsText: { Array("# metrics\n".utf8) })
+        gateway = Gateway(
+            db: db,
+            box: box,
+            catalog: bus,
+            pipeline: bus,
+            settings: settings,
+            logger: Logger(label: "gateway-test"),
+            busConnected: { true },
+            metricsText: { Array("# metrics\n".utf8) }
+        )
         admin = try await gateway.keys.create(name: "admin", role: .admin, by: nil).key
         operatorKey = try await gateway.keys.create(name: "op", role: .operator, by: nil).key
         viewer = try await gateway.keys.create(name: "viewer", role: .viewer, by: nil).key

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import IceShelvesContracts
 import Testing
+
 @testable import ApiGateway
 
 /// The endpoints the other router suites do not reach: eggs detail, versions, templates,
@@ -21,7 +22,12 @@ struct RouterEndpointTests {
             let templates = try await c.call(.get, "/iceshelves/api/templates", key: h.viewer)
             let first = (templates.json["templates"] as? [[String: Any]])?.first
             #expect(first?["required_variables"] as? [String] == ["greeting"])
-            let created = try await c.call(.post, "/iceshelves/api/eggs", key: h.operatorKey, json: #"{"name":"mine","template_id":1,"variables":{"greeting":"x"}}"#)
+            let created = try await c.call(
+                .post,
+                "/iceshelves/api/eggs",
+                key: h.operatorKey,
+                json: #"{"name":"mine","template_id":1,"variables":{"greeting":"x"}}"#
+            )
             #expect(created.status == .created)
             #expect(created.json["egg_id"] as? Int == 1)
             #expect(try await c.call(.post, "/iceshelves/api/eggs", key: h.viewer, json: #"{"name":"mine","template_id":1}"#).status == .forbidden)
@@ -42,7 +48,10 @@ struct RouterEndpointTests {
             #expect(try await c.call(.get, "/iceshelves/api/nothing-here", key: h.viewer).status == .notFound)
             let options = try await c.call(.options, "/iceshelves/api/eggs/upload", key: h.viewer)
             #expect(options.status == .methodNotAllowed)
-            #expect(options.json["error"] as? String == "OPTIONS is not allowed on /iceshelves/api/eggs/upload; use GET, POST", "eggs/upload is also eggs/{id}")
+            #expect(
+                options.json["error"] as? String == "OPTIONS is not allowed on /iceshelves/api/eggs/upload; use GET, POST",
+                "eggs/upload is also eggs/{id}"
+            )
         }
     }
 
@@ -73,10 +82,20 @@ struct RouterEndpointTests {
     @Test func webhooksAreAdminOnlyValidatedAndListed() async throws {
         let h = try await Harness()
         try await h.run { c in
-            #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.operatorKey, json: #"{"url":"http://127.0.0.1:9/x"}"#).status == .forbidden)
+            #expect(
+                try await c.call(.post, "/iceshelves/api/webhooks", key: h.operatorKey, json: #"{"url":"http://127.0.0.1:9/x"}"#).status == .forbidden
+            )
             #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"ftp://127.0.0.1/x"}"#).status == .badRequest)
-            #expect(try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"http://127.0.0.1:9/x","events":["nope"]}"#).status == .badRequest)
-            let hook = try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"http://127.0.0.1:9/x","events":["deployment.completed"]}"#)
+            #expect(
+                try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"http://127.0.0.1:9/x","events":["nope"]}"#).status
+                    == .badRequest
+            )
+            let hook = try await c.call(
+                .post,
+                "/iceshelves/api/webhooks",
+                key: h.admin,
+                json: #"{"url":"http://127.0.0.1:9/x","events":["deployment.completed"]}"#
+            )
             #expect(hook.status == .created)
             #expect((hook.json["secret"] as? String)?.count ?? 0 >= 40)
             let id = try #require(hook.json["id"] as? Int)
@@ -97,10 +116,21 @@ struct RouterEndpointTests {
         let h = try await Harness()
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
-            let r = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#)
+            let r = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#
+            )
             let id = try #require(r.json["deployment_id"] as? String)
-            #expect(try await c.call(.delete, "/iceshelves/api/deployments/\(id)/cleanup", key: h.operatorKey).status == .conflict, "not while it runs")
-            try await h.gateway.recorder.record(id, DeploymentEvent(status: .failed, step: .cloudInit, level: .error, message: "cloud-init reported errors"))
+            #expect(
+                try await c.call(.delete, "/iceshelves/api/deployments/\(id)/cleanup", key: h.operatorKey).status == .conflict,
+                "not while it runs"
+            )
+            try await h.gateway.recorder.record(
+                id,
+                DeploymentEvent(status: .failed, step: .cloudInit, level: .error, message: "cloud-init reported errors")
+            )
             let cleanup = try await c.call(.delete, "/iceshelves/api/deployments/\(id)/cleanup", key: h.operatorKey)
             #expect(cleanup.status == .ok)
             #expect(cleanup.json["removed"] as? Bool == true)

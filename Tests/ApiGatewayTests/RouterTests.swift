@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import IceShelvesContracts
 import Testing
+
 @testable import ApiGateway
 
 @Suite("Gateway router: auth, roles, errors")
@@ -12,8 +13,11 @@ struct RouterAuthTests {
             let health = try await c.call(.get, "/iceshelves/healthz", key: nil)
             #expect(health.status == .ok)
             #expect(health.json["status"] as? String == "healthy")
-            for (method, path) in [(HTTPRequest.Method.get, "/iceshelves/api/eggs"), (.get, "/iceshelves/api/clusters"), (.post, "/iceshelves/api/deploy"),
-                                   (.get, "/iceshelves/api/deployments"), (.get, "/iceshelves/api/keys"), (.get, "/iceshelves/metrics"), (.get, "/iceshelves/api/events")] {
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/iceshelves/api/eggs"), (.get, "/iceshelves/api/clusters"), (.post, "/iceshelves/api/deploy"),
+                (.get, "/iceshelves/api/deployments"), (.get, "/iceshelves/api/keys"), (.get, "/iceshelves/metrics"),
+                (.get, "/iceshelves/api/events"),
+            ] {
                 let r = try await c.call(method, path, key: nil)
                 #expect(r.status == .unauthorized, "\(path)")
                 #expect(r.json["success"] as? Bool == false)
@@ -32,7 +36,10 @@ struct RouterAuthTests {
             let deploy = try await c.call(.post, "/iceshelves/api/deploy", key: h.viewer, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"a"}"#)
             #expect(deploy.status == .forbidden)
             #expect((deploy.json["error"] as? String)?.contains("operator") == true)
-            #expect(try await c.call(.post, "/iceshelves/api/clusters", key: h.operatorKey, json: #"{"name":"x","connection_method":"unix-socket"}"#).status == .forbidden)
+            #expect(
+                try await c.call(.post, "/iceshelves/api/clusters", key: h.operatorKey, json: #"{"name":"x","connection_method":"unix-socket"}"#)
+                    .status == .forbidden
+            )
             #expect(try await c.call(.get, "/iceshelves/api/keys", key: h.operatorKey).status == .forbidden)
             #expect(try await c.call(.get, "/iceshelves/api/keys", key: h.admin).status == .ok)
             #expect(try await c.call(.get, "/iceshelves/api/webhooks", key: h.viewer).status == .forbidden)
@@ -66,15 +73,28 @@ struct RouterAuthTests {
             let missing = try await c.call(.post, "/iceshelves/api/deploy", key: h.admin, json: #"{"cluster_id":1}"#)
             #expect(missing.status == .badRequest)
             #expect((missing.json["error"] as? String)?.contains("egg_id") == true)
-            let wrongType = try await c.call(.post, "/iceshelves/api/deploy", key: h.admin, json: #"{"egg_id":1,"cluster_id":[1],"instance_name":"a"}"#)
+            let wrongType = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.admin,
+                json: #"{"egg_id":1,"cluster_id":[1],"instance_name":"a"}"#
+            )
             #expect(wrongType.status == .badRequest)
-            let huge = try await c.call(.post, "/iceshelves/api/deploy", key: h.admin, json: #"{"egg_id":"\#(String(repeating: "x", count: 70_000))"}"#)
+            let huge = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.admin,
+                json: #"{"egg_id":"\#(String(repeating: "x", count: 70_000))"}"#
+            )
             #expect(huge.status == .contentTooLarge)
             let empty = try await c.call(.post, "/iceshelves/api/keys", key: h.admin)
             #expect(empty.status == .badRequest)
             #expect(try await c.call(.get, "/iceshelves/api/deployments?page=0", key: h.admin).status == .badRequest)
             #expect(try await c.call(.get, "/iceshelves/api/deployments?per_page=101", key: h.admin).status == .badRequest)
-            #expect(try await c.call(.get, "/iceshelves/api/deployments?page=", key: h.admin).status == .badRequest, "an empty number is not the default")
+            #expect(
+                try await c.call(.get, "/iceshelves/api/deployments?page=", key: h.admin).status == .badRequest,
+                "an empty number is not the default"
+            )
             #expect(try await c.call(.get, "/iceshelves/api/deployments?status=bogus", key: h.admin).status == .badRequest)
             #expect(try await c.call(.get, "/iceshelves/api/deployments/nope", key: h.admin).status == .notFound)
             #expect(try await c.call(.get, "/iceshelves/api/clusters/abc", key: h.admin).status == .notFound)
@@ -90,27 +110,57 @@ struct RouterDeployTests {
     @Test func clustersAreValidatedPerMethodAndNeverShowTheirSecrets() async throws {
         let h = try await Harness()
         try await h.run { c in
-            let noPin = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: """
-                {"name":"a","connection_method":"direct-api","endpoint_url":"https://127.0.0.1:8443","client_cert":\(json(Self.clientCert)),"client_key":\(json(Self.clientKey))}
-                """)
+            let noPin = try await c.call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: """
+                    {"name":"a","connection_method":"direct-api","endpoint_url":"https://127.0.0.1:8443","client_cert":\(json(Self.clientCert)),"client_key":\(json(Self.clientKey))}
+                    """
+            )
             #expect(noPin.status == .badRequest)
             #expect((noPin.json["error"] as? String)?.contains("server_cert") == true)
-            let ok = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: """
-                {"name":"a","connection_method":"direct-api","endpoint_url":"https://127.0.0.1:8443","client_cert":\(json(Self.clientCert)),
-                 "client_key":\(json(Self.clientKey)),"server_cert":\(json(Self.clientCert))}
-                """)
+            let ok = try await c.call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: """
+                    {"name":"a","connection_method":"direct-api","endpoint_url":"https://127.0.0.1:8443","client_cert":\(json(Self.clientCert)),
+                     "client_key":\(json(Self.clientKey)),"server_cert":\(json(Self.clientCert))}
+                    """
+            )
             #expect(ok.status == .created)
             let dup = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"a","connection_method":"unix-socket"}"#)
             #expect(dup.status == .conflict)
-            let sshNoPin = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: """
-                {"name":"s","connection_method":"ssh","ssh_host":"127.0.0.1","ssh_user":"root","ssh_key":\(json(Self.clientKey))}
-                """)
+            let sshNoPin = try await c.call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: """
+                    {"name":"s","connection_method":"ssh","ssh_host":"127.0.0.1","ssh_user":"root","ssh_key":\(json(Self.clientKey))}
+                    """
+            )
             #expect(sshNoPin.status == .badRequest)
-            let agent = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"ag","connection_method":"agent-poll","agent_poll_interval":60}"#)
+            let agent = try await c.call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: #"{"name":"ag","connection_method":"agent-poll","agent_poll_interval":60}"#
+            )
             #expect(agent.status == .created)
             #expect((agent.json["agent_key"] as? String)?.isEmpty == false)
-            #expect(try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"ag2","connection_method":"agent-poll","agent_poll_interval":601}"#).status == .badRequest)
-            #expect(try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"x","connection_method":"telnet"}"#).status == .badRequest)
+            #expect(
+                try await c.call(
+                    .post,
+                    "/iceshelves/api/clusters",
+                    key: h.admin,
+                    json: #"{"name":"ag2","connection_method":"agent-poll","agent_poll_interval":601}"#
+                ).status == .badRequest
+            )
+            #expect(
+                try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"x","connection_method":"telnet"}"#).status
+                    == .badRequest
+            )
 
             for path in ["/iceshelves/api/clusters", "/iceshelves/api/clusters/1"] {
                 let r = try await c.call(.get, path, key: h.viewer)
@@ -129,25 +179,56 @@ struct RouterDeployTests {
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
             for bad in ["1abc", "a_b", "-a", "a-", String(repeating: "a", count: 64), ""] {
-                let r = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"\#(bad)"}"#)
+                let r = try await c.call(
+                    .post,
+                    "/iceshelves/api/deploy",
+                    key: h.operatorKey,
+                    json: #"{"egg_id":1,"cluster_id":1,"instance_name":"\#(bad)"}"#
+                )
                 #expect(r.status == .badRequest, "instance name '\(bad)'")
             }
-            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":9,"instance_name":"a"}"#).status == .notFound)
-            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":"nope","cluster_id":1,"instance_name":"a"}"#).status == .notFound)
-            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey,
-                                     json: #"{"egg_id":1,"cluster_id":1,"instance_name":"a","config_overrides":{"user.iceshelves.deployment-id":"x"}}"#).status == .badRequest)
+            #expect(
+                try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":9,"instance_name":"a"}"#)
+                    .status == .notFound
+            )
+            #expect(
+                try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":"nope","cluster_id":1,"instance_name":"a"}"#)
+                    .status == .notFound
+            )
+            #expect(
+                try await c.call(
+                    .post,
+                    "/iceshelves/api/deploy",
+                    key: h.operatorKey,
+                    json: #"{"egg_id":1,"cluster_id":1,"instance_name":"a","config_overrides":{"user.iceshelves.deployment-id":"x"}}"#
+                ).status == .badRequest
+            )
 
-            let dry = try await c.call(.post, "/iceshelves/api/deploy?dry_run=true", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#)
+            let dry = try await c.call(
+                .post,
+                "/iceshelves/api/deploy?dry_run=true",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#
+            )
             #expect(dry.status == .ok)
             #expect(dry.json["dry_run"] as? Bool == true)
-            let vague = try await c.call(.post, "/iceshelves/api/deploy?dry_run=yes", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#)
+            let vague = try await c.call(
+                .post,
+                "/iceshelves/api/deploy?dry_run=yes",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#
+            )
             #expect(vague.status == .badRequest, "dry_run is true or false")
             #expect(dry.json["user_data"] as? String == "#cloud-config\n")
             #expect((dry.json["target_request"] as? [String: Any])?["path"] as? String == "/1.0/instances")
             #expect(h.bus.submitted.withLock { $0.isEmpty }, "a dry run creates nothing")
 
-            let r = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey,
-                                     json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1","variables":{"greeting":"hi"},"config_overrides":{"limits.cpu":"1"}}"#)
+            let r = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1","variables":{"greeting":"hi"},"config_overrides":{"limits.cpu":"1"}}"#
+            )
             #expect(r.status == .created)
             #expect(r.json["status"] as? String == "pending")
             let id = try #require(r.json["deployment_id"] as? String)
@@ -156,7 +237,12 @@ struct RouterDeployTests {
             #expect(sent.variables["greeting"] == .string("hi"))
             #expect(sent.destination?.configOverrides["limits.cpu"] == "1")
             #expect(sent.destination?.connection.method == .unixSocket)
-            let again = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#)
+            let again = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"web-1"}"#
+            )
             #expect(again.status == .conflict, "an active deployment holds the name")
 
             let got = try await c.call(.get, "/iceshelves/api/deployments/\(id)", key: h.viewer)
@@ -165,7 +251,10 @@ struct RouterDeployTests {
             #expect((got.json["logs"] as? [Any])?.isEmpty == false)
             let listed = try await c.call(.get, "/iceshelves/api/deployments?status=pending&cluster_id=1", key: h.viewer)
             #expect(listed.json["total"] as? Int == 1)
-            #expect(try await c.call(.delete, "/iceshelves/api/clusters/1", key: h.admin).status == .conflict, "a cluster with an active deployment stays")
+            #expect(
+                try await c.call(.delete, "/iceshelves/api/clusters/1", key: h.admin).status == .conflict,
+                "a cluster with an active deployment stays"
+            )
 
             let cancel = try await c.call(.post, "/iceshelves/api/deployments/\(id)/cancel", key: h.operatorKey)
             #expect(cancel.status == .ok)
@@ -182,13 +271,30 @@ struct RouterDeployTests {
         let h = try await Harness(maxConcurrent: 3)
         try await h.run { c in
             _ = try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#)
-            let batch = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"count":3,"name_pattern":"node-{n}"}"#)
+            let batch = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"count":3,"name_pattern":"node-{n}"}"#
+            )
             #expect(batch.status == .created)
             #expect((batch.json["deployments"] as? [Any])?.count == 3)
             #expect(h.bus.submitted.withLock { $0.map(\.instanceName) } == ["node-1", "node-2", "node-3"])
-            let over = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"instance_name":"extra"}"#)
+            let over = try await c.call(
+                .post,
+                "/iceshelves/api/deploy",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"extra"}"#
+            )
             #expect(over.status == .tooManyRequests)
-            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: #"{"egg_id":1,"cluster_id":1,"count":0,"name_pattern":"n-{n}"}"#).status == .badRequest)
+            #expect(
+                try await c.call(
+                    .post,
+                    "/iceshelves/api/deploy",
+                    key: h.operatorKey,
+                    json: #"{"egg_id":1,"cluster_id":1,"count":0,"name_pattern":"n-{n}"}"#
+                ).status == .badRequest
+            )
         }
     }
 
@@ -211,7 +317,9 @@ struct DeploymentStatusTests {
 
     @Test func theLedgerNumbersEveryEventAndNeverGoesBack() async throws {
         let ledger = Ledger(db: try GatewayDatabase.inMemory())
-        try await ledger.db.writer.write { try $0.execute(sql: "INSERT INTO cluster (name, connection_method, created_at) VALUES ('c', 'unix-socket', 'now')") }
+        try await ledger.db.writer.write {
+            try $0.execute(sql: "INSERT INTO cluster (name, connection_method, created_at) VALUES ('c', 'unix-socket', 'now')")
+        }
         let request = DeploymentRequested(deploymentId: "d1", eggName: "e", instanceName: "i", target: .lxd)
         let inserted = try await ledger.insert([request], eggId: 1, clusterId: 1, clusterName: "c", deployedBy: "t", limit: 10)
         #expect(inserted.map(\.seq) == [1])
@@ -221,7 +329,9 @@ struct DeploymentStatusTests {
         #expect(late.movedFrom == nil, "a late event does not move the status")
         #expect(late.progress.status == .inProgress && late.progress.seq == 3, "it is shown with the status the deployment has")
         #expect(try await ledger.get("d1")?.status == .inProgress)
-        let done = try #require(try await ledger.record("d1", DeploymentEvent(status: .completed, step: .done, message: "ok", details: ["name": "i"])))
+        let done = try #require(
+            try await ledger.record("d1", DeploymentEvent(status: .completed, step: .done, message: "ok", details: ["name": "i"]))
+        )
         #expect(done.movedFrom == .inProgress && done.progress.seq == 4)
         #expect(try await ledger.get("d1")?.instanceInfo?["name"] == "i")
         #expect(try await ledger.logs("d1").map(\.seq) == [1, 2, 3, 4], "every event is logged and numbered, legal or not")

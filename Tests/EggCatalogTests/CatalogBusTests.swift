@@ -1,4 +1,3 @@
-@testable import EggCatalog
 import Foundation
 import IceShelvesBus
 import IceShelvesContracts
@@ -7,11 +6,20 @@ import IceShelvesTestSupport
 import Logging
 import Testing
 
+@testable import EggCatalog
+
 /// The catalogue's RPC handlers behind a real RabbitMQ.
-@Suite("Catalogue over the bus (real RabbitMQ)", .enabled(if: ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"] != nil, "set ICESHELVES_TEST_AMQP_URL (scripts/test does)"))
+@Suite(
+    "Catalogue over the bus (real RabbitMQ)",
+    .enabled(if: ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"] != nil, "set ICESHELVES_TEST_AMQP_URL (scripts/test does)")
+)
 struct CatalogBusTests {
     func withCatalog(_ body: (AMQPClient, String) async throws -> Void) async throws {
-        let logger = { var l = Logger(label: "catalog-test"); l.logLevel = .warning; return l }()
+        let logger = {
+            var l = Logger(label: "catalog-test")
+            l.logLevel = .warning
+            return l
+        }()
         let url = try AMQPURL(parsing: ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]!)
         let client = AMQPClient(configuration: .init(url: url, name: "catalog-test"), logger: logger)
         client.start()
@@ -46,17 +54,26 @@ struct CatalogBusTests {
     @Test func createFromTemplateAndVersions() async throws {
         try await withCatalog { client, queue in
             let created = try await client.call(
-                Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello", variables: ["greeting": .string("hi: {there}\n---")])),
-                queue: queue, expecting: EggDetail.self).payload
+                Envelope(
+                    EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello", variables: ["greeting": .string("hi: {there}\n---")])
+                ),
+                queue: queue,
+                expecting: EggDetail.self
+            ).payload
             #expect(created.egg.name == "hello-two")
             if Tool.cloudInitAvailable {
                 let (status, out) = try Tool.cloudInitSchema(created.files["cloud-init.yaml"]!)
                 #expect(status == 0, "cloud-init schema refused the egg made from the template: \(out)")
             }
             await #expect(throws: RPCError.self) {
-                _ = try await client.call(Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello")), queue: queue, expecting: EggDetail.self)
+                _ = try await client.call(
+                    Envelope(EggCreateFromTemplateRequest(name: "hello-two", template: "debian-hello")),
+                    queue: queue,
+                    expecting: EggDetail.self
+                )
             }
-            let versions = try await client.call(Envelope(EggVersionsRequest(name: "hello-two")), queue: queue, expecting: EggVersionList.self).payload
+            let versions = try await client.call(Envelope(EggVersionsRequest(name: "hello-two")), queue: queue, expecting: EggVersionList.self)
+                .payload
             #expect(versions.versions.map(\.contentHash) == [created.egg.contentHash])
         }
     }
@@ -64,11 +81,19 @@ struct CatalogBusTests {
     @Test func uploadAndBadEggRefusedWithAReason() async throws {
         try await withCatalog { client, queue in
             let good = try ArchiveMaker.make(name: "uploaded", cloudInit: "#cloud-config\nruncmd: [ls]\n")
-            let detail = try await client.call(Envelope(EggUploadRequest(archiveBase64: good.base64EncodedString())), queue: queue, expecting: EggDetail.self).payload
+            let detail = try await client.call(
+                Envelope(EggUploadRequest(archiveBase64: good.base64EncodedString())),
+                queue: queue,
+                expecting: EggDetail.self
+            ).payload
             #expect(detail.egg.name == "uploaded")
             let bad = try ArchiveMaker.make(name: "broken", cloudInit: "#cloud-config\nruncmds: [ls]\n")
             do {
-                _ = try await client.call(Envelope(EggUploadRequest(archiveBase64: bad.base64EncodedString())), queue: queue, expecting: EggDetail.self)
+                _ = try await client.call(
+                    Envelope(EggUploadRequest(archiveBase64: bad.base64EncodedString())),
+                    queue: queue,
+                    expecting: EggDetail.self
+                )
                 Issue.record("a bad egg was accepted")
             } catch let error as RPCError {
                 #expect(error.code == "bad_request")

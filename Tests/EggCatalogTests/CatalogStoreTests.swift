@@ -1,9 +1,10 @@
-@testable import EggCatalog
 import Foundation
 import IceShelvesContracts
 import IceShelvesEggs
 import IceShelvesTestSupport
 import Testing
+
+@testable import EggCatalog
 
 @Suite("Catalogue store")
 struct CatalogStoreTests {
@@ -17,9 +18,11 @@ struct CatalogStoreTests {
         return store
     }
 
-    static func egg(_ name: String, cloudInit: String = "#cloud-config\nruncmd: [ls]\n", version: String = "1.0.0", tags: String = "[]") throws -> Egg {
+    static func egg(_ name: String, cloudInit: String = "#cloud-config\nruncmd: [ls]\n", version: String = "1.0.0", tags: String = "[]") throws -> Egg
+    {
         try EggValidator.validate(files: [
-            .metadata: #"{"name":"\#(name)","version":"\#(version)","description":"about \#(name)","category":"custom","egg_type":"hybrid","base_image":"i","tags":\#(tags)}"#,
+            .metadata:
+                #"{"name":"\#(name)","version":"\#(version)","description":"about \#(name)","category":"custom","egg_type":"hybrid","base_image":"i","tags":\#(tags)}"#,
             .cloudInit: cloudInit,
         ])
     }
@@ -72,18 +75,30 @@ struct CatalogStoreTests {
     @Test func templatesCreateConcreteEggs() async throws {
         let store = try await store()
         let template = try await store.egg(named: "ubuntu-nginx")
-        let egg = try TemplateInstantiator.instantiate(template, request: .init(
-            name: "my-site", template: "ubuntu-nginx", variables: ["hostname": .string("web1"), "site_title": .string("Evil\n- runcmd: [reboot]")]))
+        let egg = try TemplateInstantiator.instantiate(
+            template,
+            request: .init(
+                name: "my-site",
+                template: "ubuntu-nginx",
+                variables: ["hostname": .string("web1"), "site_title": .string("Evil\n- runcmd: [reboot]")]
+            )
+        )
         #expect(egg.metadata.variables.isEmpty)
         #expect(egg.cloudInit.contains("web1"))
         #expect(!egg.cloudInit.contains("{{"))
         let saved = try await store.create(egg, source: "template")
         #expect(saved.egg.name == "my-site")
         #expect(throws: EggValidationError.self) {
-            try TemplateInstantiator.instantiate(template, request: .init(name: "x", template: "ubuntu-nginx", variables: ["hostname": .string("Not Valid!")]))
+            try TemplateInstantiator.instantiate(
+                template,
+                request: .init(name: "x", template: "ubuntu-nginx", variables: ["hostname": .string("Not Valid!")])
+            )
         }
         #expect(throws: EggValidationError.self) {
-            try TemplateInstantiator.instantiate(template, request: .init(name: "x", template: "ubuntu-nginx", variables: ["undeclared": .string("v")]))
+            try TemplateInstantiator.instantiate(
+                template,
+                request: .init(name: "x", template: "ubuntu-nginx", variables: ["undeclared": .string("v")])
+            )
         }
     }
 }

@@ -1,5 +1,6 @@
-@testable import IceShelvesBus
 import Testing
+
+@testable import IceShelvesBus
 
 @Suite("Ack coalescing")
 struct AckCoalescerTests {

@@ -1,5 +1,6 @@
-@testable import IceShelvesBus
 import Testing
+
+@testable import IceShelvesBus
 
 @Suite("Pending confirms")
 struct PendingConfirmsTests {

@@ -4,8 +4,13 @@ import IceShelvesContracts
 import Synchronization
 import Testing
 
-@Suite("Reconnect (real RabbitMQ restarted mid-stream)",
-       .enabled(if: TestBroker.restartURL != nil && TestBroker.restartCommand != nil, "set ICESHELVES_TEST_RESTART_AMQP_URL and ICESHELVES_TEST_RESTART_CMD (scripts/test does)"))
+@Suite(
+    "Reconnect (real RabbitMQ restarted mid-stream)",
+    .enabled(
+        if: TestBroker.restartURL != nil && TestBroker.restartCommand != nil,
+        "set ICESHELVES_TEST_RESTART_AMQP_URL and ICESHELVES_TEST_RESTART_CMD (scripts/test does)"
+    )
+)
 struct ReconnectTests {
     @Test func noConfirmedMessageIsLostAcrossABrokerRestart() async throws {
         let url = try #require(TestBroker.restartURL)
@@ -54,8 +59,10 @@ struct ReconnectTests {
                 }
             }
             let all = confirmed
-            #expect(try await TestBroker.eventually(timeout: .seconds(20)) { received.withLock { all.isSubset(of: $0) } },
-                    "every confirmed message must reach the resumed consumer")
+            #expect(
+                try await TestBroker.eventually(timeout: .seconds(20)) { received.withLock { all.isSubset(of: $0) } },
+                "every confirmed message must reach the resumed consumer"
+            )
             #expect(newestGeneration.withLock { $0 } > 1, "the consumer should have been resumed on a new connection")
             consumerClient.cancel(consumer)
             group.cancelAll()

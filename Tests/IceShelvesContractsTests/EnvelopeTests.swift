@@ -8,7 +8,11 @@ struct EnvelopeTests {
         let date = Date(timeIntervalSince1970: 1_790_000_000.123)
         let envelope = Envelope(
             Pong(service: "egg-catalog", version: "1", instanceId: "i", uptimeSeconds: 2.5),
-            messageId: "m1", correlationId: "c1", deploymentId: "d1", timestamp: date)
+            messageId: "m1",
+            correlationId: "c1",
+            deploymentId: "d1",
+            timestamp: date
+        )
         let bytes = try MessageCodec.encode(envelope)
         let decoded = try MessageCodec.decode(Pong.self, from: bytes)
         #expect(decoded.type == "pong")

@@ -25,9 +25,11 @@ struct ArchiveTests {
     }
 
     @Test func aFolderArchiveLoads() throws {
-        let bytes = try Self.archive("""
+        let bytes = try Self.archive(
+            """
             add("up/", type=tarfile.DIRTYPE); add("up/metadata.json", meta); add("up/cloud-init.yaml", b"#cloud-config\\nruncmd: [ls]\\n"); add("up/notes.txt", b"ignored")
-            """)
+            """
+        )
         let (folder, files) = try EggArchive().files(from: bytes)
         #expect(folder == "up")
         let egg = try EggValidator.validate(files: files, expectedName: folder)
@@ -35,7 +37,10 @@ struct ArchiveTests {
     }
 
     @Test(arguments: [
-        ("add('up/metadata.json', meta); add('up/cloud-init.yaml', b'#cloud-config'); add('up/link', type=tarfile.SYMTYPE, link='/etc/passwd')", "no links"),
+        (
+            "add('up/metadata.json', meta); add('up/cloud-init.yaml', b'#cloud-config'); add('up/link', type=tarfile.SYMTYPE, link='/etc/passwd')",
+            "no links"
+        ),
         ("add('up/metadata.json', meta); add('up/hard', type=tarfile.LNKTYPE, link='up/metadata.json')", "no links"),
         ("add('up/../../etc/cron.d/x', b'x')", "'..'"),
         ("add('/etc/passwd', b'x')", "absolute"),

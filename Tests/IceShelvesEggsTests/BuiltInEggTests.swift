@@ -28,17 +28,27 @@ struct BuiltInEggTests {
         _ = try EggValidator.validate(files: [.metadata: egg.files[.metadata]!, .cloudInit: rendered], expectedName: name)
     }
 
-    @Test(.enabled(if: Tool.cloudInitAvailable, "set ICESHELVES_TEST_CLOUD_INIT=1 with cloud-init installed (scripts/test does)"),
-          arguments: Fixtures.builtIn)
+    @Test(
+        .enabled(if: Tool.cloudInitAvailable, "set ICESHELVES_TEST_CLOUD_INIT=1 with cloud-init installed (scripts/test does)"),
+        arguments: Fixtures.builtIn
+    )
     func realCloudInitSchemaAcceptsTheEggAndItsRendering(_ name: String) throws {
         let egg = try EggFolderLoader().load(folder: Fixtures.eggsFolder + "/" + name, name: name)
         let (status, out) = try Tool.cloudInitSchema(egg.cloudInit)
         #expect(status == 0, "cloud-init schema refused \(name): \(out)")
-        let values = try VariableResolver.resolve(["ssh_authorized_keys": .list(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYEXAMPLEKEY user@host"])], declared: egg.metadata.variables)
+        let values = try VariableResolver.resolve(
+            ["ssh_authorized_keys": .list(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYEXAMPLEKEY user@host"])],
+            declared: egg.metadata.variables
+        )
         let rendered = try TemplateRenderer.render(yaml: egg.cloudInit, values: values, file: "cloud-init.yaml", header: "#cloud-config")
         let (status2, out2) = try Tool.cloudInitSchema(rendered)
         #expect(status2 == 0, "cloud-init schema refused rendered \(name): \(out2)")
-        let defaults = try TemplateRenderer.render(yaml: egg.cloudInit, values: try VariableResolver.resolve([:], declared: egg.metadata.variables), file: "cloud-init.yaml", header: "#cloud-config")
+        let defaults = try TemplateRenderer.render(
+            yaml: egg.cloudInit,
+            values: try VariableResolver.resolve([:], declared: egg.metadata.variables),
+            file: "cloud-init.yaml",
+            header: "#cloud-config"
+        )
         let (status3, out3) = try Tool.cloudInitSchema(defaults)
         #expect(status3 == 0, "cloud-init schema refused \(name) rendered with defaults: \(out3)")
     }
@@ -69,10 +79,14 @@ struct EggsFolderTests {
         try write("broken", "metadata.json", Fixtures.metadata(name: "broken"))
         try write("broken", "cloud-init.yaml", "#cloud-config\npackages: vim\n")
         try write("linked", "metadata.json", Fixtures.metadata(name: "linked"))
-        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("linked/cloud-init.yaml").path, withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("linked/cloud-init.yaml").path,
+            withDestinationPath: "/etc/passwd"
+        )
 
         let outcomes = try EggFolderLoader().loadAll(root: root.path)
-        var loaded: [String] = [], refused: [String: String] = [:]
+        var loaded: [String] = []
+        var refused: [String: String] = [:]
         for o in outcomes {
             switch o {
             case .loaded(let egg, _): loaded.append(egg.metadata.name)

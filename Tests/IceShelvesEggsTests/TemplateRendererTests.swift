@@ -31,10 +31,18 @@ struct TemplateRendererTests {
     @Test func resolverChecksEverything() {
         #expect(throws: EggValidationError.self) { try VariableResolver.resolve([:], declared: Self.declared) }  // size is required
         #expect(throws: EggValidationError.self) { try VariableResolver.resolve(["size": .string("xl")], declared: Self.declared) }
-        #expect(throws: EggValidationError.self) { try VariableResolver.resolve(["size": .string("s"), "nope": .string("x")], declared: Self.declared) }
-        #expect(throws: EggValidationError.self) { try VariableResolver.resolve(["size": .string("s"), "hostname": .string("Bad Host")], declared: Self.declared) }
-        #expect(throws: EggValidationError.self) { try VariableResolver.resolve(["size": .string("s"), "port": .string("80")], declared: Self.declared) }
-        #expect(throws: EggValidationError.self) { try VariableResolver.resolve(["size": .string("s"), "motd": .string("a\u{1}b")], declared: Self.declared) }
+        #expect(throws: EggValidationError.self) {
+            try VariableResolver.resolve(["size": .string("s"), "nope": .string("x")], declared: Self.declared)
+        }
+        #expect(throws: EggValidationError.self) {
+            try VariableResolver.resolve(["size": .string("s"), "hostname": .string("Bad Host")], declared: Self.declared)
+        }
+        #expect(throws: EggValidationError.self) {
+            try VariableResolver.resolve(["size": .string("s"), "port": .string("80")], declared: Self.declared)
+        }
+        #expect(throws: EggValidationError.self) {
+            try VariableResolver.resolve(["size": .string("s"), "motd": .string("a\u{1}b")], declared: Self.declared)
+        }
         let ok = try? VariableResolver.resolve(["size": .string("m")], declared: Self.declared)
         #expect(ok?["hostname"] == .string("h"))
         #expect(ok?["port"] == .integer(80))
@@ -48,7 +56,10 @@ struct TemplateRendererTests {
 
     @Test(arguments: hostile)
     func hostileValuesStayLiteralStrings(_ value: String) throws {
-        let values: [String: VariableValue] = ["hostname": .string("h"), "motd": .string(value), "keys": .list([value, "second"]), "port": .integer(8080), "debug": .boolean(true), "size": .string("s")]
+        let values: [String: VariableValue] = [
+            "hostname": .string("h"), "motd": .string(value), "keys": .list([value, "second"]), "port": .integer(8080), "debug": .boolean(true),
+            "size": .string("s"),
+        ]
         let out = try TemplateRenderer.render(yaml: Self.template, values: values, file: "t", header: "#cloud-config")
         let root = try #require(try Yams.compose(yaml: out))
         let top = try #require(root.mapping)
@@ -68,7 +79,9 @@ struct TemplateRendererTests {
     }
 
     @Test func renderingIsDeterministic() throws {
-        let values: [String: VariableValue] = ["hostname": .string("h"), "motd": .string("m"), "keys": .list(["k"]), "port": .integer(1), "debug": .boolean(false), "size": .string("s")]
+        let values: [String: VariableValue] = [
+            "hostname": .string("h"), "motd": .string("m"), "keys": .list(["k"]), "port": .integer(1), "debug": .boolean(false), "size": .string("s"),
+        ]
         let a = try TemplateRenderer.render(yaml: Self.template, values: values, file: "t", header: "#cloud-config")
         let b = try TemplateRenderer.render(yaml: Self.template, values: values, file: "t", header: "#cloud-config")
         #expect(a == b)

@@ -70,8 +70,14 @@ struct ValidationTests {
         ("not json", "not valid JSON"),
         (#"{"name":"x","version":"1.0.0","category":"weird","egg_type":"lxd-container","base_image":"i"}"#, "invalid value for 'category'"),
         (#"{"name":"Bad_Name","version":"1","category":"base","egg_type":"hybrid","base_image":"i"}"#, "must match"),
-        (#"{"name":"x","version":"1.0.0","category":"base","egg_type":"hybrid","base_image":"i","variables":[{"name":"v","type":"integer","default":"no"}]}"#, "default: must be a integer"),
-        (#"{"name":"x","version":"1.0.0","category":"base","egg_type":"hybrid","base_image":"i","variables":[{"name":"v","pattern":"("}]}"#, "pattern is not a valid regular expression"),
+        (
+            #"{"name":"x","version":"1.0.0","category":"base","egg_type":"hybrid","base_image":"i","variables":[{"name":"v","type":"integer","default":"no"}]}"#,
+            "default: must be a integer"
+        ),
+        (
+            #"{"name":"x","version":"1.0.0","category":"base","egg_type":"hybrid","base_image":"i","variables":[{"name":"v","pattern":"("}]}"#,
+            "pattern is not a valid regular expression"
+        ),
     ])
     func badMetadataIsExplained(_ json: String, _ expected: String) {
         let p = problems(Fixtures.files(cloudInit: "#cloud-config\n", metadata: json))

@@ -1,8 +1,9 @@
 import Foundation
 import IceShelvesContracts
-@testable import IceShelvesLXD
 import Logging
 import Testing
+
+@testable import IceShelvesLXD
 
 @Suite("Pins and connection settings")
 struct PinningTests {
@@ -36,7 +37,14 @@ struct PinningTests {
         let cases: [(ClusterConnection, String)] = [
             (.init(method: .directAPI, endpointURL: "http://127.0.0.1:8443"), "https://"),
             (.init(method: .directAPI, endpointURL: "https://127.0.0.1:8443"), "client_cert"),
-            (.init(method: .directAPI, endpointURL: "https://127.0.0.1:8443", clientCert: "-----BEGIN CERTIFICATE-----", clientKey: "-----BEGIN PRIVATE KEY-----"), "server_cert"),
+            (
+                .init(
+                    method: .directAPI,
+                    endpointURL: "https://127.0.0.1:8443",
+                    clientCert: "-----BEGIN CERTIFICATE-----",
+                    clientKey: "-----BEGIN PRIVATE KEY-----"
+                ), "server_cert"
+            ),
             (.init(method: .ssh, sshHost: "127.0.0.1", sshUser: "root"), "ssh_key"),
             (.init(method: .ssh, sshHost: "127.0.0.1", sshUser: "root", sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----"), "ssh_host_key_fingerprint"),
         ]
@@ -54,7 +62,13 @@ struct PinningTests {
     }
 
     @Test func aConnectionNeverPrintsItsSecrets() throws {
-        let c = ClusterConnection(method: .ssh, sshHost: "h", sshUser: "u", sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET", sshHostKeyFingerprint: "SHA256:x")
+        let c = ClusterConnection(
+            method: .ssh,
+            sshHost: "h",
+            sshUser: "u",
+            sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET",
+            sshHostKeyFingerprint: "SHA256:x"
+        )
         #expect(!"\(c)".contains("SECRET"))
         let d = ClusterConnection(method: .directAPI, endpointURL: "https://x:8443", clientKey: "SECRETKEY")
         #expect(!"\(d)".contains("SECRETKEY"))
@@ -64,7 +78,10 @@ struct PinningTests {
     }
 
     @Test func aMissingUnixSocketIsAConnectionErrorWithItsPath() async {
-        let client = LXDClient(transport: CurlTransport(endpoint: .unix(path: "/nonexistent/lxd.socket"), connectTimeout: .seconds(1)), timeout: .seconds(2))
+        let client = LXDClient(
+            transport: CurlTransport(endpoint: .unix(path: "/nonexistent/lxd.socket"), connectTimeout: .seconds(1)),
+            timeout: .seconds(2)
+        )
         do {
             _ = try await client.server()
             Issue.record("no error")

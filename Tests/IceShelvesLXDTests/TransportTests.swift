@@ -6,7 +6,10 @@ import Logging
 import Testing
 
 /// The three transports against the real LXD that `scripts/lxd-env` starts, and the refusals.
-@Suite("LXD transports (real LXD, real sshd)", .enabled(if: TestLXD.unixSocket != nil, "run scripts/lxd-env up and export its env (scripts/test does)"))
+@Suite(
+    "LXD transports (real LXD, real sshd)",
+    .enabled(if: TestLXD.unixSocket != nil, "run scripts/lxd-env up and export its env (scripts/test does)")
+)
 struct TransportTests {
     let connector = LXDConnector(timeout: .seconds(10), logger: Logger(label: "lxd-test"))
 

@@ -1,4 +1,3 @@
-@testable import IceShelvesRendering
 import Foundation
 import IceShelvesContracts
 import IceShelvesEggs
@@ -6,13 +5,20 @@ import IceShelvesTestSupport
 import Testing
 import Yams
 
+@testable import IceShelvesRendering
+
 @Suite("Renderer")
 struct RendererTests {
     static let eggsFolder = Tool.eggsFolder()
 
     static func egg(_ name: String) throws -> Egg { try EggFolderLoader().load(folder: eggsFolder + "/" + name, name: name) }
 
-    static func request(_ egg: String = "ubuntu-base", target: TargetType = .lxd, variables: [String: VariableValue] = [:], overrides: RenderOverrides = .init()) -> DeploymentRequested {
+    static func request(
+        _ egg: String = "ubuntu-base",
+        target: TargetType = .lxd,
+        variables: [String: VariableValue] = [:],
+        overrides: RenderOverrides = .init()
+    ) -> DeploymentRequested {
         DeploymentRequested(deploymentId: "dep-42", eggName: egg, instanceName: "web-1", target: target, variables: variables, overrides: overrides)
     }
 
@@ -22,10 +28,18 @@ struct RendererTests {
     @Test(arguments: ["ubuntu-base", "ubuntu-docker", "ubuntu-nginx", "ubuntu-k8s-node", "debian-hello"])
     func goldenOutputForTypicalInputs(_ name: String) throws {
         let egg = try Self.egg(name)
-        let out = try Renderer().render(egg: egg, request: Self.request(name, variables: ["hostname": .string("node-7"), "ssh_authorized_keys": .list([Self.key])],
-                                                                        overrides: .init(extraPackages: ["jq"], timezone: name == "debian-hello" ? nil : "Europe/Berlin")))
+        let out = try Renderer().render(
+            egg: egg,
+            request: Self.request(
+                name,
+                variables: ["hostname": .string("node-7"), "ssh_authorized_keys": .list([Self.key])],
+                overrides: .init(extraPackages: ["jq"], timezone: name == "debian-hello" ? nil : "Europe/Berlin")
+            )
+        )
         let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).user-data")
-        if ProcessInfo.processInfo.environment["ICESHELVES_UPDATE_GOLDEN"] == "1" { try out.userData.write(to: golden, atomically: true, encoding: .utf8) }
+        if ProcessInfo.processInfo.environment["ICESHELVES_UPDATE_GOLDEN"] == "1" {
+            try out.userData.write(to: golden, atomically: true, encoding: .utf8)
+        }
         let expected = try String(contentsOf: golden, encoding: .utf8)
         #expect(out.userData == expected)
         #expect(out.metaData == "instance-id: \"iid-dep-42\"\nlocal-hostname: \"node-7\"\n")
@@ -42,15 +56,18 @@ struct RendererTests {
                 content: x
             ssh_pwauth: true
             """
-        let out = try Renderer().render(egg: egg, request: Self.request(overrides: .init(extraPackages: ["jq"], cloudConfig: extra, replaceLists: ["write_files"])))
+        let out = try Renderer().render(
+            egg: egg,
+            request: Self.request(overrides: .init(extraPackages: ["jq"], cloudConfig: extra, replaceLists: ["write_files"]))
+        )
         let root = try #require(try Yams.compose(yaml: out.userData)?.mapping)
         let packages = root["packages"]?.sequence?.compactMap(\.string) ?? []
-        #expect(packages.first == "vim")             // the egg's list comes first
-        #expect(packages.suffix(2) == ["tmux", "jq"]) // lists append
+        #expect(packages.first == "vim")  // the egg's list comes first
+        #expect(packages.suffix(2) == ["tmux", "jq"])  // lists append
         #expect(root["runcmd"]?.sequence?.count == 1)
         #expect(root["write_files"]?.sequence?.count == 1)  // replaced on request
         #expect(root["write_files"]?.sequence?.first?.mapping?["path"]?.string == "/etc/extra")
-        #expect(root["ssh_pwauth"]?.bool == true)     // scalars replace
+        #expect(root["ssh_pwauth"]?.bool == true)  // scalars replace
     }
 
     static let hostile = ["x\nruncmd: [reboot]", "a: b", "#", "{x}", "---\nb: 1", "\"q\" 'q'", "&a *a", "\\", "- item", "true"]
@@ -108,10 +125,15 @@ struct RendererTests {
         #expect(out.lxdProfile == nil)
     }
 
-    @Test(.enabled(if: Tool.cloudInitAvailable, "needs Debian's cloud-init (scripts/test sets ICESHELVES_TEST_CLOUD_INIT=1)"),
-          arguments: ["ubuntu-base", "ubuntu-docker", "ubuntu-nginx", "ubuntu-k8s-node", "debian-hello"])
+    @Test(
+        .enabled(if: Tool.cloudInitAvailable, "needs Debian's cloud-init (scripts/test sets ICESHELVES_TEST_CLOUD_INIT=1)"),
+        arguments: ["ubuntu-base", "ubuntu-docker", "ubuntu-nginx", "ubuntu-k8s-node", "debian-hello"]
+    )
     func realCloudInitSchemaAcceptsRenderedUserData(_ name: String) throws {
-        let out = try Renderer().render(egg: try Self.egg(name), request: Self.request(name, variables: ["ssh_authorized_keys": .list([Self.key])], overrides: .init(extraPackages: ["jq"])))
+        let out = try Renderer().render(
+            egg: try Self.egg(name),
+            request: Self.request(name, variables: ["ssh_authorized_keys": .list([Self.key])], overrides: .init(extraPackages: ["jq"]))
+        )
         let (status, text) = try Tool.cloudInitSchema(out.userData)
         #expect(status == 0, "\(text)")
     }

@@ -1,9 +1,16 @@
-@testable import IceShelvesRendering
 import Foundation
 import IceShelvesTestSupport
 import Testing
 
-@Suite("NoCloud seed", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/genisoimage") && FileManager.default.isExecutableFile(atPath: "/usr/bin/isoinfo"), "needs Debian's genisoimage (genisoimage, isoinfo); scripts/test installs them"))
+@testable import IceShelvesRendering
+
+@Suite(
+    "NoCloud seed",
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/genisoimage") && FileManager.default.isExecutableFile(atPath: "/usr/bin/isoinfo"),
+        "needs Debian's genisoimage (genisoimage, isoinfo); scripts/test installs them"
+    )
+)
 struct SeedImageTests {
     @Test func seedHasTheLabelAndTheThreeFilesWithTheirBytes() async throws {
         let userData = "#cloud-config\nhostname: \"h\"\nwrite_files:\n  - path: /x\n    content: \"ünïcode\\n\"\n"

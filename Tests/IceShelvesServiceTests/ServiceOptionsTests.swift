@@ -8,7 +8,9 @@ import Testing
 @Suite("Service options")
 struct ServiceOptionsTests {
     @Test func flagsWin() throws {
-        let options = try ServiceOptions.parse(["--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port=-1", "--log-level", "debug", "--rpc-concurrency", "3"])
+        let options = try ServiceOptions.parse([
+            "--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port=-1", "--log-level", "debug", "--rpc-concurrency", "3",
+        ])
         #expect(try options.resolvedAMQPURL() == AMQPURL(host: "h", port: 1234, user: "u", password: "p", vhost: "v"))
         #expect(try options.resolvedMetricsPort(default: 9101) == nil)
         #expect(try options.resolvedLogLevel() == .debug)
@@ -26,8 +28,10 @@ struct ServiceOptionsTests {
     }
 
     @Test func theEnvironmentFillsInWhatNoFlagSets() throws {
-        let env = Environment(["ICESHELVES_METRICS_PORT": "-1", "ICESHELVES_METRICS_HOST": "127.0.0.2", "ICESHELVES_LOG_LEVEL": "debug",
-                               "ICESHELVES_RPC_CONCURRENCY": "4"])
+        let env = Environment([
+            "ICESHELVES_METRICS_PORT": "-1", "ICESHELVES_METRICS_HOST": "127.0.0.2", "ICESHELVES_LOG_LEVEL": "debug",
+            "ICESHELVES_RPC_CONCURRENCY": "4",
+        ])
         let options = try ServiceOptions.parse([])
         #expect(try options.resolvedMetricsPort(default: 9101, in: env) == nil)
         #expect(options.resolvedMetricsHost(in: env) == "127.0.0.2")
@@ -59,7 +63,9 @@ struct ServiceOptionsTests {
 
     @Test func helpDocumentsEveryEnvironmentKey() {
         let help = ServiceOptions.helpMessage()
-        for key in ["ICESHELVES_AMQP_URL", "ICESHELVES_METRICS_HOST", "ICESHELVES_METRICS_PORT", "ICESHELVES_LOG_LEVEL", "ICESHELVES_RPC_CONCURRENCY"] {
+        for key in [
+            "ICESHELVES_AMQP_URL", "ICESHELVES_METRICS_HOST", "ICESHELVES_METRICS_PORT", "ICESHELVES_LOG_LEVEL", "ICESHELVES_RPC_CONCURRENCY",
+        ] {
             #expect(help.contains(key), "--help does not mention \(key)")
         }
     }

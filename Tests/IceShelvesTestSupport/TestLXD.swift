@@ -20,7 +20,8 @@ public enum TestLXD {
     /// HTTPS on loopback with the trusted client certificate and the server certificate pinned.
     public static var https: ClusterConnection? {
         guard let url = env["ICESHELVES_TEST_LXD_HTTPS_URL"], let cert = file("ICESHELVES_TEST_LXD_CLIENT_CERT"),
-              let key = file("ICESHELVES_TEST_LXD_CLIENT_KEY"), let server = file("ICESHELVES_TEST_LXD_SERVER_CERT") else { return nil }
+            let key = file("ICESHELVES_TEST_LXD_CLIENT_KEY"), let server = file("ICESHELVES_TEST_LXD_SERVER_CERT")
+        else { return nil }
         return ClusterConnection(method: .directAPI, endpointURL: url, clientCert: cert, clientKey: key, serverCert: server)
     }
 
@@ -33,9 +34,17 @@ public enum TestLXD {
     /// The SSH tunnel to the local LXD socket through the test sshd.
     public static var ssh: ClusterConnection? {
         guard let host = env["ICESHELVES_TEST_SSH_HOST"], let port = env["ICESHELVES_TEST_SSH_PORT"].flatMap(Int.init),
-              let key = file("ICESHELVES_TEST_SSH_KEY"), let pin = env["ICESHELVES_TEST_SSH_HOST_FINGERPRINT"] else { return nil }
-        return ClusterConnection(method: .ssh, sshHost: host, sshPort: port, sshUser: env["ICESHELVES_TEST_SSH_USER"] ?? "root", sshKey: key,
-                                 sshHostKeyFingerprint: pin, socketPath: env["ICESHELVES_TEST_LXD_SOCKET"] ?? ClusterConnection.defaultSocketPath)
+            let key = file("ICESHELVES_TEST_SSH_KEY"), let pin = env["ICESHELVES_TEST_SSH_HOST_FINGERPRINT"]
+        else { return nil }
+        return ClusterConnection(
+            method: .ssh,
+            sshHost: host,
+            sshPort: port,
+            sshUser: env["ICESHELVES_TEST_SSH_USER"] ?? "root",
+            sshKey: key,
+            sshHostKeyFingerprint: pin,
+            socketPath: env["ICESHELVES_TEST_LXD_SOCKET"] ?? ClusterConnection.defaultSocketPath
+        )
     }
 
     /// A private key that the test sshd does not accept.
@@ -44,7 +53,8 @@ public enum TestLXD {
     /// The 2-member cluster over HTTPS, its certificate pinned.
     public static var cluster: ClusterConnection? {
         guard let url = env["ICESHELVES_TEST_LXD_CLUSTER_URL"], let cert = file("ICESHELVES_TEST_LXD_CLIENT_CERT"),
-              let key = file("ICESHELVES_TEST_LXD_CLIENT_KEY"), let server = file("ICESHELVES_TEST_LXD_CLUSTER_CERT") else { return nil }
+            let key = file("ICESHELVES_TEST_LXD_CLIENT_KEY"), let server = file("ICESHELVES_TEST_LXD_CLUSTER_CERT")
+        else { return nil }
         return ClusterConnection(method: .directAPI, endpointURL: url, clientCert: cert, clientKey: key, serverCert: server)
     }
 

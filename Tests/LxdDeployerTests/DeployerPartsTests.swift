@@ -1,6 +1,7 @@
 import IceShelvesContracts
-@testable import LxdDeployer
 import Testing
+
+@testable import LxdDeployer
 
 @Suite("Deployer parts")
 struct DeployerPartsTests {
@@ -20,10 +21,21 @@ struct DeployerPartsTests {
     @Test func cloudInitJSONIsReadNotOnlyItsExitCode() throws {
         let done = try #require(CloudInitStatus.parse(json: #"{"status": "done", "errors": [], "detail": "DataSourceLXD"}"#, exitCode: 0))
         #expect(done.outcome == .done)
-        let error = try #require(CloudInitStatus.parse(json: #"{"status": "error", "errors": ["('scripts-user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"], "detail": "x"}"#, exitCode: 1))
+        let error = try #require(
+            CloudInitStatus.parse(
+                json:
+                    #"{"status": "error", "errors": ["('scripts-user', RuntimeError('Runparts: 1 failures (runcmd) in 1 attempted commands'))"], "detail": "x"}"#,
+                exitCode: 1
+            )
+        )
         #expect(error.outcome == .error)
         #expect(error.errors.first?.contains("runcmd") == true)
-        let degraded = try #require(CloudInitStatus.parse(json: #"{"status": "done", "extended_status": "degraded done", "errors": [], "recoverable_errors": {"WARNING": ["x"]}}"#, exitCode: 2))
+        let degraded = try #require(
+            CloudInitStatus.parse(
+                json: #"{"status": "done", "extended_status": "degraded done", "errors": [], "recoverable_errors": {"WARNING": ["x"]}}"#,
+                exitCode: 2
+            )
+        )
         #expect(degraded.outcome == .degraded)
         #expect(CloudInitStatus.parse(json: #"{"status": "disabled"}"#, exitCode: 0)?.outcome == .other("disabled"))
         #expect(CloudInitStatus.parse(json: "status: done", exitCode: 0) == nil)
@@ -31,16 +43,16 @@ struct DeployerPartsTests {
 
     @Test func anEggProfileBecomesAStringOnlyLXDProfileNamedAfterTheVersion() throws {
         let yaml = """
-        description: Docker needs nesting.
-        config:
-          security.nesting: true
-          limits.cpu: 2
-        devices:
-          data:
-            type: disk
-            path: /data
-            source: /srv
-        """
+            description: Docker needs nesting.
+            config:
+              security.nesting: true
+              limits.cpu: 2
+            devices:
+              data:
+                type: disk
+                path: /data
+                source: /srv
+            """
         let p = try ProfileMapper.profile(yaml: yaml, egg: "ubuntu-docker", version: "1.2.0")
         #expect(p.name == "iceshelves-ubuntu-docker-1.2.0")
         #expect(p.config == ["security.nesting": "true", "limits.cpu": "2"])

@@ -7,8 +7,11 @@ import Testing
 /// The real api-gateway with the real catalog and renderer on a broker vhost of their own, and
 /// no deployer: a deployment stays queued, can be cancelled, times out, and the timeout's
 /// webhook reaches a test HTTP server with a valid signature.
-@Suite("Gateway with the real bus, catalog and renderer", .serialized,
-       .enabled(if: SystemEnvironment.gatewayURL != nil && SystemEnvironment.binDir != nil, "set ICESHELVES_TEST_GW_AMQP_URL (scripts/test does)"))
+@Suite(
+    "Gateway with the real bus, catalog and renderer",
+    .serialized,
+    .enabled(if: SystemEnvironment.gatewayURL != nil && SystemEnvironment.binDir != nil, "set ICESHELVES_TEST_GW_AMQP_URL (scripts/test does)")
+)
 struct GatewayTests {
     static let url = SystemEnvironment.gatewayURL
 
@@ -25,11 +28,23 @@ struct GatewayTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let port = Int.random(in: 20000...29999)
         var processes = [
-            try SystemEnvironment.launch("egg-catalog", arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data + "/catalog"], url: Self.url),
+            try SystemEnvironment.launch(
+                "egg-catalog",
+                arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data + "/catalog"],
+                url: Self.url
+            ),
             try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: Self.url),
         ]
-        processes.append(try SystemEnvironment.launch("api-gateway", arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw",
-                                                                                 "--deployment-timeout", "\(timeout)"], url: Self.url))
+        processes.append(
+            try SystemEnvironment.launch(
+                "api-gateway",
+                arguments: [
+                    "--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw",
+                    "--deployment-timeout", "\(timeout)",
+                ],
+                url: Self.url
+            )
+        )
         defer {
             for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
             try? FileManager.default.removeItem(atPath: data)
@@ -38,7 +53,9 @@ struct GatewayTests {
         var key = ""
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if let k = try? String(contentsOfFile: data + "/gw/admin.key", encoding: .utf8), (try? await HTTP.call("GET", base + "/healthz"))?.status == 200 {
+            if let k = try? String(contentsOfFile: data + "/gw/admin.key", encoding: .utf8),
+                (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
+            {
                 key = k.trimmingCharacters(in: .whitespacesAndNewlines)
                 break
             }
@@ -77,7 +94,12 @@ struct GatewayTests {
 
     @Test func withoutADeployerADeploymentStaysQueuedAndCanBeCancelled() async throws {
         try await withStack(timeout: 600) { s in
-            let cluster = try await HTTP.call("POST", s.base + "/api/clusters", key: s.key, body: #"{"name":"nobody-home","connection_method":"unix-socket"}"#)
+            let cluster = try await HTTP.call(
+                "POST",
+                s.base + "/api/clusters",
+                key: s.key,
+                body: #"{"name":"nobody-home","connection_method":"unix-socket"}"#
+            )
             #expect(cluster.status == 201)
             // Live progress: all events as Server-Sent Events, read by curl for a few seconds.
             let sseFile = s.data + "/events.txt"
@@ -87,15 +109,22 @@ struct GatewayTests {
             sse.standardError = FileHandle.nullDevice
             try sse.run()
             try await Task.sleep(for: .milliseconds(500))
-            let deploy = try await HTTP.call("POST", s.base + "/api/deploy", key: s.key,
-                                             body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"q-1","variables":{"greeting":"hi"}}"#)
+            let deploy = try await HTTP.call(
+                "POST",
+                s.base + "/api/deploy",
+                key: s.key,
+                body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"q-1","variables":{"greeting":"hi"}}"#
+            )
             #expect(deploy.status == 201, "\(deploy.json)")
             let id = try #require(deploy.json["deployment_id"] as? String)
             #expect(try await waitForStatus(s, id, "queued", within: .seconds(20)), "the renderer should move it to queued")
             try await Task.sleep(for: .seconds(2))
             #expect(try await status(s, id) == "queued", "with no deployer it stays queued")
             let logs = try await HTTP.call("GET", s.base + "/api/deployments/\(id)/logs", key: s.key)
-            #expect((logs.json["logs"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("queued for the lxd deployer") == true } == true)
+            #expect(
+                (logs.json["logs"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("queued for the lxd deployer") == true }
+                    == true
+            )
 
             while sse.isRunning { try await Task.sleep(for: .milliseconds(100)) }
             let stream = (try? String(contentsOfFile: sseFile, encoding: .utf8)) ?? ""
@@ -106,8 +135,12 @@ struct GatewayTests {
             #expect(cancel.status == 200)
             #expect(try await status(s, id) == "cancelled")
 
-            let bad = try await HTTP.call("POST", s.base + "/api/deploy", key: s.key,
-                                          body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"q-2","variables":{"nope":"x"}}"#)
+            let bad = try await HTTP.call(
+                "POST",
+                s.base + "/api/deploy",
+                key: s.key,
+                body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"q-2","variables":{"nope":"x"}}"#
+            )
             #expect(bad.status == 201)
             let badId = try #require(bad.json["deployment_id"] as? String)
             #expect(try await waitForStatus(s, badId, "failed", within: .seconds(20)), "an undeclared variable fails at rendering")
@@ -147,11 +180,21 @@ struct GatewayTests {
         defer { receiver.stop() }
         try await withStack(timeout: 3) { s in
             _ = try await HTTP.call("POST", s.base + "/api/clusters", key: s.key, body: #"{"name":"nobody-home","connection_method":"unix-socket"}"#)
-            let hook = try await HTTP.call("POST", s.base + "/api/webhooks", key: s.key, body: #"{"url":"\#(receiver.url)","events":["deployment.failed"]}"#)
+            let hook = try await HTTP.call(
+                "POST",
+                s.base + "/api/webhooks",
+                key: s.key,
+                body: #"{"url":"\#(receiver.url)","events":["deployment.failed"]}"#
+            )
             #expect(hook.status == 201)
             let secret = try #require(hook.json["secret"] as? String)
             let hookId = try #require(hook.json["id"] as? Int)
-            let deploy = try await HTTP.call("POST", s.base + "/api/deploy", key: s.key, body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"t-1"}"#)
+            let deploy = try await HTTP.call(
+                "POST",
+                s.base + "/api/deploy",
+                key: s.key,
+                body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"t-1"}"#
+            )
             let id = try #require(deploy.json["deployment_id"] as? String)
             #expect(try await waitForStatus(s, id, "timeout", within: .seconds(20)), "DEPLOYMENT_TIMEOUT of 3 s")
 
@@ -212,17 +255,17 @@ final class WebhookReceiver: @unchecked Sendable {
         file = FileManager.default.temporaryDirectory.appendingPathComponent("hooks-\(UUID().uuidString.prefix(8)).jsonl").path
         url = "http://127.0.0.1:\(port)/hook"
         let script = """
-        import http.server, json, sys
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get('Content-Length', 0))
-                body = self.rfile.read(n).decode()
-                with open(sys.argv[2], 'a') as f:
-                    f.write(json.dumps({'headers': {k.lower(): v for k, v in self.headers.items()}, 'body': body}) + '\\n')
-                self.send_response(204); self.end_headers()
-            def log_message(self, *a): pass
-        http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-        """
+            import http.server, json, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    n = int(self.headers.get('Content-Length', 0))
+                    body = self.rfile.read(n).decode()
+                    with open(sys.argv[2], 'a') as f:
+                        f.write(json.dumps({'headers': {k.lower(): v for k, v in self.headers.items()}, 'body': body}) + '\\n')
+                    self.send_response(204); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, String(port), file]
@@ -236,7 +279,8 @@ final class WebhookReceiver: @unchecked Sendable {
         let deadline = ContinuousClock.now + within
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: file, encoding: .utf8), let line = text.split(separator: "\n").first,
-               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            {
                 return Received(headers: object["headers"] as? [String: String] ?? [:], body: object["body"] as? String ?? "")
             }
             try await Task.sleep(for: .milliseconds(100))

@@ -1,12 +1,16 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import IceShelvesContracts
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// A real service's HTTP side door: liveness and Prometheus metrics on loopback.
-@Suite("Health and metrics endpoint", .enabled(if: SystemEnvironment.ready, "set ICESHELVES_TEST_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)"))
+@Suite(
+    "Health and metrics endpoint",
+    .enabled(if: SystemEnvironment.ready, "set ICESHELVES_TEST_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)")
+)
 struct HealthEndpointTests {
     /// A port that was free a moment ago, on loopback.
     static func freePort() -> Int {
@@ -29,7 +33,10 @@ struct HealthEndpointTests {
         var health: (Int, String)?
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if let r = try? await Self.get("http://127.0.0.1:\(port)/healthz"), r.0 == 200 { health = r; break }
+            if let r = try? await Self.get("http://127.0.0.1:\(port)/healthz"), r.0 == 200 {
+                health = r
+                break
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         let (status, body) = try #require(health, "no healthy /healthz within 30 s")

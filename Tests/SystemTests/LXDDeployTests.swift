@@ -8,17 +8,32 @@ import Testing
 
 /// The offline egg deployed through the whole pipeline (catalog, renderer, deployer) to real
 /// LXD, over each transport and onto the 2-member cluster; failures, and a deployer killed mid-deploy.
-@Suite("LXD deployments (real LXD, RabbitMQ, sshd)", .serialized,
-       .enabled(if: LXDStack.ready && TestLXD.unixSocket != nil, "run scripts/lxd-env up and set ICESHELVES_TEST_LXD_AMQP_URL (scripts/test does)"))
+@Suite(
+    "LXD deployments (real LXD, RabbitMQ, sshd)",
+    .serialized,
+    .enabled(if: LXDStack.ready && TestLXD.unixSocket != nil, "run scripts/lxd-env up and set ICESHELVES_TEST_LXD_AMQP_URL (scripts/test does)")
+)
 struct LXDDeployTests {
     let connector = LXDConnector(timeout: .seconds(10), logger: Logger(label: "lxd-deploy-test"))
 
-    static func request(_ connection: ClusterConnection, name: String, member: String? = nil, image: String? = nil,
-                        greeting: String = "hello from the test", cloudConfig: String? = nil) -> DeploymentRequested {
+    static func request(
+        _ connection: ClusterConnection,
+        name: String,
+        member: String? = nil,
+        image: String? = nil,
+        greeting: String = "hello from the test",
+        cloudConfig: String? = nil
+    ) -> DeploymentRequested {
         let id = "dep-\(UUID().uuidString.prefix(12).lowercased())"
-        return DeploymentRequested(deploymentId: id, eggName: "debian-hello", instanceName: name, target: .lxd,
-                                   variables: ["greeting": .string(greeting)], overrides: .init(cloudConfig: cloudConfig),
-                                   destination: DeploymentTarget(clusterId: "test", connection: connection, targetMember: member, image: image))
+        return DeploymentRequested(
+            deploymentId: id,
+            eggName: "debian-hello",
+            instanceName: name,
+            target: .lxd,
+            variables: ["greeting": .string(greeting)],
+            overrides: .init(cloudConfig: cloudConfig),
+            destination: DeploymentTarget(clusterId: "test", connection: connection, targetMember: member, image: image)
+        )
     }
 
     /// Checks inside the instance that cloud-init finished and the egg took effect, then removes it by RPC.
@@ -40,9 +55,18 @@ struct LXDDeployTests {
         let status = try await lxd.exec(request.instanceName, ["cloud-init", "status"], timeout: .seconds(30))
         #expect(status.stdout.contains("done"), "\(status.stdout)")
 
-        let cleanup = try await stack.client.call(Envelope(LXDCleanupRequest(connection: request.destination!.connection, instanceName: request.instanceName,
-                                                                             deploymentId: request.deploymentId)),
-                                                  service: .lxdDeployer, expecting: LXDCleanupResult.self, timeout: .seconds(60))
+        let cleanup = try await stack.client.call(
+            Envelope(
+                LXDCleanupRequest(
+                    connection: request.destination!.connection,
+                    instanceName: request.instanceName,
+                    deploymentId: request.deploymentId
+                )
+            ),
+            service: .lxdDeployer,
+            expecting: LXDCleanupResult.self,
+            timeout: .seconds(60)
+        )
         #expect(cleanup.payload.removed)
         #expect(try await lxd.instance(request.instanceName) == nil)
     }
@@ -87,7 +111,11 @@ struct LXDDeployTests {
         try await withStack { _ in
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("rest-\(UUID().uuidString.prefix(8))").path
             let port = Int.random(in: 40000...44999)
-            let gateway = try SystemEnvironment.launch("api-gateway", arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data], url: LXDStack.url)
+            let gateway = try SystemEnvironment.launch(
+                "api-gateway",
+                arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data],
+                url: LXDStack.url
+            )
             let stream = Process()
             defer {
                 if stream.isRunning { stream.terminate() }
@@ -98,14 +126,20 @@ struct LXDDeployTests {
             var key = ""
             let up = ContinuousClock.now + .seconds(30)
             while key.isEmpty && ContinuousClock.now < up {
-                if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8), (try? await HTTP.call("GET", base + "/healthz"))?.status == 200 {
+                if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
+                    (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
+                {
                     key = k.trimmingCharacters(in: .whitespacesAndNewlines)
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
             try #require(!key.isEmpty, "the gateway did not come up")
-            let cluster = try await HTTP.call("POST", base + "/api/clusters", key: key,
-                                              body: #"{"name":"local","connection_method":"unix-socket","socket_path":"\#(socket)"}"#)
+            let cluster = try await HTTP.call(
+                "POST",
+                base + "/api/clusters",
+                key: key,
+                body: #"{"name":"local","connection_method":"unix-socket","socket_path":"\#(socket)"}"#
+            )
             try #require(cluster.status == 201, "\(cluster.json)")
 
             // Listen to every event before deploying, so that none is missed.
@@ -115,11 +149,17 @@ struct LXDDeployTests {
             stream.arguments = ["-s", "-N", "--max-time", "300", "-H", "Authorization: Bearer \(key)", "-o", file, base + "/api/events"]
             stream.standardError = FileHandle.nullDevice
             try stream.run()
-            while (try? String(contentsOfFile: file, encoding: .utf8))?.contains(": connected") != true { try await Task.sleep(for: .milliseconds(50)) }
+            while (try? String(contentsOfFile: file, encoding: .utf8))?.contains(": connected") != true {
+                try await Task.sleep(for: .milliseconds(50))
+            }
 
             let name = Self.unique("hello-rest")
-            let accepted = try await HTTP.call("POST", base + "/api/deploy", key: key,
-                                               body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"\#(name)","variables":{"greeting":"hi"}}"#)
+            let accepted = try await HTTP.call(
+                "POST",
+                base + "/api/deploy",
+                key: key,
+                body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"\#(name)","variables":{"greeting":"hi"}}"#
+            )
             let id = try #require(accepted.json["deployment_id"] as? String, "\(accepted.json)")
             var progress: [DeploymentProgress] = []
             let deadline = ContinuousClock.now + .seconds(240)
@@ -136,17 +176,25 @@ struct LXDDeployTests {
             #expect(ordered.last?.status == .completed, "\(trail)")
             #expect(ordered.map(\.seq) == Array(1...Int64(ordered.count)), "every event is numbered once, without gaps: \(trail)")
             for (before, after) in zip(ordered, ordered.dropFirst()) {
-                #expect(before.status.rank <= after.status.rank, "the status went back from \(before.status.rawValue) to \(after.status.rawValue): \(trail)")
+                #expect(
+                    before.status.rank <= after.status.rank,
+                    "the status went back from \(before.status.rawValue) to \(after.status.rawValue): \(trail)"
+                )
             }
             let seen = Set(ordered.map(\.status))
-            for status: DeploymentStatus in [.pending, .rendering, .queued, .inProgress, .completed] { #expect(seen.contains(status), "no \(status.rawValue): \(trail)") }
+            for status: DeploymentStatus in [.pending, .rendering, .queued, .inProgress, .completed] {
+                #expect(seen.contains(status), "no \(status.rawValue): \(trail)")
+            }
             let detail = try await HTTP.call("GET", base + "/api/deployments/\(id)", key: key)
             #expect(detail.json["last_seq"] as? Int == ordered.count)
             // A stream opened later replays what the ledger recorded, from Last-Event-ID on.
             func replay(_ headers: [String]) throws -> [Int64] {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-                p.arguments = ["-s", "-N", "--max-time", "2", "-H", "Authorization: Bearer \(key)"] + headers.flatMap { ["-H", $0] } + [base + "/api/deployments/\(id)/events"]
+                p.arguments =
+                    ["-s", "-N", "--max-time", "2", "-H", "Authorization: Bearer \(key)"] + headers.flatMap { ["-H", $0] } + [
+                        base + "/api/deployments/\(id)/events"
+                    ]
                 let out = Pipe()
                 p.standardOutput = out
                 p.standardError = FileHandle.nullDevice
@@ -257,8 +305,12 @@ struct LXDDeployTests {
             let events = try await stack.deploy(request) { event in
                 if event.step == .cloudInit && event.status == .inProgress {
                     let cancel = DeploymentCancel(deploymentId: request.deploymentId, reason: "test")
-                    try await stack.client.publish(Envelope(cancel, deploymentId: request.deploymentId), exchange: BusNames.eventsExchange,
-                                                   routingKey: cancel.routingKey, mandatory: false)
+                    try await stack.client.publish(
+                        Envelope(cancel, deploymentId: request.deploymentId),
+                        exchange: BusNames.eventsExchange,
+                        routingKey: cancel.routingKey,
+                        mandatory: false
+                    )
                 }
             }
             #expect(events.last?.status == .cancelled, "\(events.map { "\($0.status)/\($0.step)" })")
@@ -281,19 +333,31 @@ struct LXDDeployTests {
             defer { lxd.close() }
             #expect(try await lxd.instance(keptName) != nil)
             await #expect(throws: RPCError.self, "cleanup for another deployment must be refused") {
-                _ = try await stack.client.call(Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: "someone-else")),
-                                                service: .lxdDeployer, expecting: LXDCleanupResult.self, timeout: .seconds(60))
+                _ = try await stack.client.call(
+                    Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: "someone-else")),
+                    service: .lxdDeployer,
+                    expecting: LXDCleanupResult.self,
+                    timeout: .seconds(60)
+                )
             }
-            let removed = try await stack.client.call(Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: request.deploymentId)),
-                                                      service: .lxdDeployer, expecting: LXDCleanupResult.self, timeout: .seconds(60)).payload
+            let removed = try await stack.client.call(
+                Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: request.deploymentId)),
+                service: .lxdDeployer,
+                expecting: LXDCleanupResult.self,
+                timeout: .seconds(60)
+            ).payload
             #expect(removed.removed)
         }
     }
 
     @Test func theConnectionTestReportsVersionMembersAndResources() async throws {
         try await withStack { stack in
-            let result = try await stack.client.call(Envelope(LXDTestRequest(connection: try #require(TestLXD.cluster))), service: .lxdDeployer,
-                                                     expecting: LXDTestResult.self, timeout: .seconds(30)).payload
+            let result = try await stack.client.call(
+                Envelope(LXDTestRequest(connection: try #require(TestLXD.cluster))),
+                service: .lxdDeployer,
+                expecting: LXDTestResult.self,
+                timeout: .seconds(30)
+            ).payload
             #expect(result.clustered)
             #expect(Set(result.members.map(\.name)) == Set(TestLXD.clusterMembers))
             #expect(result.members.allSatisfy { $0.status == "Online" })
@@ -304,7 +368,12 @@ struct LXDDeployTests {
             var wrong = try #require(TestLXD.https)
             wrong.serverCert = TestLXD.clusterCertificate
             await #expect {
-                _ = try await stack.client.call(Envelope(LXDTestRequest(connection: wrong)), service: .lxdDeployer, expecting: LXDTestResult.self, timeout: .seconds(30))
+                _ = try await stack.client.call(
+                    Envelope(LXDTestRequest(connection: wrong)),
+                    service: .lxdDeployer,
+                    expecting: LXDTestResult.self,
+                    timeout: .seconds(30)
+                )
             } throws: { error in
                 "\(error)".contains("pinned certificate")
             }

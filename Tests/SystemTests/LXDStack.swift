@@ -17,9 +17,19 @@ final class LXDStack: @unchecked Sendable {
 
     init() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        processes.append(try SystemEnvironment.launch("egg-catalog", arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data], url: Self.url))
+        processes.append(
+            try SystemEnvironment.launch(
+                "egg-catalog",
+                arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data],
+                url: Self.url
+            )
+        )
         processes.append(try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: Self.url))
-        let logger = { var l = Logger(label: "lxd-stack"); l.logLevel = .warning; return l }()
+        let logger = {
+            var l = Logger(label: "lxd-stack")
+            l.logLevel = .warning
+            return l
+        }()
         client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "lxd-stack-test"), logger: logger)
         client.start()
         try await client.waitUntilConnected()
@@ -46,12 +56,27 @@ final class LXDStack: @unchecked Sendable {
     }
 
     /// Publishes a deployment request and collects its events until a final status.
-    func deploy(_ request: DeploymentRequested, timeout: Duration = .seconds(240), onEvent: (DeploymentEvent) async throws -> Void = { _ in }) async throws -> [DeploymentEvent] {
+    func deploy(
+        _ request: DeploymentRequested,
+        timeout: Duration = .seconds(240),
+        onEvent: (DeploymentEvent) async throws -> Void = { _ in }
+    ) async throws -> [DeploymentEvent] {
         let id = request.deploymentId
         let queue = "test.events.\(id)"
-        try await client.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]),
-        ]))
+        try await client.declare(
+            BusTopology(
+                exchanges: BusTopology.base.exchanges,
+                queues: [
+                    .init(
+                        name: queue,
+                        durable: false,
+                        deadLetter: false,
+                        exclusive: true,
+                        bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
+                    )
+                ]
+            )
+        )
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         defer { client.cancel(consumer) }
         try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)

@@ -6,18 +6,29 @@ import Testing
 
 /// The real egg-catalog and cloud-init-renderer processes, over a real broker: a deployment
 /// request goes in on `deploy.render` and comes out rendered on `deploy.<target>`, with events.
-@Suite("Render pipeline", .enabled(if: SystemEnvironment.ready, "set ICESHELVES_TEST_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)"), .serialized)
+@Suite(
+    "Render pipeline",
+    .enabled(if: SystemEnvironment.ready, "set ICESHELVES_TEST_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)"),
+    .serialized
+)
 struct RenderPipelineTests {
     func withServices(_ body: (AMQPClient) async throws -> Void) async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let catalog = try SystemEnvironment.launch("egg-catalog", arguments: ["--metrics-port", "0", "--eggs-dir", root + "/eggs", "--data-dir", data])
+        let catalog = try SystemEnvironment.launch(
+            "egg-catalog",
+            arguments: ["--metrics-port", "0", "--eggs-dir", root + "/eggs", "--data-dir", data]
+        )
         let renderer = try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port", "0"])
         defer {
             for p in [catalog, renderer] where p.isRunning { kill(p.processIdentifier, SIGTERM) }
             try? FileManager.default.removeItem(atPath: data)
         }
-        let logger = { var l = Logger(label: "pipeline-test"); l.logLevel = .warning; return l }()
+        let logger = {
+            var l = Logger(label: "pipeline-test")
+            l.logLevel = .warning
+            return l
+        }()
         let client = AMQPClient(configuration: .init(url: SystemEnvironment.url!, name: "pipeline-test"), logger: logger)
         client.start()
         try await client.waitUntilConnected()
@@ -43,11 +54,28 @@ struct RenderPipelineTests {
         try await withServices { client in
             let id = "dep-\(UUID().uuidString.prefix(8).lowercased())"
             let events = "test.events.\(id)"
-            try await client.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-                .init(name: events, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]),
-            ]).merging(.workQueue("deploy.lxd")))
-            let request = DeploymentRequested(deploymentId: id, eggName: "debian-hello", instanceName: "hello-1", target: .lxd,
-                                              variables: ["greeting": .string("hi\n- evil: true")], overrides: .init(hostname: "hello-one"))
+            try await client.declare(
+                BusTopology(
+                    exchanges: BusTopology.base.exchanges,
+                    queues: [
+                        .init(
+                            name: events,
+                            durable: false,
+                            deadLetter: false,
+                            exclusive: true,
+                            bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
+                        )
+                    ]
+                ).merging(.workQueue("deploy.lxd"))
+            )
+            let request = DeploymentRequested(
+                deploymentId: id,
+                eggName: "debian-hello",
+                instanceName: "hello-1",
+                target: .lxd,
+                variables: ["greeting": .string("hi\n- evil: true")],
+                overrides: .init(hostname: "hello-one")
+            )
             try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
 
             let consumer = try await client.consume(queue: "deploy.lxd", prefetch: 10)
@@ -84,8 +112,12 @@ struct RenderPipelineTests {
     @Test func previewRendersKvmSeedsAndRefusesBadInput() async throws {
         try await withServices { client in
             let request = DeploymentRequested(deploymentId: "preview-1", eggName: "debian-hello", instanceName: "vm-1", target: .kvm)
-            let preview = try await client.call(Envelope(RenderPreviewRequest(request: request, includeSeed: true)), service: .cloudInitRenderer,
-                                                expecting: DeploymentRendered.self, timeout: .seconds(10)).payload
+            let preview = try await client.call(
+                Envelope(RenderPreviewRequest(request: request, includeSeed: true)),
+                service: .cloudInitRenderer,
+                expecting: DeploymentRendered.self,
+                timeout: .seconds(10)
+            ).payload
             #expect(preview.kvmConfig?.contains("<domain") == true)
             let seed = try #require(preview.seedISOBase64.flatMap { Data(base64Encoded: $0) })
             #expect(seed.count > 32_768)
@@ -94,7 +126,12 @@ struct RenderPipelineTests {
             var bad = request
             bad.variables = ["undeclared": .string("x")]
             do {
-                _ = try await client.call(Envelope(RenderPreviewRequest(request: bad)), service: .cloudInitRenderer, expecting: DeploymentRendered.self, timeout: .seconds(10))
+                _ = try await client.call(
+                    Envelope(RenderPreviewRequest(request: bad)),
+                    service: .cloudInitRenderer,
+                    expecting: DeploymentRendered.self,
+                    timeout: .seconds(10)
+                )
                 Issue.record("an undeclared variable was accepted")
             } catch let e as RPCError {
                 #expect(e.code == "bad_request")
@@ -103,7 +140,12 @@ struct RenderPipelineTests {
             var missing = request
             missing.eggName = "no-such-egg"
             await #expect(throws: RPCError.self) {
-                _ = try await client.call(Envelope(RenderPreviewRequest(request: missing)), service: .cloudInitRenderer, expecting: DeploymentRendered.self, timeout: .seconds(10))
+                _ = try await client.call(
+                    Envelope(RenderPreviewRequest(request: missing)),
+                    service: .cloudInitRenderer,
+                    expecting: DeploymentRendered.self,
+                    timeout: .seconds(10)
+                )
             }
         }
     }

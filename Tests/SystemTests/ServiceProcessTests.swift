@@ -25,7 +25,8 @@ struct ServiceProcessTests {
         var answered: Pong?
         while ContinuousClock.now < deadline, answered == nil {
             if let pong = try? await client.call(Envelope(Ping()), service: service, expecting: Pong.self, timeout: .seconds(1)).payload,
-               pong.instanceId.contains("-\(process.processIdentifier)-") {
+                pong.instanceId.contains("-\(process.processIdentifier)-")
+            {
                 answered = pong
             } else {
                 try await Task.sleep(for: .milliseconds(100))

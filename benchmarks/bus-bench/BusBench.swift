@@ -19,7 +19,11 @@ struct BusBench {
         let args = CommandLine.arguments
         func arg(_ i: Int, _ d: Int) -> Int { args.count > i ? Int(args[i]) ?? d : d }
         let url = try AMQPURL(parsing: args.count > 1 ? args[1] : "amqp://guest:guest@127.0.0.1:5672/")
-        let count = arg(2, 100_000), size = arg(3, 32), window = arg(4, 1000), prefetch = arg(5, 1000), rpcCalls = arg(6, 2000)
+        let count = arg(2, 100_000)
+        let size = arg(3, 32)
+        let window = arg(4, 1000)
+        let prefetch = arg(5, 1000)
+        let rpcCalls = arg(6, 2000)
         var logger = Logger(label: "bus-bench")
         logger.logLevel = .warning
 
@@ -35,7 +39,11 @@ struct BusBench {
         try await publisher.purge(queue)
         let body = [UInt8](repeating: 0x61, count: size)
         let message = OutgoingMessage(
-            routingKey: queue, body: body, properties: MessageProperties(contentType: "application/octet-stream", messageId: "m"), mandatory: false)
+            routingKey: queue,
+            body: body,
+            properties: MessageProperties(contentType: "application/octet-stream", messageId: "m"),
+            mandatory: false
+        )
         print("bus-bench: \(url.redacted) count \(count) size \(size)B window \(window) prefetch \(prefetch)")
 
         let clock = ContinuousClock()
@@ -102,9 +110,12 @@ struct BusBench {
             group.cancelAll()
         }
         samples.sort()
-        let p50 = samples[samples.count / 2], p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
+        let p50 = samples[samples.count / 2]
+        let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
         print("rpc round trip:  \(rpcCalls) calls p50 \(fmt(p50)) ms p99 \(fmt(p99)) ms")
-        print("RESULT publish_msgs_per_s=\(Int(pubRate)) consume_msgs_per_s=\(Int(conRate)) rpc_p50_ms=\(fmt(p50)) rpc_p99_ms=\(fmt(p99)) mandatory_publish_msgs_per_s=\(Int(manRate))")
+        print(
+            "RESULT publish_msgs_per_s=\(Int(pubRate)) consume_msgs_per_s=\(Int(conRate)) rpc_p50_ms=\(fmt(p50)) rpc_p99_ms=\(fmt(p99)) mandatory_publish_msgs_per_s=\(Int(manRate))"
+        )
         await publisher.shutdown()
         await consumer.shutdown()
     }

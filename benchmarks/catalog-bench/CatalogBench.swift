@@ -20,7 +20,8 @@ struct CatalogBench {
         client.start()
         try await client.waitUntilConnected()
         let clock = ContinuousClock()
-        var list: [Double] = [], search: [Double] = []
+        var list: [Double] = []
+        var search: [Double] = []
         for _ in 0..<50 { _ = try await client.call(Envelope(EggListRequest()), service: .eggCatalog, expecting: EggPage.self) }
         var total = 0
         for i in 0..<calls {

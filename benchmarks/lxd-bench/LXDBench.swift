@@ -18,7 +18,8 @@ struct LXDBench {
             exit(2)
         }
         let url = try AMQPURL(parsing: args[1])
-        let image = args[2], socket = args[3]
+        let image = args[2]
+        let socket = args[3]
         let runs = args.count > 4 ? Int(args[4]) ?? 5 : 5
         let parallel = args.count > 5 ? Int(args[5]) ?? 10 : 10
         var logger = Logger(label: "lxd-bench")
@@ -29,14 +30,20 @@ struct LXDBench {
         let bench = Bench(client: client, image: image, connection: .unixSocket(socket))
 
         // The exact user-data IceShelves renders for the egg, for the direct baseline.
-        let preview = try await client.call(Envelope(RenderPreviewRequest(request: bench.request(name: "preview"))), service: .cloudInitRenderer,
-                                            expecting: DeploymentRendered.self, timeout: .seconds(10)).payload
+        let preview = try await client.call(
+            Envelope(RenderPreviewRequest(request: bench.request(name: "preview"))),
+            service: .cloudInitRenderer,
+            expecting: DeploymentRendered.self,
+            timeout: .seconds(10)
+        ).payload
         let userData = preview.userData
 
         // Warm-up: the first launch after an import unpacks the image.
         _ = try await bench.direct(name: "bench-warm", userData: userData)
 
-        var ours: [Double] = [], direct: [Double] = [], overheads: [Double] = []
+        var ours: [Double] = []
+        var direct: [Double] = []
+        var overheads: [Double] = []
         for i in 0..<runs {
             let d = try await bench.direct(name: "bench-direct-\(i)", userData: userData)
             let (o, overhead) = try await bench.ours(name: "bench-ours-\(i)")
@@ -45,12 +52,21 @@ struct LXDBench {
             overheads.append(overhead)
             say(String(format: "run %d: iceshelves %.2f s, direct %.2f s, overhead %.1f ms", i + 1, o, d, overhead))
         }
-        let mOurs = median(ours), mDirect = median(direct)
-        say(String(format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)", mOurs, mDirect, mOurs / mDirect))
+        let mOurs = median(ours)
+        let mDirect = median(direct)
+        say(
+            String(
+                format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)",
+                mOurs,
+                mDirect,
+                mOurs / mDirect
+            )
+        )
 
         // Parallel rounds in the order direct, ours, ours, direct, so neither side always runs
         // second (and pays for the other's deletions still being written back to disk).
-        var directParallel = 0.0, oursParallel = 0.0
+        var directParallel = 0.0
+        var oursParallel = 0.0
         var parallelOverheads: [Double] = []
         for (round, kind) in ["direct", "ours", "ours", "direct"].enumerated() {
             let t = ContinuousClock.now
@@ -69,10 +85,31 @@ struct LXDBench {
             }
             say(String(format: "round %d (%@): %.2f s", round + 1, kind, seconds(ContinuousClock.now - t)))
         }
-        say(String(format: "%d at once, two rounds each: iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 1.15)", parallel, oursParallel, directParallel, oursParallel / directParallel))
-        say(String(format: "overhead job taken -> create sent, one at a time: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)",
-                     median(overheads), overheads.max() ?? 0, overheads.count))
-        say(String(format: "overhead job taken -> create sent, %d at once: p50 %.1f ms, max %.1f ms", parallel, median(parallelOverheads), parallelOverheads.max() ?? 0))
+        say(
+            String(
+                format: "%d at once, two rounds each: iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 1.15)",
+                parallel,
+                oursParallel,
+                directParallel,
+                oursParallel / directParallel
+            )
+        )
+        say(
+            String(
+                format: "overhead job taken -> create sent, one at a time: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)",
+                median(overheads),
+                overheads.max() ?? 0,
+                overheads.count
+            )
+        )
+        say(
+            String(
+                format: "overhead job taken -> create sent, %d at once: p50 %.1f ms, max %.1f ms",
+                parallel,
+                median(parallelOverheads),
+                parallelOverheads.max() ?? 0
+            )
+        )
         await client.shutdown()
     }
 
@@ -90,8 +127,14 @@ struct Bench: Sendable {
     let connection: ClusterConnection
 
     func request(name: String) -> DeploymentRequested {
-        DeploymentRequested(deploymentId: "bench-\(UUID().uuidString.prefix(12).lowercased())", eggName: "debian-hello", instanceName: name, target: .lxd,
-                            variables: ["greeting": .string("bench")], destination: DeploymentTarget(clusterId: "bench", connection: connection, image: image))
+        DeploymentRequested(
+            deploymentId: "bench-\(UUID().uuidString.prefix(12).lowercased())",
+            eggName: "debian-hello",
+            instanceName: name,
+            target: .lxd,
+            variables: ["greeting": .string("bench")],
+            destination: DeploymentTarget(clusterId: "bench", connection: connection, image: image)
+        )
     }
 
     /// One deployment through IceShelves: seconds from publish to the `completed` event, and the
@@ -100,9 +143,20 @@ struct Bench: Sendable {
         let request = request(name: name)
         let id = request.deploymentId
         let queue = "bench.events.\(id)"
-        try await client.declare(BusTopology(exchanges: BusTopology.base.exchanges, queues: [
-            .init(name: queue, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]),
-        ]))
+        try await client.declare(
+            BusTopology(
+                exchanges: BusTopology.base.exchanges,
+                queues: [
+                    .init(
+                        name: queue,
+                        durable: false,
+                        deadLetter: false,
+                        exclusive: true,
+                        bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
+                    )
+                ]
+            )
+        )
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         let start = ContinuousClock.now
         try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
@@ -120,8 +174,12 @@ struct Bench: Sendable {
         }
         let elapsed = seconds(ContinuousClock.now - start)
         client.cancel(consumer)
-        _ = try? await client.call(Envelope(LXDCleanupRequest(connection: connection, instanceName: name)), service: .lxdDeployer,
-                                   expecting: LXDCleanupResult.self, timeout: .seconds(60))
+        _ = try? await client.call(
+            Envelope(LXDCleanupRequest(connection: connection, instanceName: name)),
+            service: .lxdDeployer,
+            expecting: LXDCleanupResult.self,
+            timeout: .seconds(60)
+        )
         guard final == .completed else { throw BenchError(message: "deployment \(name) ended \(final?.rawValue ?? "without a result")") }
         return (elapsed, overhead)
     }

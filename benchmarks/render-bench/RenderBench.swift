@@ -20,8 +20,14 @@ struct RenderBench {
             let egg = try EggFolderLoader().load(folder: folder + "/" + name, name: name)
             var samples: [Double] = []
             for i in 0..<iterations {
-                let request = DeploymentRequested(deploymentId: "dep-\(i)", eggName: name, instanceName: "bench-\(i)", target: .lxd,
-                                                  variables: ["ssh_authorized_keys": .list([key])], overrides: .init(hostname: "bench-\(i)", extraPackages: ["jq"]))
+                let request = DeploymentRequested(
+                    deploymentId: "dep-\(i)",
+                    eggName: name,
+                    instanceName: "bench-\(i)",
+                    target: .lxd,
+                    variables: ["ssh_authorized_keys": .list([key])],
+                    overrides: .init(hostname: "bench-\(i)", extraPackages: ["jq"])
+                )
                 let start = clock.now
                 last = try Renderer().render(egg: egg, request: request)
                 samples.append((clock.now - start) / .milliseconds(1))
