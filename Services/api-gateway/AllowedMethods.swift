@@ -17,17 +17,19 @@ final class AllowedMethods: Sendable {
         }
     }
 
-    /// The methods `path` answers, or `[]` when no route has that path. A path that several
-    /// routes match (`eggs/upload` is also `eggs/{id}`) answers the methods of all of them.
+    /// The methods `path` answers, or `[]` when no route has that path. Where several routes
+    /// match (`eggs/upload` is also `eggs/{id}`), the most literal one names the path, as the
+    /// router's own lookup does.
     func methods(for path: String) -> [String] {
         let parts = path.split(separator: "/")
-        let found = table.withLock { t in
+        let best = table.withLock { t in
             t.filter { entry in
                 entry.components.count == parts.count
                     && zip(entry.components, parts).allSatisfy { pattern, part in pattern.first == "{" || pattern == part }
-            }.flatMap(\.methods)
+            }
+            .max { a, b in a.components.filter { $0.first != "{" }.count < b.components.filter { $0.first != "{" }.count }
         }
-        return Set(found).sorted()
+        return best?.methods ?? []
     }
 
     /// Whether `path` is a route's that does not take `method` (a 405, not a 404).

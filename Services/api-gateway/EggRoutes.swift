@@ -88,6 +88,8 @@ struct EggRoutes {
         }
         api.get("eggs/:id") { _, context -> Response in
             _ = try context.require(.viewer)
+            // `eggs/upload` is the upload route (POST only), not an egg: a GET there is a 405.
+            if context.parameters.get("id") == "upload" { throw HTTPError(.notFound) }
             return JSONBody.success(EggDetailBody(try await egg(context.parameters.get("id") ?? "", version: nil)))
         }
         api.get("eggs/:id/versions") { _, context -> Response in

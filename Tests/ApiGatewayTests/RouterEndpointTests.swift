@@ -49,9 +49,11 @@ struct RouterEndpointTests {
             let options = try await c.call(.options, "/iceshelves/api/eggs/upload", key: h.viewer)
             #expect(options.status == .methodNotAllowed)
             #expect(
-                options.json["error"] as? String == "OPTIONS is not allowed on /iceshelves/api/eggs/upload; use GET, POST",
-                "eggs/upload is also eggs/{id}"
+                options.json["error"] as? String == "OPTIONS is not allowed on /iceshelves/api/eggs/upload; use POST",
+                "eggs/upload is the upload route"
             )
+            let get = try await c.call(.get, "/iceshelves/api/eggs/upload", key: h.viewer)
+            #expect(get.status == .methodNotAllowed, "not an egg named upload: \(get.text)")
         }
     }
 
