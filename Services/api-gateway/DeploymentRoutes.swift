@@ -166,7 +166,7 @@ struct DeploymentRoutes {
             guard let after = Int64(lastId), after >= 0 else { throw APIError.badRequest("Last-Event-ID (or after) must be a seq: 0, 1, 2, …") }
             let live = gateway.events.subscribe(deploymentId: d.id)
             let history = try await gateway.ledger.progress(d.id, after: after)
-            return sse(live, replaying: history, request: request)
+            return sse(live, replaying: history, seen: [d.id: after], request: request)
         }
         api.get("events") { request, context -> Response in
             _ = try context.require(.viewer)
@@ -182,11 +182,20 @@ struct DeploymentRoutes {
 
     /// `text/event-stream`: one `deployment` event per recorded event (`id:` is its `seq`), and
     /// a comment every 15 s.
-    func sse(_ stream: AsyncStream<DeploymentProgress>, replaying history: [DeploymentProgress] = [], request: Request) -> Response {
+    ///
+    /// `seen` gives, per deployment, the last `seq` the client has (its `Last-Event-ID`): a live
+    /// event at or below it, or one the replayed history already had, is not sent again.
+    func sse(
+        _ stream: AsyncStream<DeploymentProgress>,
+        replaying history: [DeploymentProgress] = [],
+        seen: [String: Int64] = [:],
+        request: Request
+    )
+        -> Response
+    {
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: ": connected\n\n"))
-            // Per deployment, the last seq sent: a live event the history already had is skipped.
-            var sent: [String: Int64] = [:]
+            var sent = seen
             for item in history {
                 try await writer.write(Self.event(item))
                 sent[item.deploymentId] = item.seq
@@ -207,7 +216,7 @@ struct DeploymentRoutes {
                     if let item {
                         if let last = sent[item.deploymentId], item.seq <= last { continue }
                         try await writer.write(Self.event(item))
-                        if !history.isEmpty { sent[item.deploymentId] = item.seq }
+                        if !seen.isEmpty { sent[item.deploymentId] = item.seq }
                     } else {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     }
