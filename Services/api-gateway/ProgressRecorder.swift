@@ -20,7 +20,10 @@ struct ProgressRecorder: Sendable {
         timestamp: String = Timestamp.now(),
         messageId: String? = nil
     ) async throws -> Ledger.Recorded? {
-        try await ledger.record(id, event, timestamp: timestamp, messageId: messageId, observe: observer)
+        let recorded = try await ledger.record(id, event, timestamp: timestamp, messageId: messageId, observe: observer)
+        // Once more after the commit: a read that began inside the transaction saw the state before it.
+        if recorded != nil { answers.advance(id) }
+        return recorded
     }
 
     /// What every transaction of the ledger does after its change.
