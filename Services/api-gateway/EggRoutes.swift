@@ -112,8 +112,7 @@ struct EggRoutes {
                     variables: body.variables ?? [:]
                 )
             )
-            gateway.eggCache.clear()
-            gateway.eggListCache.clear()
+            gateway.forgetEggs()
             await gateway.audit.record(who, "egg.create_from_template", target: created.egg.name, detail: "template \(template.egg.name)")
             return JSONBody.success(
                 Created(
@@ -144,8 +143,7 @@ struct EggRoutes {
                 archive = Data(bytes.readableBytesView).base64EncodedString()
             }
             let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
-            gateway.eggCache.clear()
-            gateway.eggListCache.clear()
+            gateway.forgetEggs()
             await gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
             return JSONBody.success(
                 Created(

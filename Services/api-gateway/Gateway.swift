@@ -76,6 +76,12 @@ struct Gateway: Sendable {
         self.metricsText = metricsText
     }
 
+    /// Drops every cached egg and egg page (an egg was created or uploaded through here).
+    func forgetEggs() {
+        eggCache.clear()
+        eggListCache.clear()
+    }
+
     /// The whole HTTP API under `/iceshelves`.
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
