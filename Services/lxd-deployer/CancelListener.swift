@@ -13,20 +13,7 @@ struct CancelListener: Service {
 
     func run() async throws {
         let queue = BusNames.cancelQueuePrefix(.lxdDeployer) + UUID().uuidString.prefix(8).lowercased()
-        try await bus.declare(
-            BusTopology(
-                exchanges: BusTopology.base.exchanges,
-                queues: [
-                    .init(
-                        name: queue,
-                        durable: false,
-                        deadLetter: false,
-                        exclusive: true,
-                        bindings: [(BusNames.eventsExchange, BusNames.everyCancelBinding)]
-                    )
-                ]
-            )
-        )
+        try await bus.declare(.eventListener(queue, binding: BusNames.everyCancelBinding))
         let consumer = try await bus.consume(queue: queue, prefetch: 16)
         await withGracefulShutdownHandler {
             for await delivery in consumer.deliveries {

@@ -64,6 +64,15 @@ public struct BusTopology: Sendable, Equatable {
         BusTopology(exchanges: base.exchanges, queues: [Queue(name: name)])
     }
 
+    /// An exclusive, auto-deleted queue bound to the events exchange: a listener (of cancels, or
+    /// of a deployment's progress) that lives and dies with its connection.
+    public static func eventListener(_ name: String, binding: String) -> BusTopology {
+        BusTopology(
+            exchanges: base.exchanges,
+            queues: [Queue(name: name, durable: false, deadLetter: false, exclusive: true, bindings: [(BusNames.eventsExchange, binding)])]
+        )
+    }
+
     /// The union of two topologies, without repeating a declaration.
     public func merging(_ other: BusTopology) -> BusTopology {
         var result = self

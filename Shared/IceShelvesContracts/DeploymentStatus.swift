@@ -49,7 +49,4 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
         if next == .completed { return rank >= DeploymentStatus.rendering.rank }
         return next.rank > rank
     }
-
-    /// The states this one may move to.
-    public var legalNextStates: [DeploymentStatus] { DeploymentStatus.allCases.filter(canMove(to:)) }
 }

@@ -33,6 +33,8 @@ public enum BusNames {
     }
     /// Binds to every deployment's progress, whatever its status.
     public static let everyProgressBinding = "deployment.*.*"
+    /// Binds to one deployment's progress, whatever its status.
+    public static func progressBinding(deploymentId: String) -> String { "deployment.\(routingSafe(deploymentId)).*" }
     /// The routing key of a deployment's cancel.
     public static func cancelKey(deploymentId: String) -> String { "cancel.\(routingSafe(deploymentId))" }
     /// Binds to every cancel.

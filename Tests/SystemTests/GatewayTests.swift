@@ -75,7 +75,7 @@ struct GatewayTests {
         let client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "gw-test-cleanup"), logger: .init(label: "gw-test"))
         client.start()
         try await client.waitUntilConnected()
-        try? await client.purge("deploy.lxd")
+        try? await client.purge(TargetType.lxd.deployQueue)
         await client.shutdown()
     }
 

@@ -63,20 +63,7 @@ final class LXDStack: @unchecked Sendable {
     ) async throws -> [DeploymentEvent] {
         let id = request.deploymentId
         let queue = "test.events.\(id)"
-        try await client.declare(
-            BusTopology(
-                exchanges: BusTopology.base.exchanges,
-                queues: [
-                    .init(
-                        name: queue,
-                        durable: false,
-                        deadLetter: false,
-                        exclusive: true,
-                        bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
-                    )
-                ]
-            )
-        )
+        try await client.declare(.eventListener(queue, binding: BusNames.progressBinding(deploymentId: id)))
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         defer { client.cancel(consumer) }
         try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)

@@ -55,18 +55,7 @@ struct RenderPipelineTests {
             let id = "dep-\(UUID().uuidString.prefix(8).lowercased())"
             let events = "test.events.\(id)"
             try await client.declare(
-                BusTopology(
-                    exchanges: BusTopology.base.exchanges,
-                    queues: [
-                        .init(
-                            name: events,
-                            durable: false,
-                            deadLetter: false,
-                            exclusive: true,
-                            bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
-                        )
-                    ]
-                ).merging(.workQueue("deploy.lxd"))
+                .eventListener(events, binding: BusNames.progressBinding(deploymentId: id)).merging(.workQueue(TargetType.lxd.deployQueue))
             )
             let request = DeploymentRequested(
                 deploymentId: id,
@@ -78,7 +67,7 @@ struct RenderPipelineTests {
             )
             try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
 
-            let consumer = try await client.consume(queue: "deploy.lxd", prefetch: 10)
+            let consumer = try await client.consume(queue: TargetType.lxd.deployQueue, prefetch: 10)
             var rendered: DeploymentRendered?
             for await delivery in consumer.deliveries {
                 guard let e = try? MessageCodec.decode(DeploymentRendered.self, from: delivery.body), e.deploymentId == id else {

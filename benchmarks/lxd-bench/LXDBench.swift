@@ -143,20 +143,7 @@ struct Bench: Sendable {
         let request = request(name: name)
         let id = request.deploymentId
         let queue = "bench.events.\(id)"
-        try await client.declare(
-            BusTopology(
-                exchanges: BusTopology.base.exchanges,
-                queues: [
-                    .init(
-                        name: queue,
-                        durable: false,
-                        deadLetter: false,
-                        exclusive: true,
-                        bindings: [(BusNames.eventsExchange, "deployment.\(id).*")]
-                    )
-                ]
-            )
-        )
+        try await client.declare(.eventListener(queue, binding: BusNames.progressBinding(deploymentId: id)))
         let consumer = try await client.consume(queue: queue, prefetch: 50)
         let start = ContinuousClock.now
         try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
