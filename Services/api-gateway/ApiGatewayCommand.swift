@@ -6,6 +6,7 @@ import IceShelvesContracts
 import IceShelvesService
 import IceShelvesSettings
 import Prometheus
+import ServiceLifecycle
 
 /// The `api-gateway` executable: the REST API under `/iceshelves` on port 8000, the deployment
 /// ledger, webhooks, and the consumer of deployment events.
@@ -61,7 +62,21 @@ struct ApiGatewayCommand: AsyncParsableCommand {
     )
     var allowedHosts: String?
 
+    @Option(
+        name: .customLong("deployer-users"),
+        help: ArgumentHelp(
+            "Broker users that may fetch cluster connections (cluster.connection), comma-separated. Env: ICESHELVES_DEPLOYER_USERS. Default: lxd-deployer,kvm-deployer,agent-broker",
+            valueName: "users"
+        )
+    )
+    var deployerUsers: String?
+
     func run() async throws {
+        let trusted = Set(
+            (deployerUsers ?? Environment.value("ICESHELVES_DEPLOYER_USERS") ?? "lxd-deployer,kvm-deployer,agent-broker")
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        )
+        let ownUser = try options.resolvedAMQPURL().user
         let host = httpHost ?? Environment.value("ICESHELVES_HTTP_HOST") ?? "127.0.0.1"
         let port = try Environment.integer(httpPort, flagName: "--http-port", key: "ICESHELVES_HTTP_PORT", default: 8000, in: 0...65535)
         let timeout = try Environment.integer(
@@ -82,7 +97,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
         let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 
-        try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, _ in
+        try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, router in
             let db = try await GatewayDatabase.open(path: data + "/gateway.sqlite")
             let box = try SecretBox.load(directory: data)
             let bus = BusGatewayClient(client: context.client)
@@ -108,6 +123,14 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     metadata: ["path": "\(path)"]
                 )
             }
+            let grants = ConnectionGrants(
+                clusters: gateway.clusters,
+                ledger: gateway.ledger,
+                deployerUsers: trusted,
+                ownUser: ownUser,
+                logger: context.logger
+            )
+            router.onCall(ClusterConnectionRequest.self) { envelope, call in try await grants.grant(envelope.payload, caller: call.caller) }
             let ingest = EventIngest(recorder: gateway.recorder, pipeline: bus)
             let logger = context.logger
             let app = Application(
@@ -129,6 +152,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                 ) { try await ingest.handle($0, logger: $1) },
                 TimeoutSweeper(ledger: gateway.ledger, recorder: gateway.recorder, pipeline: bus, timeout: .seconds(timeout), logger: context.logger),
                 WebhookDispatcher(webhooks: gateway.webhooks),
+                StreamCloser(hub: gateway.events),
             ]
         }
     }

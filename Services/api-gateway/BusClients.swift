@@ -16,7 +16,8 @@ protocol PipelineClient: Sendable {
     func submit(_ r: DeploymentRequested) async throws
     func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered
     func cancel(_ c: DeploymentCancel) async throws
-    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult
+    /// Asks a deployer to test a registered cluster; it fetches the connection from us.
+    func testConnection(clusterId: String) async throws -> LXDTestResult
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
     /// Asks one service whether it is alive.
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong
@@ -59,8 +60,8 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
         }
     }
 
-    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult {
-        try await call(LXDTestRequest(connection: c), .lxdDeployer, timeout: .seconds(45))
+    func testConnection(clusterId: String) async throws -> LXDTestResult {
+        try await call(LXDTestRequest(clusterId: clusterId), .lxdDeployer, timeout: .seconds(45))
     }
 
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult {

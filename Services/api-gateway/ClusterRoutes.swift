@@ -71,7 +71,7 @@ struct ClusterRoutes {
         api.post("clusters/:id/test") { _, context -> Response in
             let who = try context.require(.operator)
             let c = try await cluster(context)
-            guard let connection = try gateway.clusters.connection(for: c) else {
+            guard try gateway.clusters.connection(for: c) != nil else {
                 let seen = c.agentLastSeen.map { "agent last seen \($0)" } ?? "its agent has not polled yet"
                 return JSONBody.raw(["success": true, "status": c.status, "details": ["message": "agent-poll cluster: \(seen)"]], status: .ok)
             }
@@ -79,7 +79,7 @@ struct ClusterRoutes {
             var details: [String: Any]
             var metadata: String?
             do {
-                let r = try await gateway.pipeline.testConnection(connection)
+                let r = try await gateway.pipeline.testConnection(clusterId: String(c.id))
                 let members = r.members.map { ["name": $0.name, "url": $0.url, "status": $0.status, "message": $0.message] }
                 details = [
                     "message": "connected (\(r.auth))", "server_version": r.serverVersion, "api_version": r.apiVersion,

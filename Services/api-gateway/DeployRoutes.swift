@@ -111,7 +111,7 @@ struct DeployRoutes {
             throw APIError.notFound("no cluster \(body.clusterId.text.prefix(40))")
         }
         guard cluster.isActive else { throw APIError.conflict("cluster \(cluster.name) is not active") }
-        guard let connection = try gateway.clusters.connection(for: cluster) else {
+        guard try gateway.clusters.connection(for: cluster) != nil else {
             throw APIError.conflict(
                 "cluster \(cluster.name) is agent-poll: its agent deploys, and agent deployments are not served by this gateway yet"
             )
@@ -167,7 +167,6 @@ struct DeployRoutes {
                 overrides: overrides,
                 destination: DeploymentTarget(
                     clusterId: String(cluster.id),
-                    connection: connection,
                     targetMember: body.targetMember,
                     image: body.image,
                     configOverrides: body.configOverrides ?? [:],

@@ -125,12 +125,11 @@ struct DeploymentRoutes {
                 throw APIError.conflict("only a failed, timed-out or cancelled deployment can be retried; \(d.id) is \(d.status.rawValue)")
             }
             guard var request = try await gateway.ledger.request(d.id), let cluster = try await gateway.clusters.get(d.clusterId),
-                let connection = try gateway.clusters.connection(for: cluster)
+                try gateway.clusters.connection(for: cluster) != nil
             else {
                 throw APIError.conflict("deployment \(d.id) cannot be retried: its cluster is gone")
             }
             request.deploymentId = UUID().uuidString.lowercased()
-            request.destination?.connection = connection
             try await gateway.submitter.submit([request], eggId: d.eggId, cluster: cluster, by: who, retryOf: d.id)
             return JSONBody.raw(
                 [
@@ -144,11 +143,11 @@ struct DeploymentRoutes {
             let who = try context.require(.operator)
             let d = try await deployment(context)
             guard d.status.isTerminal else { throw APIError.conflict("deployment \(d.id) is \(d.status.rawValue); cancel it first") }
-            guard let cluster = try await gateway.clusters.get(d.clusterId), let connection = try gateway.clusters.connection(for: cluster) else {
+            guard let cluster = try await gateway.clusters.get(d.clusterId), try gateway.clusters.connection(for: cluster) != nil else {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
             }
             let result = try await gateway.pipeline.cleanup(
-                LXDCleanupRequest(connection: connection, instanceName: d.instanceName, deploymentId: d.id)
+                LXDCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
             )
             try await gateway.recorder.record(d.id, DeploymentEvent(status: d.status, step: .cleanup, message: result.message))
             await gateway.audit.record(who, "deployment.cleanup", target: d.id, detail: result.message)

@@ -26,10 +26,8 @@ struct Ledger: Sendable {
     ) async throws -> [DeploymentProgress] {
         var rows: [(request: DeploymentRequested, json: String)] = []
         for request in requests {
-            // The stored request has no connection (its secrets live with the cluster); a retry rebuilds it.
-            var stored = request
-            stored.destination?.connection = ClusterConnection(method: request.destination?.connection.method ?? .unixSocket)
-            rows.append((request, String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)))
+            // The request names its cluster by id only: no connection, no secret is stored or sent.
+            rows.append((request, String(decoding: try JSONEncoder().encode(request), as: UTF8.self)))
         }
         let now = Timestamp.now()
         let pending = rows

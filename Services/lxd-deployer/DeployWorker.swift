@@ -2,6 +2,7 @@ import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesLXD
+import IceShelvesService
 import Logging
 import Metrics
 
@@ -16,6 +17,8 @@ struct DeployWorker: Sendable {
 
     let bus: AMQPClient
     let clients: ClientCache
+    /// Gives the cluster's connection for a job: jobs carry the cluster id only.
+    let connections: any ConnectionSource
     let placement = Placement()
     let cancels: CancelRegistry
     /// How long cloud-init may take after the start.
@@ -47,7 +50,21 @@ struct DeployWorker: Sendable {
             )
             return
         }
-        let work = Task { try await deploy(job, destination, taken: taken, logger: logger) }
+        let connection: ClusterConnection
+        do {
+            connection = try await connections.connection(clusterId: destination.clusterId, deploymentId: id, purpose: .deployment)
+        } catch {
+            await report(
+                id,
+                .failed,
+                step: .connect,
+                level: .error,
+                "cannot get cluster \(destination.clusterId)'s connection: \(error)",
+                logger: logger
+            )
+            return
+        }
+        let work = Task { try await deploy(job, destination, connection, taken: taken, logger: logger) }
         cancels.register(id) { work.cancel() }
         defer { cancels.unregister(id) }
         let result = await work.result
@@ -58,7 +75,7 @@ struct DeployWorker: Sendable {
         case .failure(let error):
             let cancelled = work.isCancelled
             let failure = error as? DeployFailure ?? DeployFailure(step: cancelled ? .cancel : .deploy, message: "\(error)")
-            let removed = await cleanUpAfter(job, destination, failure: failure, cancelled: cancelled, logger: logger)
+            let removed = await cleanUpAfter(job, destination, connection, failure: failure, cancelled: cancelled, logger: logger)
             let cancelMessage =
                 "deployment cancelled; "
                 + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
@@ -80,13 +97,14 @@ struct DeployWorker: Sendable {
     func deploy(
         _ job: DeploymentRendered,
         _ destination: DeploymentTarget,
+        _ connection: ClusterConnection,
         taken: ContinuousClock.Instant,
         logger: Logger
     ) async throws -> [String: String] {
         let id = job.deploymentId
         let name = job.instanceName
-        await report(id, .inProgress, step: .connect, "connecting to \(destination.connection)", logger: logger)
-        let lxd = try await connect(destination.connection)
+        await report(id, .inProgress, step: .connect, "connecting to \(connection)", logger: logger)
+        let lxd = try await connect(connection)
         let server = try await step(.connect) { try await lxd.server() }
 
         var existing = try await step(.inspect) { try await lxd.instance(name) }
@@ -326,13 +344,14 @@ struct DeployWorker: Sendable {
     private func cleanUpAfter(
         _ job: DeploymentRendered,
         _ destination: DeploymentTarget,
+        _ connection: ClusterConnection,
         failure: DeployFailure,
         cancelled: Bool,
         logger: Logger
     ) async -> Bool {
         guard failure.mayCleanUp, !destination.keepOnFailure else { return false }
         do {
-            let lxd = try await clients.client(for: destination.connection)
+            let lxd = try await clients.client(for: connection)
             let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
             if removed {
                 await report(

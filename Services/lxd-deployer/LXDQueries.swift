@@ -1,15 +1,17 @@
 import IceShelvesBus
 import IceShelvesContracts
 import IceShelvesLXD
+import IceShelvesService
 import Logging
 
 /// The deployer's RPCs: `lxd.test` (the gateway's "test connection") and `lxd.cleanup`.
 struct LXDQueries: Sendable {
     let connector: LXDConnector
+    let connections: any ConnectionSource
     let operationTimeout: Duration
 
     func test(_ request: LXDTestRequest) async throws -> LXDTestResult {
-        let lxd = try await open(request.connection)
+        let lxd = try await open(cluster: request.clusterId, deploymentId: nil, purpose: .test)
         defer { lxd.close() }
         do {
             let server = try await lxd.server()
@@ -46,7 +48,7 @@ struct LXDQueries: Sendable {
 
     func cleanup(_ request: LXDCleanupRequest) async throws -> LXDCleanupResult {
         if let problem = InstanceNameRule.problem(request.instanceName) { throw RPCError.badRequest(problem) }
-        let lxd = try await open(request.connection)
+        let lxd = try await open(cluster: request.clusterId, deploymentId: request.deploymentId, purpose: .deployment)
         defer { lxd.close() }
         do {
             let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(
@@ -64,7 +66,8 @@ struct LXDQueries: Sendable {
         }
     }
 
-    private func open(_ connection: ClusterConnection) async throws -> LXDClient {
+    private func open(cluster: String, deploymentId: String?, purpose: ClusterConnectionRequest.Purpose) async throws -> LXDClient {
+        let connection = try await connections.connection(clusterId: cluster, deploymentId: deploymentId, purpose: purpose)
         do {
             return try await connector.connect(connection)
         } catch let e as LXDError where e.kind == .configuration {

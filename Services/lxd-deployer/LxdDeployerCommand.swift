@@ -61,14 +61,16 @@ struct LxdDeployerCommand: AsyncParsableCommand {
         try await ServiceRunner(name: .lxdDeployer, options: options, defaultMetricsPort: 9103).run { context, router in
             let connector = LXDConnector(timeout: .seconds(timeout), logger: context.logger)
             let cancels = CancelRegistry()
+            let connections = GatewayConnectionSource(bus: context.client, logger: context.logger)
             let worker = DeployWorker(
                 bus: context.client,
                 clients: ClientCache(connector: connector),
+                connections: connections,
                 cancels: cancels,
                 cloudInitTimeout: .seconds(cloudInit),
                 operationTimeout: .seconds(operations)
             )
-            let queries = LXDQueries(connector: connector, operationTimeout: .seconds(operations))
+            let queries = LXDQueries(connector: connector, connections: connections, operationTimeout: .seconds(operations))
             router.on(LXDTestRequest.self) { envelope, _ in try await queries.test(envelope.payload) }
             router.on(LXDCleanupRequest.self) { envelope, _ in try await queries.cleanup(envelope.payload) }
             return [

@@ -34,4 +34,5 @@ static inline amqp_flags_t iceshelves_amqp_flag_reply_to(void) { return AMQP_BAS
 static inline amqp_flags_t iceshelves_amqp_flag_expiration(void) { return AMQP_BASIC_EXPIRATION_FLAG; }
 static inline amqp_flags_t iceshelves_amqp_flag_message_id(void) { return AMQP_BASIC_MESSAGE_ID_FLAG; }
 static inline amqp_flags_t iceshelves_amqp_flag_type(void) { return AMQP_BASIC_TYPE_FLAG; }
+static inline amqp_flags_t iceshelves_amqp_flag_user_id(void) { return AMQP_BASIC_USER_ID_FLAG; }
 #endif

@@ -24,12 +24,16 @@ final class AMQPConnection {
     let state: amqp_connection_state_t
     let channel: amqp_channel_t = 1
     let generation: UInt64
+    /// The broker user this connection logged in as. Every message it publishes carries it as
+    /// `user_id`, which RabbitMQ checks against the login, so a receiver knows who sent it.
+    let user: String
     private var closed = false
 
     init(url: AMQPURL, heartbeatSeconds: Int32, timeoutSeconds: Int, generation: UInt64) throws {
         guard let state = amqp_new_connection() else { throw AMQPError(.connectionFailed, "out of memory") }
         self.state = state
         self.generation = generation
+        self.user = url.user
         // From here on, a throw runs deinit, which frees `state`: never free it here as well.
         guard let socket = amqp_tcp_socket_new(state) else {
             throw AMQPError(.connectionFailed, "cannot create a TCP socket")
@@ -187,6 +191,7 @@ final class AMQPConnection {
         let replyTo = put(p.replyTo)
         let expiration = put(p.expiration)
         let type = put(p.type)
+        let userId = put(user)!
         text.append(0)  // never empty, so the buffer has an address
         let headers = p.headers.isEmpty ? nil : FieldTable(p.headers)
         let rc = withExtendedLifetime(headers) {
@@ -221,6 +226,8 @@ final class AMQPConnection {
                     flags |= iceshelves_amqp_flag_type()
                     props.type = bytes(r)
                 }
+                flags |= iceshelves_amqp_flag_user_id()
+                props.user_id = bytes(userId)
                 if let headers {
                     flags |= iceshelves_amqp_flag_headers()
                     props.headers = headers.table
@@ -325,6 +332,7 @@ final class AMQPConnection {
             replyTo: opt(iceshelves_amqp_flag_reply_to(), p.reply_to),
             expiration: opt(iceshelves_amqp_flag_expiration(), p.expiration),
             type: opt(iceshelves_amqp_flag_type(), p.type),
+            userId: opt(iceshelves_amqp_flag_user_id(), p.user_id),
             persistent: p._flags & iceshelves_amqp_flag_delivery_mode() != 0 && p.delivery_mode == 2,
             headers: p._flags & iceshelves_amqp_flag_headers() != 0 ? FieldTable.read(p.headers) : [:]
         )

@@ -12,6 +12,9 @@ public struct MessageProperties: Sendable, Equatable {
     public var expiration: String?
     /// The message type (the envelope's `type`), so tools can see it without decoding the body.
     public var type: String?
+    /// The broker user that published the message, as RabbitMQ validated it (AMQP `user_id`).
+    /// Set on received messages; the connection stamps its own user on every message it sends.
+    public var userId: String?
     /// `true` for delivery mode 2 (persistent).
     public var persistent: Bool
     /// Application headers, for example the attempt count and the dead-letter reason.
@@ -25,6 +28,7 @@ public struct MessageProperties: Sendable, Equatable {
         replyTo: String? = nil,
         expiration: String? = nil,
         type: String? = nil,
+        userId: String? = nil,
         persistent: Bool = true,
         headers: [String: HeaderValue] = [:]
     ) {
@@ -34,6 +38,7 @@ public struct MessageProperties: Sendable, Equatable {
         self.replyTo = replyTo
         self.expiration = expiration
         self.type = type
+        self.userId = userId
         self.persistent = persistent
         self.headers = headers
     }

@@ -4,7 +4,7 @@ import Logging
 /// The handlers of a service's RPC queue, by message type. Build it before the server runs.
 public struct RPCRouter: Sendable {
     /// Turns request bytes into reply bytes; throws ``RPCError`` or any error.
-    typealias Handler = @Sendable (_ body: [UInt8], _ logger: Logger) async throws -> (type: String, body: [UInt8])
+    typealias Handler = @Sendable (_ body: [UInt8], _ caller: String?, _ logger: Logger) async throws -> (type: String, body: [UInt8])
 
     private(set) var handlers: [String: Handler] = [:]
 
@@ -16,7 +16,15 @@ public struct RPCRouter: Sendable {
         _ request: Request.Type,
         _ handler: @escaping @Sendable (Envelope<Request>, Logger) async throws -> Response
     ) {
-        handlers[Request.messageType] = { body, logger in
+        onCall(request) { envelope, call in try await handler(envelope, call.logger) }
+    }
+
+    /// Adds a handler that also learns who called: the broker user that published the request.
+    public mutating func onCall<Request: BusMessage, Response: BusMessage>(
+        _ request: Request.Type,
+        _ handler: @escaping @Sendable (Envelope<Request>, RPCCall) async throws -> Response
+    ) {
+        handlers[Request.messageType] = { body, caller, logger in
             let envelope: Envelope<Request>
             do {
                 envelope = try MessageCodec.decode(Request.self, from: body)
@@ -25,7 +33,7 @@ public struct RPCRouter: Sendable {
             }
             var logger = logger
             if let id = envelope.deploymentId { logger[metadataKey: "deployment_id"] = "\(id)" }
-            let response = try await handler(envelope, logger)
+            let response = try await handler(envelope, RPCCall(caller: caller, logger: logger))
             let reply = Envelope(response, correlationId: envelope.correlationId ?? envelope.messageId, deploymentId: envelope.deploymentId)
             return (Response.messageType, try MessageCodec.encode(reply))
         }

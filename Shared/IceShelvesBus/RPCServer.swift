@@ -58,7 +58,7 @@ public struct RPCServer: Service {
             }
             // Only known types become label values, so hostile callers cannot grow the metrics.
             Counter(label: "iceshelves_rpc_requests_total", dimensions: [("queue", queue), ("type", header.type)]).increment()
-            reply = try await handler(delivery.body, logger)
+            reply = try await handler(delivery.body, delivery.properties.userId, logger)
         } catch {
             let failure: RPCError
             if let e = error as? RPCError {

@@ -1,8 +1,8 @@
-/// Where and how a deployment lands, set by the gateway and passed through the renderer to the
-/// deployer untouched.
+/// Where a deployment lands, set by the gateway and passed through the renderer to the deployer
+/// untouched. It names the cluster but carries no connection: the deployer asks the gateway for
+/// that (``ClusterConnectionRequest``), so no secret rides in a job.
 public struct DeploymentTarget: Codable, Sendable, Equatable {
     public var clusterId: String
-    public var connection: ClusterConnection
     /// The cluster member to place the instance on; `nil` lets the deployer choose (see docs/lxd-deployer.md).
     public var targetMember: String?
     /// An image (alias or fingerprint) instead of the egg's `base_image`.
@@ -14,14 +14,12 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
 
     public init(
         clusterId: String,
-        connection: ClusterConnection,
         targetMember: String? = nil,
         image: String? = nil,
         configOverrides: [String: String] = [:],
         keepOnFailure: Bool = false
     ) {
         self.clusterId = clusterId
-        self.connection = connection
         self.targetMember = targetMember
         self.image = image
         self.configOverrides = configOverrides
@@ -29,7 +27,7 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case connection, image
+        case image
         case clusterId = "cluster_id"
         case targetMember = "target_member"
         case configOverrides = "config_overrides"
@@ -39,7 +37,6 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         clusterId = try c.decode(String.self, forKey: .clusterId)
-        connection = try c.decode(ClusterConnection.self, forKey: .connection)
         targetMember = try c.decodeIfPresent(String.self, forKey: .targetMember)
         image = try c.decodeIfPresent(String.self, forKey: .image)
         configOverrides = try c.decodeIfPresent([String: String].self, forKey: .configOverrides) ?? [:]

@@ -1,10 +1,15 @@
-/// `lxd.test`: checks a connection (the gateway's "test connection"), answered with ``LXDTestResult``.
+/// `lxd.test`: checks a registered cluster's connection (the gateway's "test connection"),
+/// answered with ``LXDTestResult``. The deployer fetches the connection from the gateway.
 public struct LXDTestRequest: BusMessage, Equatable {
     public static let messageType = "lxd.test"
-    public static let messageVersion = 1
-    public var connection: ClusterConnection
+    public static let messageVersion = 2
+    public var clusterId: String
 
-    public init(connection: ClusterConnection) { self.connection = connection }
+    public init(clusterId: String) { self.clusterId = clusterId }
+
+    enum CodingKeys: String, CodingKey {
+        case clusterId = "cluster_id"
+    }
 }
 
 /// What an LXD server or cluster says about itself.
@@ -55,23 +60,24 @@ public struct LXDTestResult: BusMessage, Equatable {
     }
 }
 
-/// `lxd.cleanup`: stops and deletes an instance (the gateway's deployment cleanup). Answered with ``LXDCleanupResult``.
+/// `lxd.cleanup`: stops and deletes a deployment's instance (the gateway's deployment cleanup).
+/// Answered with ``LXDCleanupResult``. The instance is removed only if IceShelves created it for
+/// this deployment; the deployer fetches the cluster's connection from the gateway.
 public struct LXDCleanupRequest: BusMessage, Equatable {
     public static let messageType = "lxd.cleanup"
-    public static let messageVersion = 1
-    public var connection: ClusterConnection
+    public static let messageVersion = 2
+    public var clusterId: String
     public var instanceName: String
-    /// When set, the instance is removed only if IceShelves created it for this deployment.
-    public var deploymentId: String?
+    public var deploymentId: String
 
-    public init(connection: ClusterConnection, instanceName: String, deploymentId: String? = nil) {
-        self.connection = connection
+    public init(clusterId: String, instanceName: String, deploymentId: String) {
+        self.clusterId = clusterId
         self.instanceName = instanceName
         self.deploymentId = deploymentId
     }
 
     enum CodingKeys: String, CodingKey {
-        case connection
+        case clusterId = "cluster_id"
         case instanceName = "instance_name"
         case deploymentId = "deployment_id"
     }

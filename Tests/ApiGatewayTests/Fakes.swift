@@ -59,7 +59,7 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         )
     }
     func cancel(_ c: DeploymentCancel) async throws { cancelled.withLock { $0.append(c.deploymentId) } }
-    func testConnection(_ c: ClusterConnection) async throws -> LXDTestResult {
+    func testConnection(clusterId: String) async throws -> LXDTestResult {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }

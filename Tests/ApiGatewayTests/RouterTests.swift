@@ -236,7 +236,10 @@ struct RouterDeployTests {
             #expect(sent.deploymentId == id)
             #expect(sent.variables["greeting"] == .string("hi"))
             #expect(sent.destination?.configOverrides["limits.cpu"] == "1")
-            #expect(sent.destination?.connection.method == .unixSocket)
+            #expect(sent.destination?.clusterId == "1")
+            // The job names the cluster; its connection stays with the gateway (cluster.connection).
+            let wire = String(decoding: try MessageCodec.encode(Envelope(sent)), as: UTF8.self)
+            #expect(!wire.contains("connection") && !wire.contains("socket"), "\(wire)")
             let again = try await c.call(
                 .post,
                 "/iceshelves/api/deploy",

@@ -32,7 +32,7 @@ struct LXDDeployTests {
             target: .lxd,
             variables: ["greeting": .string(greeting)],
             overrides: .init(cloudConfig: cloudConfig),
-            destination: DeploymentTarget(clusterId: "test", connection: connection, targetMember: member, image: image)
+            destination: DeploymentTarget(clusterId: ClusterDirectory.shared.register(connection), targetMember: member, image: image)
         )
     }
 
@@ -58,7 +58,7 @@ struct LXDDeployTests {
         let cleanup = try await stack.client.call(
             Envelope(
                 LXDCleanupRequest(
-                    connection: request.destination!.connection,
+                    clusterId: request.destination!.clusterId,
                     instanceName: request.instanceName,
                     deploymentId: request.deploymentId
                 )
@@ -80,8 +80,8 @@ struct LXDDeployTests {
     let cancelName = unique("hello-cancel")
     let keptName = unique("hello-kept")
 
-    func withStack(deployer: Bool = true, _ body: (LXDStack) async throws -> Void) async throws {
-        let stack = try await LXDStack()
+    func withStack(deployer: Bool = true, gatewayStandIn: Bool = true, _ body: (LXDStack) async throws -> Void) async throws {
+        let stack = try await LXDStack(gatewayStandIn: gatewayStandIn)
         do {
             if deployer { try await stack.startDeployer() }
             try await body(stack)
@@ -108,7 +108,7 @@ struct LXDDeployTests {
     /// must be numbered 1, 2, 3, … and their statuses must never move backwards.
     @Test func aDeploymentThroughRESTStreamsItsProgressInOrder() async throws {
         let socket = try #require(TestLXD.unixSocket).socketPath
-        try await withStack { _ in
+        try await withStack(gatewayStandIn: false) { _ in
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("rest-\(UUID().uuidString.prefix(8))").path
             let port = Int.random(in: 40000...44999)
             let gateway = try SystemEnvironment.launch(
@@ -208,6 +208,9 @@ struct LXDDeployTests {
             let n = Int64(ordered.count)
             #expect(try replay(["Last-Event-ID: \(n - 2)"]) == [n - 1, n], "only what came after the last event seen")
             #expect(try await HTTP.call("DELETE", base + "/api/deployments/\(id)/cleanup", key: key).json["removed"] as? Bool == true)
+            // The next test answers rpc.api-gateway itself: this gateway must be gone first.
+            kill(gateway.processIdentifier, SIGTERM)
+            _ = try? await SystemEnvironment.waitForExit(gateway, timeout: .seconds(30))
         }
     }
 
@@ -334,14 +337,14 @@ struct LXDDeployTests {
             #expect(try await lxd.instance(keptName) != nil)
             await #expect(throws: RPCError.self, "cleanup for another deployment must be refused") {
                 _ = try await stack.client.call(
-                    Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: "someone-else")),
+                    Envelope(LXDCleanupRequest(clusterId: request.destination!.clusterId, instanceName: keptName, deploymentId: "someone-else")),
                     service: .lxdDeployer,
                     expecting: LXDCleanupResult.self,
                     timeout: .seconds(60)
                 )
             }
             let removed = try await stack.client.call(
-                Envelope(LXDCleanupRequest(connection: c, instanceName: keptName, deploymentId: request.deploymentId)),
+                Envelope(LXDCleanupRequest(clusterId: request.destination!.clusterId, instanceName: keptName, deploymentId: request.deploymentId)),
                 service: .lxdDeployer,
                 expecting: LXDCleanupResult.self,
                 timeout: .seconds(60)
@@ -353,7 +356,7 @@ struct LXDDeployTests {
     @Test func theConnectionTestReportsVersionMembersAndResources() async throws {
         try await withStack { stack in
             let result = try await stack.client.call(
-                Envelope(LXDTestRequest(connection: try #require(TestLXD.cluster))),
+                Envelope(LXDTestRequest(clusterId: ClusterDirectory.shared.register(try #require(TestLXD.cluster)))),
                 service: .lxdDeployer,
                 expecting: LXDTestResult.self,
                 timeout: .seconds(30)
@@ -369,7 +372,7 @@ struct LXDDeployTests {
             wrong.serverCert = TestLXD.clusterCertificate
             await #expect {
                 _ = try await stack.client.call(
-                    Envelope(LXDTestRequest(connection: wrong)),
+                    Envelope(LXDTestRequest(clusterId: ClusterDirectory.shared.register(wrong))),
                     service: .lxdDeployer,
                     expecting: LXDTestResult.self,
                     timeout: .seconds(30)

@@ -13,9 +13,12 @@ final class LXDStack: @unchecked Sendable {
 
     let client: AMQPClient
     private var processes: [Process] = []
+    private var standIn: Task<Void, any Error>?
     private let data = FileManager.default.temporaryDirectory.appendingPathComponent("lxd-stack-\(UUID().uuidString)").path
 
-    init() async throws {
+    /// - Parameter gatewayStandIn: answer the deployers' `cluster.connection` calls from
+    ///   ``ClusterDirectory`` (off when the test runs a real gateway on the vhost).
+    init(gatewayStandIn: Bool = true) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         processes.append(
             try SystemEnvironment.launch(
@@ -33,6 +36,10 @@ final class LXDStack: @unchecked Sendable {
         client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "lxd-stack-test"), logger: logger)
         client.start()
         try await client.waitUntilConnected()
+        if gatewayStandIn {
+            let server = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: ClusterDirectory.shared.router, logger: logger)
+            standIn = Task { try await server.run() }
+        }
         try await waitFor(.eggCatalog)
         try await waitFor(.cloudInitRenderer)
     }
@@ -87,6 +94,7 @@ final class LXDStack: @unchecked Sendable {
 
     func stop() async {
         await client.shutdown()
+        standIn?.cancel()
         for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
         for p in processes { _ = try? await SystemEnvironment.waitForExit(p, timeout: .seconds(30)) }
         try? FileManager.default.removeItem(atPath: data)

@@ -28,6 +28,11 @@ struct LXDBench {
         client.start()
         try await client.waitUntilConnected()
         let bench = Bench(client: client, image: image, connection: .unixSocket(socket))
+        // No gateway runs here: answer the deployer's cluster.connection calls (jobs carry the cluster id only).
+        var router = RPCRouter()
+        router.on(ClusterConnectionRequest.self) { _, _ in ClusterConnectionGrant(connection: .unixSocket(socket)) }
+        let standIn = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: router, logger: logger)
+        Task { try await standIn.run() }
 
         // The exact user-data IceShelves renders for the egg, for the direct baseline.
         let preview = try await client.call(
@@ -133,7 +138,7 @@ struct Bench: Sendable {
             instanceName: name,
             target: .lxd,
             variables: ["greeting": .string("bench")],
-            destination: DeploymentTarget(clusterId: "bench", connection: connection, image: image)
+            destination: DeploymentTarget(clusterId: "bench", image: image)
         )
     }
 
@@ -162,7 +167,7 @@ struct Bench: Sendable {
         let elapsed = seconds(ContinuousClock.now - start)
         client.cancel(consumer)
         _ = try? await client.call(
-            Envelope(LXDCleanupRequest(connection: connection, instanceName: name)),
+            Envelope(LXDCleanupRequest(clusterId: "bench", instanceName: name, deploymentId: id)),
             service: .lxdDeployer,
             expecting: LXDCleanupResult.self,
             timeout: .seconds(60)

@@ -1,0 +1,48 @@
+import IceShelvesBus
+import IceShelvesContracts
+import Logging
+
+/// Answers `cluster.connection` on the gateway's RPC queue: the only way a cluster's secrets
+/// leave the gateway. Jobs name the cluster by id, so no queue or dead-letter queue ever holds
+/// a private key.
+///
+/// - Only trusted broker users may ask: the request's AMQP `user_id`, which RabbitMQ checks
+///   against the publisher's login, must be one of `deployerUsers`. When every service shares
+///   the gateway's own broker account (a development setup), that account is accepted too,
+///   because the broker cannot tell the services apart.
+/// - A deployment's request must name a deployment of that cluster.
+struct ConnectionGrants: Sendable {
+    let clusters: ClusterStore
+    let ledger: Ledger
+    /// Broker users allowed to fetch connections (the deployers and the agent broker).
+    let deployerUsers: Set<String>
+    /// The gateway's own broker user.
+    let ownUser: String
+    let logger: Logger
+
+    func grant(_ request: ClusterConnectionRequest, caller: String?) async throws -> ClusterConnectionGrant {
+        guard let caller, deployerUsers.contains(caller) || caller == ownUser else {
+            logger.warning(
+                "refused a cluster connection to an untrusted broker user",
+                metadata: ["caller": "\(caller ?? "none")", "cluster_id": "\(request.clusterId.prefix(40))"]
+            )
+            throw RPCError(code: "forbidden", message: "broker user \(caller ?? "(none)") may not fetch cluster connections")
+        }
+        guard let id = Int64(request.clusterId), let cluster = try await clusters.get(id) else {
+            throw RPCError.notFound("no cluster \(request.clusterId.prefix(40))")
+        }
+        if request.purpose == .deployment {
+            guard let deploymentId = request.deploymentId, let d = try await ledger.get(deploymentId), d.clusterId == id else {
+                throw RPCError.notFound("no deployment \(request.deploymentId?.prefix(64) ?? "(none)") on cluster \(id)")
+            }
+        }
+        guard let connection = try clusters.connection(for: cluster) else {
+            throw RPCError.conflict("cluster \(cluster.name) is agent-poll: only its agent reaches it")
+        }
+        logger.debug(
+            "gave a cluster connection",
+            metadata: ["caller": "\(caller)", "cluster_id": "\(id)", "deployment_id": "\(request.deploymentId ?? "-")"]
+        )
+        return ClusterConnectionGrant(connection: connection)
+    }
+}
