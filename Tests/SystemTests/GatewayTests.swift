@@ -147,6 +147,53 @@ struct GatewayTests {
         }
     }
 
+    /// Read in the code: cluster private keys travelled inside every persistent `deploy.*` job,
+    /// and dead-lettered copies stayed forever. Now jobs name the cluster; read every job and
+    /// dead-letter queue back from the broker and look for the key.
+    @Test func noQueuedMessageCarriesAClustersPrivateKey() async throws {
+        try await withStack(timeout: 600) { s in
+            let marker = "ISKEYMARKER\(UUID().uuidString.prefix(8))"
+            let cluster = try await HTTP.call(
+                "POST",
+                s.base + "/api/clusters",
+                key: s.key,
+                body: #"{"name":"ssh-secret","connection_method":"ssh","ssh_host":"127.0.0.1","ssh_port":2322,"ssh_user":"root","ssh_key":"-----BEGIN OPENSSH PRIVATE KEY-----\n\#(marker)\n-----END OPENSSH PRIVATE KEY-----\n","ssh_host_key_fingerprint":"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}"#
+            )
+            #expect(cluster.status == 201, "\(cluster.json)")
+            let clusterId = try #require(cluster.json["cluster_id"] as? Int)
+            let deploy = try await HTTP.call(
+                "POST",
+                s.base + "/api/deploy",
+                key: s.key,
+                body: #"{"egg_id":"debian-hello","cluster_id":\#(clusterId),"instance_name":"secret-1","variables":{"greeting":"hi"}}"#
+            )
+            let id = try #require(deploy.json["deployment_id"] as? String, "\(deploy.json)")
+            #expect(try await waitForStatus(s, id, "queued", within: .seconds(20)))
+
+            let client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "gw-test-read"), logger: .init(label: "gw-test"))
+            client.start()
+            try await client.waitUntilConnected()
+            var bodies: [String] = []
+            for queue in [BusNames.renderQueue] + TargetType.allCases.map(\.deployQueue) {
+                for name in [queue, queue + BusNames.deadLetterSuffix] {
+                    guard let consumer = try? await client.consume(queue: name, prefetch: 500) else { continue }
+                    let reader = Task {
+                        var seen: [String] = []
+                        for await d in consumer.deliveries { seen.append(String(decoding: d.body, as: UTF8.self)) }
+                        return seen
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    client.cancel(consumer)
+                    bodies += await reader.value
+                }
+            }
+            await client.shutdown()  // unacked: the messages go back to their queues
+            let job = bodies.first { $0.contains(id) }
+            #expect(job?.contains("\"cluster_id\":\"\(clusterId)\"") == true, "the job names its cluster: \(job ?? "no job read back")")
+            #expect(!bodies.contains { $0.contains(marker) || $0.contains("PRIVATE KEY") }, "a queued message carries the private key")
+        }
+    }
+
     /// `iceshelves ping` is a REST client: the gateway pings each service over the bus; the
     /// services that run here answer, and the deployers that do not make it exit 1.
     @Test func theCLIAsksTheGatewayWhichServicesAreUp() async throws {
