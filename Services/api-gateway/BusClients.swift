@@ -80,6 +80,7 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
             case "bad_request": throw APIError.badRequest(e.message)
             case "not_found": throw APIError.notFound(e.message)
             case "conflict": throw APIError.conflict(e.message)
+            case "forbidden": throw APIError.forbidden(e.message)
             case "unavailable": throw APIError(.conflict, "the cluster cannot be reached: \(e.message)")
             default: throw APIError(.serviceUnavailable, "\(service.rawValue): \(e.message)")
             }

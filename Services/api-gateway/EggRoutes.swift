@@ -142,7 +142,7 @@ struct EggRoutes {
                 }
                 archive = Data(bytes.readableBytesView).base64EncodedString()
             }
-            let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive))
+            let created = try await gateway.catalog.upload(EggUploadRequest(archiveBase64: archive, byAdmin: who.role >= .admin))
             gateway.forgetEggs()
             await gateway.audit.record(who, "egg.upload", target: created.egg.name, detail: "version \(created.egg.version)")
             return JSONBody.success(

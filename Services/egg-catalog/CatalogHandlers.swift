@@ -31,7 +31,11 @@ struct CatalogHandlers: Sendable {
             let detail = try await mapped {
                 guard let bytes = Data(base64Encoded: e.payload.archiveBase64) else { throw CatalogError.badRequest("archive_base64 is not base64") }
                 let (folder, files) = try archive.files(from: Array(bytes))
-                return try await store.upsert(try EggValidator.validate(files: files, expectedName: folder), source: "upload")
+                return try await store.upsert(
+                    try EggValidator.validate(files: files, expectedName: folder),
+                    source: "upload",
+                    byAdmin: e.payload.byAdmin
+                )
             }
             logger.info(
                 "egg uploaded",

@@ -19,11 +19,12 @@ struct CatalogImporter: Sendable {
             }
         }
         let report = try await store.importEggs(eggs)
+        for message in report.refused { logger.error("egg not imported", metadata: ["reason": "\(message)"]) }
         logger.info(
             "eggs imported",
             metadata: [
                 "folder": "\(folder)", "created": "\(report.created)", "new_versions": "\(report.newVersions)",
-                "unchanged": "\(report.unchanged)", "refused": "\(outcomes.count - eggs.count)",
+                "unchanged": "\(report.unchanged)", "refused": "\(outcomes.count - eggs.count + report.refused.count)",
                 "seconds": "\((ContinuousClock.now - started) / .seconds(1))",
             ]
         )

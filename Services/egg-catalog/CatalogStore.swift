@@ -15,6 +15,8 @@ struct CatalogStore: Sendable {
         var created = 0
         var newVersions = 0
         var unchanged = 0
+        /// Eggs whose version is already published with other content (left as they were).
+        var refused: [String] = []
     }
 
     // MARK: Writing
@@ -29,6 +31,7 @@ struct CatalogStore: Sendable {
                 case .created: report.created += 1
                 case .newVersion: report.newVersions += 1
                 case .unchanged: report.unchanged += 1
+                case .versionTaken(let existing): report.refused.append(Self.versionTakenMessage(egg, existing))
                 }
             }
             return report
@@ -42,19 +45,46 @@ struct CatalogStore: Sendable {
             if try Int64.fetchOne(db, sql: "SELECT id FROM egg WHERE name = ?", arguments: [name]) != nil {
                 throw CatalogError.conflict("an egg named '\(name)' already exists")
             }
-            _ = try Self.save(egg, source: source, now: Self.timestamp(), db: db)
+            if case .versionTaken(let existing) = try Self.save(egg, source: source, now: Self.timestamp(), db: db) {
+                throw CatalogError.conflict(Self.versionTakenMessage(egg, existing))
+            }
         }
         return try await get(EggGetRequest(name: name))
     }
 
     /// Saves an egg as a new egg or a new version of an existing one.
-    func upsert(_ egg: Egg, source: String) async throws -> EggDetail {
+    ///
+    /// A published version never changes: the same name and version with other content is a
+    /// conflict. A built-in egg (imported from the eggs folder) gets new versions from an admin only.
+    func upsert(_ egg: Egg, source: String, byAdmin: Bool = true) async throws -> EggDetail {
         let name = egg.metadata.name
-        _ = try await database.writer.write { db in try Self.save(egg, source: source, now: Self.timestamp(), db: db) }
+        try await database.writer.write { db in
+            if !byAdmin,
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT 1 FROM egg e JOIN egg_version v ON v.egg_id = e.id WHERE e.name = ? AND v.source = 'import' LIMIT 1",
+                    arguments: [name]
+                ) == true
+            {
+                throw CatalogError.forbidden("'\(name)' is a built-in egg: only an admin may publish a new version of it")
+            }
+            if case .versionTaken(let existing) = try Self.save(egg, source: source, now: Self.timestamp(), db: db) {
+                throw CatalogError.conflict(Self.versionTakenMessage(egg, existing))
+            }
+        }
         return try await get(EggGetRequest(name: name))
     }
 
-    enum SaveOutcome { case created, newVersion, unchanged }
+    enum SaveOutcome {
+        case created, newVersion, unchanged
+        /// The version number is published with other content (its content hash here).
+        case versionTaken(String)
+    }
+
+    static func versionTakenMessage(_ egg: Egg, _ existingHash: String) -> String {
+        "version \(egg.metadata.version) of egg '\(egg.metadata.name)' is already published with other content "
+            + "(sha256 \(existingHash.prefix(12))…); a published version never changes: give this one a new version"
+    }
 
     private static func save(_ egg: Egg, source: String, now: String, db: Database) throws -> SaveOutcome {
         let m = egg.metadata
@@ -63,12 +93,20 @@ struct CatalogStore: Sendable {
         let eggId: Int64
         if let existing = try Row.fetchOne(db, sql: "SELECT id, current_version_id FROM egg WHERE name = ?", arguments: [m.name]) {
             eggId = existing["id"]
+            if let taken = try String.fetchOne(
+                db,
+                sql: "SELECT content_hash FROM egg_version WHERE egg_id = ? AND version = ? AND content_hash != ? LIMIT 1",
+                arguments: [eggId, m.version, hash]
+            ) {
+                return .versionTaken(taken)
+            }
             if let versionId = try Int64.fetchOne(
                 db,
                 sql: "SELECT id FROM egg_version WHERE egg_id = ? AND content_hash = ?",
                 arguments: [eggId, hash]
             ) {
                 if versionId == existing["current_version_id"] { return .unchanged }
+                // The same content again: it becomes current (rolling back to it is allowed).
                 try db.execute(sql: "UPDATE egg SET current_version_id = ? WHERE id = ?", arguments: [versionId, eggId])
                 return .newVersion
             }
@@ -168,7 +206,7 @@ struct CatalogStore: Sendable {
         } else {
             throw CatalogError.badRequest("give an egg id or name")
         }
-        var sql = "SELECT \(Self.summaryColumns), v.metadata_json, v.cloud_init, v.lxd_profile, v.kvm_config, v.readme FROM egg e JOIN egg_version v "
+        var sql = "SELECT \(Self.summaryColumns), v.metadata_json, v.cloud_init, v.lxd_profile, v.kvm_config, v.readme, v.source FROM egg e JOIN egg_version v "
         var args: [DatabaseValue] = [key]
         if let version = r.version {
             sql +=
@@ -187,7 +225,7 @@ struct CatalogStore: Sendable {
             if let t: String = row["lxd_profile"] { files[Egg.File.lxdProfile.rawValue] = t }
             if let t: String = row["kvm_config"] { files[Egg.File.kvmConfig.rawValue] = t }
             if let t: String = row["readme"] { files[Egg.File.readme.rawValue] = t }
-            return EggDetail(egg: Self.summary(row), metadataJSON: row["metadata_json"], files: files)
+            return EggDetail(egg: Self.summary(row), metadataJSON: row["metadata_json"], files: files, source: row["source"])
         }
         guard let detail else {
             let what = r.id.map { "id \($0)" } ?? "'\((r.name ?? "").prefix(64))'"

@@ -121,10 +121,24 @@ public struct EggUploadRequest: BusMessage, Equatable {
     public static let messageType = "egg.upload"
     public static let messageVersion = 1
     public var archiveBase64: String
+    /// Set by the gateway when an admin uploads: only an admin may add a version to a built-in egg.
+    public var byAdmin: Bool
 
-    public init(archiveBase64: String) { self.archiveBase64 = archiveBase64 }
+    public init(archiveBase64: String, byAdmin: Bool = false) {
+        self.archiveBase64 = archiveBase64
+        self.byAdmin = byAdmin
+    }
 
-    enum CodingKeys: String, CodingKey { case archiveBase64 = "archive_base64" }
+    enum CodingKeys: String, CodingKey {
+        case archiveBase64 = "archive_base64"
+        case byAdmin = "by_admin"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        archiveBase64 = try c.decode(String.self, forKey: .archiveBase64)
+        byAdmin = try c.decodeIfPresent(Bool.self, forKey: .byAdmin) ?? false
+    }
 }
 
 /// `egg.versions`: every version of an egg, newest first. Answered with ``EggVersionList``.

@@ -65,15 +65,22 @@ public struct EggDetail: BusMessage, Equatable {
     public var metadataJSON: String
     /// File name → text: `cloud-init.yaml`, and when present `lxd-profile.yaml`, `kvm-config.xml`, `README.md`.
     public var files: [String: String]
+    /// Where this version came from: `import` (a built-in egg from the eggs folder), `upload`,
+    /// or `template:<name>`.
+    public var source: String?
 
-    public init(egg: EggSummary, metadataJSON: String, files: [String: String]) {
+    public init(egg: EggSummary, metadataJSON: String, files: [String: String], source: String? = nil) {
         self.egg = egg
         self.metadataJSON = metadataJSON
         self.files = files
+        self.source = source
     }
 
+    /// `true` for an egg shipped with IceShelves (imported from its eggs folder).
+    public var isBuiltIn: Bool { source == "import" }
+
     enum CodingKeys: String, CodingKey {
-        case egg, files
+        case egg, files, source
         case metadataJSON = "metadata_json"
     }
 }

@@ -65,6 +65,36 @@ struct CatalogStoreTests {
         #expect(try await store.versions(of: "versioned").versions.count == 2)
     }
 
+    /// Seen by a user: an operator re-uploaded the built-in `debian-hello` 1.0.0 with other
+    /// content; the catalogue then held two different 1.0.0s and the new one became current.
+    @Test func aPublishedVersionNeverChangesAndBuiltInsTakeNewVersionsFromAnAdminOnly() async throws {
+        let store = try await store()
+        let builtIn = try await store.get(.init(name: "debian-hello"))
+        #expect(builtIn.isBuiltIn)
+        let sameVersion = try Self.egg("debian-hello", cloudInit: "#cloud-config\nruncmd: [id]\n", version: builtIn.egg.version)
+        await #expect(throws: CatalogError.forbidden("'debian-hello' is a built-in egg: only an admin may publish a new version of it")) {
+            try await store.upsert(sameVersion, source: "upload", byAdmin: false)
+        }
+        let conflict = await #expect(throws: CatalogError.self) { try await store.upsert(sameVersion, source: "upload", byAdmin: true) }
+        #expect(conflict?.code == .conflict)
+        #expect(conflict?.message.contains("already published with other content") == true)
+        #expect(try await store.get(.init(name: "debian-hello")).egg.contentHash == builtIn.egg.contentHash, "the current version did not move")
+        #expect(try await store.versions(of: "debian-hello").versions.count == 1)
+        // An admin publishes a new version.
+        let next = try await store.upsert(
+            Self.egg("debian-hello", cloudInit: "#cloud-config\nruncmd: [id]\n", version: "9.0.0"),
+            source: "upload",
+            byAdmin: true
+        )
+        #expect(next.egg.version == "9.0.0" && !next.isBuiltIn)
+        // Any egg: the same version with other content is refused; the same content is not.
+        _ = try await store.create(Self.egg("mine"), source: "upload")
+        await #expect(throws: CatalogError.self) {
+            try await store.upsert(Self.egg("mine", cloudInit: "#cloud-config\nruncmd: [pwd]\n"), source: "upload", byAdmin: false)
+        }
+        _ = try await store.upsert(Self.egg("mine"), source: "upload", byAdmin: false)
+    }
+
     @Test func createRefusesATakenName() async throws {
         let store = try await store()
         await #expect(throws: CatalogError.conflict("an egg named 'ubuntu-base' already exists")) {
