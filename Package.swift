@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "ApiGateway",
             dependencies: [
-                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "CCurl",
+                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "IceShelvesEggs", "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -170,9 +170,8 @@ let package = Package(
         .executableTarget(
             name: "LxdDeployer",
             dependencies: [
-                "IceShelvesService", "IceShelvesLXD", "IceShelvesContracts", "IceShelvesBus",
+                "IceShelvesService", "IceShelvesLXD", "IceShelvesContracts", "IceShelvesBus", "IceShelvesEggs",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Services/lxd-deployer",

@@ -141,6 +141,7 @@ struct ClusterRoutes {
         var d: [String: Any] = [
             "id": c.id, "name": c.name, "description": c.description, "connection_method": c.method.rawValue, "status": c.status,
             "is_active": c.isActive, "is_cluster": c.isCluster, "metadata": metadata, "created_at": c.createdAt,
+            "host_access_allow": c.hostAccessAllow,
             "health": ["status": c.status, "message": c.healthMessage ?? NSNull(), "checked_at": c.lastCheck ?? NSNull()] as [String: Any],
         ]
         d["endpoint_url"] = c.endpointURL ?? NSNull()

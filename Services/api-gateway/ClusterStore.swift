@@ -35,6 +35,8 @@ struct ClusterStore: Sendable {
         var metadataJSON: String
         var secrets: Data?
         var createdAt: String
+        /// Host-access keys an admin allowed on this cluster (``HostAccess``).
+        var hostAccessAllow: [String]
 
         init(row: Row) {
             id = row["id"]
@@ -62,6 +64,8 @@ struct ClusterStore: Sendable {
             metadataJSON = row["metadata_json"]
             secrets = row["secrets"]
             createdAt = row["created_at"]
+            let allow: String = row["host_access_allow"] ?? "[]"
+            hostAccessAllow = (try? JSONDecoder().decode([String].self, from: Data(allow.utf8))) ?? []
         }
     }
 
@@ -101,17 +105,34 @@ struct ClusterStore: Sendable {
     }
 
     func get(_ id: Int64) async throws -> Cluster? {
-        try await db.writer.read { try Row.fetchOne($0, sql: "SELECT * FROM cluster WHERE id = ?", arguments: [id]).map(Cluster.init) }
+        try await db.writer.read {
+            try Row.fetchOne($0, sql: "SELECT * FROM cluster WHERE id = ? AND deleted_at IS NULL", arguments: [id]).map(Cluster.init)
+        }
     }
 
     func list() async throws -> [Cluster] {
-        try await db.writer.read { try Row.fetchAll($0, sql: "SELECT * FROM cluster ORDER BY id").map(Cluster.init) }
+        try await db.writer.read { try Row.fetchAll($0, sql: "SELECT * FROM cluster WHERE deleted_at IS NULL ORDER BY id").map(Cluster.init) }
     }
 
+    /// A soft delete: the cluster disappears from the API and its secrets are erased, but its
+    /// deployments keep their history. Its name is free again.
     func delete(_ id: Int64) async throws {
         try await db.writer.write { db in
-            try db.execute(sql: "DELETE FROM deployment WHERE cluster_id = ? AND status IN \(SQLStatus.terminal)", arguments: [id])
-            try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: """
+                    UPDATE cluster SET deleted_at = ?, is_active = 0, secrets = NULL, name = name || ' (deleted #' || id || ')'
+                    WHERE id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [Timestamp.now(), id]
+            )
+        }
+    }
+
+    /// Sets the host-access keys an admin allows on the cluster.
+    func setHostAccess(_ id: Int64, allow: [String]) async throws {
+        let json = String(decoding: try JSONEncoder().encode(allow.sorted()), as: UTF8.self)
+        try await db.writer.write { db in
+            try db.execute(sql: "UPDATE cluster SET host_access_allow = ? WHERE id = ? AND deleted_at IS NULL", arguments: [json, id])
         }
     }
 

@@ -75,7 +75,7 @@ struct DeployRoutes {
             case "true": dryRun = true
             default: throw APIError.badRequest("dry_run must be true or false")
             }
-            let plan = try await plan(body)
+            let plan = try await plan(body, by: who)
             if dryRun {
                 let rendered = try await gateway.pipeline.preview(plan.requests[0])
                 return JSONBody.raw(dryRunBody(rendered, plan: plan), status: .ok)
@@ -106,7 +106,7 @@ struct DeployRoutes {
     }
 
     /// Validates the body and builds the deployment requests (one per instance).
-    func plan(_ body: Body) async throws -> Plan {
+    func plan(_ body: Body, by who: Identity) async throws -> Plan {
         guard let clusterId = Int64(body.clusterId.text), let cluster = try await gateway.clusters.get(clusterId) else {
             throw APIError.notFound("no cluster \(body.clusterId.text.prefix(40))")
         }
@@ -118,6 +118,9 @@ struct DeployRoutes {
         }
         let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
         guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
+        if who.role < .admin {
+            try await HostAccessGuard(reviews: gateway.reviews).check(egg: egg, overrides: body.configOverrides ?? [:], cluster: cluster)
+        }
         let target = body.deploymentType ?? egg.egg.eggType.defaultTarget
         guard egg.egg.eggType.allows(target) else {
             let what = target == .lxd ? "an LXD container" : "a KVM VM"
@@ -160,7 +163,8 @@ struct DeployRoutes {
             DeploymentRequested(
                 deploymentId: UUID().uuidString.lowercased(),
                 eggName: egg.egg.name,
-                eggVersion: body.eggVersion ?? egg.egg.version,
+                eggVersion: egg.egg.version,
+                eggContentHash: egg.egg.contentHash,
                 instanceName: name,
                 target: target,
                 variables: body.variables ?? [:],

@@ -7,6 +7,8 @@ import NIOCore
 /// Everything the routes need, built once by the command and by the router tests.
 struct Gateway: Sendable {
     let keys: KeyStore
+    /// Egg versions an admin reviewed for host access.
+    let reviews: EggReviews
     let clusters: ClusterStore
     let ledger: Ledger
     let audit: AuditLog
@@ -55,6 +57,7 @@ struct Gateway: Sendable {
         metricsText: @escaping @Sendable () -> [UInt8]
     ) {
         keys = KeyStore(db: db)
+        reviews = EggReviews(db: db)
         clusters = ClusterStore(db: db, box: box)
         ledger = Ledger(db: db)
         audit = AuditLog(db: db)
@@ -97,6 +100,7 @@ struct Gateway: Sendable {
         DeploymentRoutes(gateway: self).add(to: api)
         KeyRoutes(gateway: self).add(to: api)
         WebhookRoutes(gateway: self).add(to: api)
+        HostAccessRoutes(gateway: self).add(to: api)
         allowed.load(router.routes)
         return router
     }

@@ -155,6 +155,22 @@ struct GatewayDatabase: Sendable {
                     """
             )
         }
+        m.registerMigration("v3: host access, egg reviews, pinned content, soft-deleted clusters") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cluster ADD COLUMN host_access_allow TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE cluster ADD COLUMN deleted_at TEXT;
+                    ALTER TABLE deployment ADD COLUMN egg_content_hash TEXT;
+                    CREATE TABLE egg_review (
+                        egg_name TEXT NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        reviewed_by TEXT,
+                        reviewed_at TEXT NOT NULL,
+                        PRIMARY KEY (egg_name, content_hash)
+                    );
+                    """
+            )
+        }
         return m
     }
 }

@@ -9,6 +9,8 @@ extension Ledger {
         var eggId: Int64?
         var eggName: String
         var eggVersion: String?
+        /// The exact egg content deployed (pinned when the deployment was accepted).
+        var eggContentHash: String?
         var clusterId: Int64
         var instanceName: String
         var targetMember: String?
@@ -30,6 +32,7 @@ extension Ledger {
             case eggId = "egg_id"
             case eggName = "egg_name"
             case eggVersion = "egg_version"
+            case eggContentHash = "egg_content_hash"
             case clusterId = "cluster_id"
             case instanceName = "instance_name"
             case targetMember = "target_member"
@@ -49,6 +52,7 @@ extension Ledger {
             eggId = row["egg_id"]
             eggName = row["egg_name"]
             eggVersion = row["egg_version"]
+            eggContentHash = row["egg_content_hash"]
             clusterId = row["cluster_id"]
             instanceName = row["instance_name"]
             targetMember = row["target_member"]

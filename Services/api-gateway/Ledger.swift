@@ -60,12 +60,12 @@ struct Ledger: Sendable {
                     ?? "deployment of \(request.eggName) as \(request.instanceName) requested by \(deployedBy ?? "?")"
                 try db.execute(
                     sql: """
-                        INSERT INTO deployment (id, egg_id, egg_name, egg_version, cluster_id, instance_name, target_member, status, deployment_type,
-                                                request_json, deployed_by, retry_of, last_seq, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                        INSERT INTO deployment (id, egg_id, egg_name, egg_version, egg_content_hash, cluster_id, instance_name, target_member, status,
+                                                deployment_type, request_json, deployed_by, retry_of, last_seq, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
                         """,
                     arguments: [
-                        request.deploymentId, eggId, request.eggName, request.eggVersion, clusterId, request.instanceName,
+                        request.deploymentId, eggId, request.eggName, request.eggVersion, request.eggContentHash, clusterId, request.instanceName,
                         request.destination?.targetMember, DeploymentStatus.pending.rawValue, request.target.rawValue, json, deployedBy,
                         retryOf, now, now,
                     ]

@@ -22,7 +22,10 @@ struct RenderService: Sendable {
     /// Renders a request into the message for the deployer.
     func render(_ request: DeploymentRequested, includeSeed: Bool) async throws -> DeploymentRendered {
         let started = ContinuousClock.now
-        let (egg, summary) = try await source.egg(name: request.eggName, version: request.eggVersion)
+        let (egg, summary) = try await source.egg(name: request.eggName, version: request.eggContentHash ?? request.eggVersion)
+        if let pinned = request.eggContentHash, summary.contentHash != pinned {
+            throw RenderError("egg \(request.eggName) has no content \(pinned.prefix(12)) any more; it was pinned when the deployment was accepted")
+        }
         let out = try renderer.render(egg: egg, request: request)
         var seed: String?
         if includeSeed {

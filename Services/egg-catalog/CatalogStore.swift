@@ -206,7 +206,8 @@ struct CatalogStore: Sendable {
         } else {
             throw CatalogError.badRequest("give an egg id or name")
         }
-        var sql = "SELECT \(Self.summaryColumns), v.metadata_json, v.cloud_init, v.lxd_profile, v.kvm_config, v.readme, v.source FROM egg e JOIN egg_version v "
+        var sql =
+            "SELECT \(Self.summaryColumns), v.metadata_json, v.cloud_init, v.lxd_profile, v.kvm_config, v.readme, v.source FROM egg e JOIN egg_version v "
         var args: [DatabaseValue] = [key]
         if let version = r.version {
             sql +=

@@ -200,7 +200,7 @@ struct DeployWorker: Sendable {
     }
 
     private func applyProfile(_ lxd: LXDClient, yaml: String, job: DeploymentRendered, logger: Logger) async throws {
-        let profile = try ProfileMapper.profile(yaml: yaml, egg: job.eggName, version: job.eggVersion)
+        let profile = try ProfileMapper.profile(yaml: yaml, egg: job.eggName, version: job.eggVersion, contentHash: job.eggContentHash)
         try await step(.profile) {
             if let current = try await lxd.profile(profile.name) {
                 if current.config != profile.config || current.devices != profile.devices || current.description != profile.description {

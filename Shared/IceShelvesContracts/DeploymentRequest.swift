@@ -64,6 +64,9 @@ public struct DeploymentRequested: BusMessage, Equatable {
     public var eggName: String
     /// A version or content hash; `nil` for the egg's current version.
     public var eggVersion: String?
+    /// The exact content to render (the gateway pins it when it accepts a deployment, so a retry
+    /// or a later render uses the same egg); the renderer refuses other content.
+    public var eggContentHash: String?
     public var instanceName: String
     public var target: TargetType
     public var variables: [String: VariableValue]
@@ -75,6 +78,7 @@ public struct DeploymentRequested: BusMessage, Equatable {
         deploymentId: String,
         eggName: String,
         eggVersion: String? = nil,
+        eggContentHash: String? = nil,
         instanceName: String,
         target: TargetType,
         variables: [String: VariableValue] = [:],
@@ -84,6 +88,7 @@ public struct DeploymentRequested: BusMessage, Equatable {
         self.deploymentId = deploymentId
         self.eggName = eggName
         self.eggVersion = eggVersion
+        self.eggContentHash = eggContentHash
         self.instanceName = instanceName
         self.target = target
         self.variables = variables
@@ -96,6 +101,7 @@ public struct DeploymentRequested: BusMessage, Equatable {
         case deploymentId = "deployment_id"
         case eggName = "egg_name"
         case eggVersion = "egg_version"
+        case eggContentHash = "egg_content_hash"
         case instanceName = "instance_name"
     }
 }

@@ -6,17 +6,17 @@ public enum LXDInstancePlan {
     /// The egg, version and content hash the instance was made from.
     public static let eggKey = "user.iceshelves.egg"
 
-    /// The profile made from the egg's `lxd-profile.yaml`: one per egg version, so versions never
-    /// change each other's profile.
-    public static func profileName(egg: String, version: String) -> String {
+    /// The profile made from the egg's `lxd-profile.yaml`: one per egg content, so a running
+    /// instance's profile is never rewritten under it (the name carries the content hash).
+    public static func profileName(egg: String, version: String, contentHash: String) -> String {
         let safe = version.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" }
-        return "iceshelves-\(egg)-\(String(safe))"
+        return "iceshelves-\(egg)-\(String(safe))-\(contentHash.prefix(12))"
     }
 
     /// `default`, plus the egg version's profile when the egg has one.
     public static func profiles(for job: DeploymentRendered) -> [String] {
         guard let yaml = job.lxdProfile, !yaml.isEmpty else { return ["default"] }
-        return ["default", profileName(egg: job.eggName, version: job.eggVersion)]
+        return ["default", profileName(egg: job.eggName, version: job.eggVersion, contentHash: job.eggContentHash)]
     }
 
     /// The config: the deployment's overrides first, then the cloud-init data and the markers

@@ -31,7 +31,25 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
     )
 
     func list(_ r: EggListRequest) async throws -> EggPage { EggPage(eggs: [Self.egg], total: 1, page: r.page, perPage: r.perPage, totalPages: 1) }
+    /// An uploaded egg whose LXD profile mounts the host's `/`.
+    static let hostDisk: EggDetail = {
+        var egg = FakeBus.egg
+        egg.id = 2
+        egg.name = "host-disk"
+        egg.contentHash = String(repeating: "b", count: 64)
+        return EggDetail(
+            egg: egg,
+            metadataJSON: "{}",
+            files: [
+                "cloud-init.yaml": "#cloud-config\n",
+                "lxd-profile.yaml": "devices:\n  hostroot:\n    type: disk\n    path: /mnt/host\n    source: /\n",
+            ],
+            source: "upload"
+        )
+    }()
+
     func get(_ r: EggGetRequest) async throws -> EggDetail {
+        if r.id == 2 || r.name == "host-disk" { return Self.hostDisk }
         guard r.id == 1 || r.name == "debian-hello" else { throw APIError.notFound("no egg") }
         return EggDetail(
             egg: Self.egg,

@@ -349,3 +349,77 @@ struct DeploymentStatusTests {
         #expect(replay[1].details["name"] == "i")
     }
 }
+
+@Suite("Gateway router: host access needs an admin's allow")
+struct HostAccessRouterTests {
+    /// Seen by a user: an operator's dry run with `security.privileged` and `raw.lxc` in
+    /// `config_overrides` was accepted: root on the hypervisor.
+    @Test func anOperatorsPrivilegedOverridesAreRefusedUntilAnAdminAllowsThemOnTheCluster() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            #expect(
+                try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#).status
+                    == .created
+            )
+            let body =
+                #"{"egg_id":1,"cluster_id":1,"instance_name":"p-1","variables":{"greeting":"hi"},"config_overrides":{"security.privileged":"true","raw.lxc":"lxc.apparmor.profile=unconfined"}}"#
+            for path in ["/iceshelves/api/deploy?dry_run=true", "/iceshelves/api/deploy"] {
+                let r = try await c.call(.post, path, key: h.operatorKey, json: body)
+                #expect(r.status == .forbidden, "\(path): \(r.text)")
+                let error = r.json["error"] as? String ?? ""
+                #expect(error.contains("raw.lxc") && error.contains("security.privileged"), "names the keys: \(error)")
+            }
+            #expect(h.bus.submitted.withLock { $0.isEmpty })
+            // Harmless values are not host access.
+            let off = try await c.call(
+                .post,
+                "/iceshelves/api/deploy?dry_run=true",
+                key: h.operatorKey,
+                json: #"{"egg_id":1,"cluster_id":1,"instance_name":"p-2","config_overrides":{"security.privileged":"false","limits.cpu":"1"}}"#
+            )
+            #expect(off.status == .ok, "\(off.text)")
+            // An operator cannot allow it; an admin can, per cluster, by key.
+            #expect(
+                try await c.call(.put, "/iceshelves/api/clusters/1/host-access", key: h.operatorKey, json: #"{"allow":["raw.*"]}"#).status
+                    == .forbidden
+            )
+            #expect(
+                try await c.call(.put, "/iceshelves/api/clusters/1/host-access", key: h.admin, json: #"{"allow":["rm -rf"]}"#).status == .badRequest
+            )
+            #expect(try await c.call(.put, "/iceshelves/api/clusters/1/host-access", key: h.admin, json: #"{"allow":["raw.*"]}"#).status == .ok)
+            let half = try await c.call(.post, "/iceshelves/api/deploy?dry_run=true", key: h.operatorKey, json: body)
+            #expect(half.status == .forbidden)
+            #expect((half.json["error"] as? String)?.contains("security.privileged") == true)
+            #expect((half.json["error"] as? String)?.contains("raw.lxc") == false, "raw.* is allowed now")
+            let both = #"{"allow":["raw.*","security.privileged"]}"#
+            #expect(try await c.call(.put, "/iceshelves/api/clusters/1/host-access", key: h.admin, json: both).status == .ok)
+            #expect(try await c.call(.post, "/iceshelves/api/deploy?dry_run=true", key: h.operatorKey, json: body).status == .ok)
+            let cluster = try await c.call(.get, "/iceshelves/api/clusters/1", key: h.viewer)
+            #expect(cluster.text.contains("host_access_allow"))
+        }
+    }
+
+    /// Seen by a user: an operator uploaded an egg whose LXD profile mounts the host's `/`.
+    @Test func anEggProfileWithAHostDiskIsRefusedUntilAnAdminReviewsThatVersion() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            #expect(
+                try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#).status
+                    == .created
+            )
+            let body = #"{"egg_id":2,"cluster_id":1,"instance_name":"d-1"}"#
+            let refused = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: body)
+            #expect(refused.status == .forbidden, "\(refused.text)")
+            #expect((refused.json["error"] as? String)?.contains("devices.disk") == true, "\(refused.text)")
+            #expect((refused.json["error"] as? String)?.contains("hostroot") == true, "\(refused.text)")
+            #expect(try await c.call(.post, "/iceshelves/api/eggs/host-disk/review", key: h.operatorKey).status == .forbidden)
+            let reviewed = try await c.call(.post, "/iceshelves/api/eggs/host-disk/review", key: h.admin)
+            #expect(reviewed.status == .ok, "\(reviewed.text)")
+            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: body).status == .created)
+            // Withdrawn: refused again (a config override is never covered by an egg review).
+            #expect(try await c.call(.delete, "/iceshelves/api/eggs/host-disk/review", key: h.admin).status == .ok)
+            let again = #"{"egg_id":2,"cluster_id":1,"instance_name":"d-2"}"#
+            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: again).status == .forbidden)
+        }
+    }
+}

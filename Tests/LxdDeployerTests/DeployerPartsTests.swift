@@ -53,12 +53,12 @@ struct DeployerPartsTests {
                 path: /data
                 source: /srv
             """
-        let p = try ProfileMapper.profile(yaml: yaml, egg: "ubuntu-docker", version: "1.2.0")
-        #expect(p.name == "iceshelves-ubuntu-docker-1.2.0")
+        let p = try ProfileMapper.profile(yaml: yaml, egg: "ubuntu-docker", version: "1.2.0", contentHash: "0123456789abcdef")
+        #expect(p.name == "iceshelves-ubuntu-docker-1.2.0-0123456789ab")
         #expect(p.config == ["security.nesting": "true", "limits.cpu": "2"])
         #expect(p.devices["data"]?["path"] == "/data")
-        #expect(LXDInstancePlan.profileName(egg: "x", version: "1.0.0+build/7") == "iceshelves-x-1.0.0-build-7")
-        #expect(throws: DeployFailure.self) { try ProfileMapper.profile(yaml: "a: [", egg: "x", version: "1") }
+        #expect(LXDInstancePlan.profileName(egg: "x", version: "1.0.0+build/7", contentHash: "ff00") == "iceshelves-x-1.0.0-build-7-ff00")
+        #expect(throws: DeployFailure.self) { try ProfileMapper.profile(yaml: "a: [", egg: "x", version: "1", contentHash: "ff") }
     }
 
     @Test func theMarkerSaysWhoseInstanceItIs() {

@@ -157,7 +157,8 @@ struct GatewayTests {
                 "POST",
                 s.base + "/api/clusters",
                 key: s.key,
-                body: #"{"name":"ssh-secret","connection_method":"ssh","ssh_host":"127.0.0.1","ssh_port":2322,"ssh_user":"root","ssh_key":"-----BEGIN OPENSSH PRIVATE KEY-----\n\#(marker)\n-----END OPENSSH PRIVATE KEY-----\n","ssh_host_key_fingerprint":"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}"#
+                body:
+                    #"{"name":"ssh-secret","connection_method":"ssh","ssh_host":"127.0.0.1","ssh_port":2322,"ssh_user":"root","ssh_key":"-----BEGIN OPENSSH PRIVATE KEY-----\n\#(marker)\n-----END OPENSSH PRIVATE KEY-----\n","ssh_host_key_fingerprint":"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}"#
             )
             #expect(cluster.status == 201, "\(cluster.json)")
             let clusterId = try #require(cluster.json["cluster_id"] as? Int)

@@ -1,0 +1,52 @@
+import IceShelvesEggs
+import Testing
+
+@Suite("Host access: what gives an instance power over its host")
+struct HostAccessTests {
+    @Test func dangerousConfigKeysAreFoundAndHarmlessValuesAreNot() {
+        let found = HostAccess.findings(
+            config: [
+                "security.privileged": "true", "security.nesting": "false", "raw.lxc": "lxc.cap.drop=", "raw.idmap": "both 0 0",
+                "security.idmap.isolated": "true", "linux.kernel_modules": "ip_tables", "security.syscalls.intercept.mount": "true",
+                "limits.cpu": "2", "boot.autostart": "true",
+            ],
+            origin: "config_overrides"
+        )
+        #expect(
+            found.map(\.key) == [
+                "linux.kernel_modules", "raw.idmap", "raw.lxc", "security.idmap.isolated", "security.privileged", "security.syscalls.intercept.mount",
+            ]
+        )
+        #expect(found.first?.description == "config_overrides: linux.kernel_modules=ip_tables")
+    }
+
+    @Test func hostPathsHostDevicesAndHostProxiesAreFound() {
+        let found = HostAccess.findings(
+            devices: [
+                "root": ["type": "disk", "path": "/", "pool": "default"],
+                "hostroot": ["type": "disk", "path": "/mnt", "source": "/"],
+                "tty": ["type": "unix-char", "path": "/dev/ttyS0"],
+                "gpu": ["type": "gpu"],
+                "web": ["type": "proxy", "listen": "tcp:0.0.0.0:80", "connect": "tcp:127.0.0.1:80"],
+                "inside": ["type": "proxy", "bind": "container", "listen": "tcp:127.0.0.1:80", "connect": "tcp:127.0.0.1:81"],
+                "eth0": ["type": "nic", "network": "lxdbr0"],
+            ],
+            origin: "lxd-profile.yaml"
+        )
+        #expect(found.map(\.key) == ["devices.gpu", "devices.disk", "devices.unix-char", "devices.proxy"])
+    }
+
+    @Test func allowListsNameKeysOrPrefixes() throws {
+        let privileged = HostAccess.Finding(key: "security.privileged", origin: "x", detail: "")
+        let raw = HostAccess.Finding(key: "raw.lxc", origin: "x", detail: "")
+        #expect(HostAccess.allows(["raw.*"], raw) && !HostAccess.allows(["raw.*"], privileged))
+        #expect(HostAccess.allows(["security.privileged"], privileged))
+        for entry in ["raw.*", "raw.lxc", "security.syscalls.*", "devices.disk", "devices.unix-char", "security.nesting"] {
+            #expect(HostAccess.isKnownAllowEntry(entry), "\(entry)")
+        }
+        for entry in ["limits.cpu", "*", "devices.nic", "raw."] { #expect(!HostAccess.isKnownAllowEntry(entry), "\(entry)") }
+        let spec = try LXDProfileSpec.parse("config:\n  security.nesting: true\ndevices:\n  d:\n    type: disk\n    source: /srv\n    path: /srv\n")
+        #expect(spec.config == ["security.nesting": "true"])
+        #expect(spec.devices["d"]?["source"] == "/srv")
+    }
+}
