@@ -64,7 +64,7 @@ struct Gateway: Sendable {
         self.catalog = catalog
         self.pipeline = pipeline
         events = EventHub()
-        webhooks = Webhooks(db: db, box: box, logger: logger)
+        webhooks = Webhooks(db: db, box: box, egress: EgressGuard(policy: settings.hosts), logger: logger)
         recorder = ProgressRecorder(ledger: ledger, hub: events, answers: deploymentCache)
         submitter = DeploymentSubmitter(
             ledger: ledger,

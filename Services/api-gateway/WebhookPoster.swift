@@ -7,9 +7,13 @@ struct WebhookPoster: Sendable {
     var timeout: Duration = .seconds(10)
 
     /// The HTTP status, or an error text when there was no answer.
-    func post(url: String, body: [UInt8], headers: [String]) async -> Result<Int, WebhookError> {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: Self.perform(url: url, body: body, headers: headers, timeout: timeout)) }
+    /// - Parameter pin: the connection goes to this checked address for the URL's host and port.
+    func post(url: String, pin: (host: String, port: Int, address: String), body: [UInt8], headers: [String]) async -> Result<Int, WebhookError> {
+        let resolve = "\(pin.host):\(pin.port):" + (pin.address.contains(":") ? "[\(pin.address)]" : pin.address)
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: Self.perform(url: url, resolve: resolve, body: body, headers: headers, timeout: timeout))
+            }
             thread.name = "webhook-post"
             thread.start()
         }
@@ -19,13 +23,16 @@ struct WebhookPoster: Sendable {
 
     private static let global: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    private static func perform(url: String, body: [UInt8], headers: [String], timeout: Duration) -> Result<Int, WebhookError> {
+    private static func perform(url: String, resolve: String, body: [UInt8], headers: [String], timeout: Duration) -> Result<Int, WebhookError> {
         _ = global
         guard let h = curl_easy_init() else { return .failure(.init(message: "libcurl could not start")) }
         defer { curl_easy_cleanup(h) }
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for header in headers + ["Content-Type: application/json", "Expect:"] { list = iceshelves_curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
+        let pinned = iceshelves_curl_slist_append(nil, resolve)
+        defer { curl_slist_free_all(pinned) }
+        _ = iceshelves_curl_set_pointer(h, CURLOPT_RESOLVE, pinned)
         let ms = Int(timeout.components.seconds) * 1000
         _ = iceshelves_curl_set_string(h, CURLOPT_URL, url)
         _ = iceshelves_curl_set_long(h, CURLOPT_NOSIGNAL, 1)

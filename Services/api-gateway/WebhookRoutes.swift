@@ -29,17 +29,23 @@ struct WebhookRoutes {
             else {
                 throw APIError.badRequest("url must be an http or https URL")
             }
-            try gateway.settings.hosts.check(URLComponents(string: body.url)?.host ?? "", field: "url")
+            try gateway.settings.hosts.check(u.host ?? "", field: "url")
             let events = body.events ?? Webhooks.events
             guard !events.isEmpty, events.allSatisfy(Webhooks.events.contains) else {
                 throw APIError.badRequest("events must be some of \(Webhooks.events.joined(separator: ", "))")
+            }
+            do {
+                _ = try EgressGuard(policy: gateway.settings.hosts).resolve(host: u.host ?? "", port: u.port ?? (u.scheme == "https" ? 443 : 80))
+            } catch {
+                throw APIError.forbidden("url: \(error)")
             }
             let (id, secret) = try await gateway.webhooks.create(url: body.url, events: events)
             await gateway.audit.record(who, "webhook.create", target: "webhook \(id)", detail: body.url)
             return JSONBody.raw(
                 [
                     "success": true, "id": id, "url": body.url, "events": events, "secret": secret,
-                    "message": "deliveries are signed: X-IceShelves-Signature = sha256=HMAC-SHA256(secret, body) in hex; store the secret now",
+                    "message":
+                        "deliveries are signed: X-IceShelves-Signature = t=<X-IceShelves-Timestamp>,sha256=<hex HMAC-SHA256(secret, timestamp + \".\" + body)>; store the secret now",
                 ],
                 status: .created
             )

@@ -4,18 +4,22 @@ import GRDB
 import IceShelvesContracts
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Webhooks: deployment.started, deployment.completed, deployment.failed and
-/// cluster.status_changed, POSTed as JSON and signed with HMAC-SHA256 over the body
-/// (`X-IceShelves-Signature: sha256=<hex>`), retried with exponential backoff. Every delivery
-/// and its attempts are kept in the database and shown by the API.
+/// cluster.status_changed, POSTed as JSON and signed with HMAC-SHA256 over a timestamp and the
+/// body (``signatureHeaders(secret:body:timestamp:)``), retried with exponential backoff for
+/// about two hours. Deliveries are written in the same transaction as the state change (an
+/// outbox) and sent from that table; every attempt is shown by the API.
 struct Webhooks: Sendable {
     static let events = WebhookEvent.allCases.map(\.rawValue)
-    static let maxAttempts = 6
+    static let maxAttempts = 15
 
     let db: GatewayDatabase
     let box: SecretBox
     let poster = WebhookPoster()
+    /// Checks and pins each delivery's destination when it is sent.
+    let egress: EgressGuard
     let logger: Logger
 
     struct Hook: Codable, Sendable {
@@ -155,75 +159,123 @@ struct Webhooks: Sendable {
         }
     }
 
-    /// Sends what is due; called by ``WebhookDispatcher``.
-    func deliverDue() async {
-        let due: [(id: Int64, url: String, secret: Data, event: String, payload: String, attempts: Int)]
-        do {
-            due = try await db.writer.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT d.id, w.url, w.secret, d.event, d.payload, d.attempts FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id
-                        WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.id LIMIT 20
-                        """,
-                    arguments: [Timestamp.now()]
-                ).map { ($0["id"], $0["url"], $0["secret"], $0["event"], $0["payload"], $0["attempts"]) }
-            }
-        } catch {
-            return
-        }
-        for d in due {
-            guard let secret = try? box.open(d.secret)["secret"] else { continue }
-            let body = Array(d.payload.utf8)
-            let signature = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map {
-                String(format: "%02x", $0)
-            }.joined()
-            let result = await poster.post(
-                url: d.url,
-                body: body,
-                headers: [
-                    "X-IceShelves-Event: \(d.event)", "X-IceShelves-Delivery: \(d.id)", "X-IceShelves-Signature: sha256=\(signature)",
-                    "User-Agent: IceShelves-Webhooks/1",
-                ]
+    /// A delivery that is due.
+    struct Due: Sendable {
+        var id: Int64
+        var webhookId: Int64
+        var url: String
+        var secret: Data
+        var event: String
+        var payload: String
+        var attempts: Int
+    }
+
+    /// The oldest due delivery of each webhook not in `busy` (one at a time per webhook keeps
+    /// its order, and a slow endpoint holds up only its own deliveries).
+    func due(skipping busy: Set<Int64>) async -> [Due] {
+        let rows = try? await db.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.payload, d.attempts FROM webhook_delivery d
+                    JOIN webhook w ON w.id = d.webhook_id
+                    WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.id LIMIT 500
+                    """,
+                arguments: [Timestamp.now()]
             )
-            let attempts = d.attempts + 1
-            var status = "pending"
-            var code: Int?
-            var error: String?
-            switch result {
+        }
+        var seen = busy
+        var out: [Due] = []
+        for r in rows ?? [] where !seen.contains(r["webhook_id"]) {
+            seen.insert(r["webhook_id"])
+            out.append(Due(id: r["id"], webhookId: r["webhook_id"], url: r["url"], secret: r["secret"], event: r["event"], payload: r["payload"], attempts: r["attempts"]))
+        }
+        return out
+    }
+
+    /// The pause before attempt `n + 1`: 2, 4, 8, … s, at most 15 minutes, with up to 10 %
+    /// jitter. ``maxAttempts`` of them span about 1.8 hours.
+    static func backoff(afterAttempt n: Int) -> Double {
+        let base = min(pow(2, Double(n)), 900)
+        return base + Double.random(in: 0...(base / 10))
+    }
+
+    /// The signature headers: `X-IceShelves-Timestamp: <unix seconds>` and
+    /// `X-IceShelves-Signature: t=<timestamp>,sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`,
+    /// so that a receiver can refuse an old delivery played again.
+    static func signatureHeaders(secret: String, body: [UInt8], timestamp: Int) -> [String] {
+        let signed = Array("\(timestamp).".utf8) + body
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        return ["X-IceShelves-Timestamp: \(timestamp)", "X-IceShelves-Signature: t=\(timestamp),sha256=\(mac)"]
+    }
+
+    /// Sends one delivery and records the outcome.
+    func deliver(_ d: Due) async {
+        guard let secret = try? box.open(d.secret)["secret"] else { return }
+        let body = Array(d.payload.utf8)
+        var status = "pending"
+        var code: Int?
+        var failure: String?
+        do {
+            guard let u = URLComponents(string: d.url), let host = u.host else { throw EgressGuard.Refused(description: "the URL has no host") }
+            let port = u.port ?? (u.scheme == "https" ? 443 : 80)
+            let address = try egress.resolve(host: host, port: port)
+            let headers =
+                ["X-IceShelves-Event: \(d.event)", "X-IceShelves-Delivery: \(d.id)", "User-Agent: IceShelves-Webhooks/1"]
+                + Self.signatureHeaders(secret: secret, body: body, timestamp: Int(Date().timeIntervalSince1970))
+            switch await poster.post(url: d.url, pin: (host, port, address), body: body, headers: headers) {
             case .success(let c):
                 code = c
-                if (200..<300).contains(c) { status = "delivered" } else { error = "HTTP \(c)" }
+                if (200..<300).contains(c) { status = "delivered" } else { failure = "HTTP \(c)" }
             case .failure(let e):
-                error = e.message
+                failure = e.message
             }
-            if status == "pending" && attempts >= Self.maxAttempts { status = "failed" }
-            let next = Timestamp.string(Date().addingTimeInterval(Double(1 << min(attempts, 10))))  // 2, 4, 8, … s
-            let (finalStatus, finalCode, finalError) = (status, code, error)
-            try? await db.writer.write { db in
-                try db.execute(
-                    sql: """
-                        UPDATE webhook_delivery SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
-                            delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
-                        """,
-                    arguments: [finalStatus, attempts, finalCode, finalError, next, finalStatus, Timestamp.now(), d.id]
-                )
-            }
-            if status != "delivered" {
-                logger.warning("webhook delivery failed", metadata: ["delivery": "\(d.id)", "attempt": "\(attempts)", "error": "\(error ?? "")"])
+        } catch {
+            status = "failed"  // the destination is not allowed: no retry sends it anywhere
+            failure = "refused: \(error)"
+        }
+        let attempts = d.attempts + 1
+        if status == "pending" && attempts >= Self.maxAttempts { status = "failed" }
+        let next = Timestamp.string(Date().addingTimeInterval(Self.backoff(afterAttempt: attempts)))
+        let (finalStatus, finalCode, finalError) = (status, code, failure)
+        try? await db.writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE webhook_delivery SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
+                        delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?
+                    """,
+                arguments: [finalStatus, attempts, finalCode, finalError, next, finalStatus, Timestamp.now(), d.id]
+            )
+        }
+        if status != "delivered" {
+            logger.warning("webhook delivery failed", metadata: ["delivery": "\(d.id)", "attempt": "\(attempts)", "error": "\(failure ?? "")"])
+        }
+    }
+}
+
+/// Sends due webhook deliveries until shutdown: each webhook's deliveries one at a time and in
+/// order, different webhooks at once, so one slow endpoint does not hold up the others.
+struct WebhookDispatcher: Service {
+    let webhooks: Webhooks
+
+    func run() async throws {
+        let busy = Busy()
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                for d in await webhooks.due(skipping: busy.ids.withLock { $0 }) {
+                    busy.ids.withLock { _ = $0.insert(d.webhookId) }
+                    group.addTask {
+                        await webhooks.deliver(d)
+                        busy.ids.withLock { _ = $0.remove(d.webhookId) }
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(500))
             }
         }
     }
 }
 
-/// Runs ``Webhooks/deliverDue()`` every half second until shutdown.
-struct WebhookDispatcher: Service {
-    let webhooks: Webhooks
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await webhooks.deliverDue()
-            try? await Task.sleep(for: .milliseconds(500))
-        }
-    }
+/// The webhooks with a delivery on its way.
+private final class Busy: Sendable {
+    let ids = Mutex<Set<Int64>>([])
 }

@@ -82,7 +82,7 @@ struct RouterEndpointTests {
     }
 
     @Test func webhooksAreAdminOnlyValidatedAndListed() async throws {
-        let h = try await Harness()
+        let h = try await Harness(allowedHosts: "loopback")
         try await h.run { c in
             #expect(
                 try await c.call(.post, "/iceshelves/api/webhooks", key: h.operatorKey, json: #"{"url":"http://127.0.0.1:9/x"}"#).status == .forbidden

@@ -423,3 +423,16 @@ struct HostAccessRouterTests {
         }
     }
 }
+
+@Suite("Gateway router: webhooks never reach the metadata service")
+struct WebhookEgressRouterTests {
+    @Test func aWebhookToTheMetadataAddressIsRefused() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            for url in ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://127.0.0.1:9/"] {
+                let r = try await c.call(.post, "/iceshelves/api/webhooks", key: h.admin, json: #"{"url":"\#(url)"}"#)
+                #expect(r.status == .forbidden, "\(url): \(r.text)")
+            }
+        }
+    }
+}

@@ -40,7 +40,7 @@ struct GatewayTests {
                 "api-gateway",
                 arguments: [
                     "--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw",
-                    "--deployment-timeout", "\(timeout)",
+                    "--deployment-timeout", "\(timeout)", "--allowed-hosts", "loopback",
                 ],
                 url: Self.url
             )
@@ -248,9 +248,12 @@ struct GatewayTests {
 
             let received = try await receiver.waitForRequest(within: .seconds(20))
             #expect(received.headers["x-iceshelves-event"] == "deployment.failed")
-            let signature = HMAC<SHA256>.authenticationCode(for: Data(received.body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+            // The signature covers the timestamp and the body: t=<timestamp>,sha256=HMAC(secret, "<timestamp>.<body>").
+            let timestamp = try #require(received.headers["x-iceshelves-timestamp"])
+            #expect(abs((Int(timestamp) ?? 0) - Int(Date().timeIntervalSince1970)) < 120)
+            let signature = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(received.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
                 .map { String(format: "%02x", $0) }.joined()
-            #expect(received.headers["x-iceshelves-signature"] == "sha256=\(signature)")
+            #expect(received.headers["x-iceshelves-signature"] == "t=\(timestamp),sha256=\(signature)")
             #expect(received.body.contains(id))
             let deliveries = try await HTTP.call("GET", s.base + "/api/webhooks/\(hookId)/deliveries", key: s.key)
             let first = (deliveries.json["deliveries"] as? [[String: Any]])?.first
