@@ -40,9 +40,21 @@ struct ApiGatewayCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("deployment-timeout"),
-        help: ArgumentHelp("Seconds a deployment may take before it is marked timeout. Env: DEPLOYMENT_TIMEOUT. Default: 600", valueName: "seconds")
+        help: ArgumentHelp(
+            "Least seconds a deployment has once a deployer took it (longer when the deployer's own budget is longer) before it is marked timeout. Env: DEPLOYMENT_TIMEOUT. Default: 600",
+            valueName: "seconds"
+        )
     )
     var deploymentTimeout: Int?
+
+    @Option(
+        name: .customLong("queue-timeout"),
+        help: ArgumentHelp(
+            "Seconds a deployment may wait for a deployer before it is marked timeout. Env: QUEUE_TIMEOUT. Default: 3600",
+            valueName: "seconds"
+        )
+    )
+    var queueTimeout: Int?
 
     @Option(
         name: .customLong("max-concurrent-deployments"),
@@ -86,6 +98,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             default: 600,
             in: 1...86400
         )
+        let queueLimit = try Environment.integer(queueTimeout, flagName: "--queue-timeout", key: "QUEUE_TIMEOUT", default: 3600, in: 1...604_800)
         let concurrent = try Environment.integer(
             maxConcurrent,
             flagName: "--max-concurrent-deployments",
@@ -150,7 +163,15 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     topology: EventIngest.topology.merging(.workQueue(BusNames.renderQueue)),
                     logger: context.logger
                 ) { try await ingest.handle($0, logger: $1) },
-                TimeoutSweeper(ledger: gateway.ledger, recorder: gateway.recorder, pipeline: bus, timeout: .seconds(timeout), logger: context.logger),
+                TimeoutSweeper(
+                    ledger: gateway.ledger,
+                    recorder: gateway.recorder,
+                    pipeline: bus,
+                    timeout: .seconds(timeout),
+                    queueTimeout: .seconds(queueLimit),
+                    pendingEvents: { try await client.queueDepth(EventIngest.queue) },
+                    logger: context.logger
+                ),
                 WebhookDispatcher(webhooks: gateway.webhooks),
                 StreamCloser(hub: gateway.events),
             ]

@@ -161,6 +161,7 @@ struct GatewayDatabase: Sendable {
                     ALTER TABLE cluster ADD COLUMN host_access_allow TEXT NOT NULL DEFAULT '[]';
                     ALTER TABLE cluster ADD COLUMN deleted_at TEXT;
                     ALTER TABLE deployment ADD COLUMN egg_content_hash TEXT;
+                    ALTER TABLE deployment ADD COLUMN deployer_budget_seconds INTEGER;
                     CREATE TABLE egg_review (
                         egg_name TEXT NOT NULL,
                         content_hash TEXT NOT NULL,

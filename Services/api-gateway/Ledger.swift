@@ -131,6 +131,10 @@ struct Ledger: Sendable {
             )
             var sets = ["last_seq = ?", "updated_at = ?"]
             var args: StatementArguments = [seq, timestamp]
+            if let budget = event.details[DeploymentEvent.budgetKey].flatMap(Int.init), budget > 0 {
+                sets.append("deployer_budget_seconds = ?")
+                args += [min(budget, 7 * 86400)]
+            }
             if moves {
                 sets.append("status = ?")
                 args += [event.status.rawValue]
@@ -279,9 +283,28 @@ struct Ledger: Sendable {
     }
 
     /// Unfinished deployments created before `cutoff`.
-    func overdue(before cutoff: String) async throws -> [String] {
-        try await db.writer.read {
-            try String.fetchAll($0, sql: "SELECT id FROM deployment WHERE status IN \(SQLStatus.active) AND created_at < ?", arguments: [cutoff])
+    /// Unfinished deployments past their time, with the reason:
+    /// - not taken by a deployer within `queueTimeout` of their creation;
+    /// - taken, and without a result `deploymentTimeout` after that, or the deployer's own budget
+    ///   (from its `accept` event) plus `grace`, whichever is longer.
+    func overdue(now: Date, deploymentTimeout: Int, queueTimeout: Int, grace: Int = 60) async throws -> [(id: String, message: String)] {
+        let rows = try await db.writer.read {
+            try Row.fetchAll(
+                $0,
+                sql: "SELECT id, status, created_at, started_at, deployer_budget_seconds FROM deployment WHERE status IN \(SQLStatus.active)"
+            )
+        }
+        let queueCutoff = Timestamp.string(now.addingTimeInterval(-Double(queueTimeout)))
+        return rows.compactMap { row -> (String, String)? in
+            let id: String = row["id"]
+            guard let started: String = row["started_at"] else {
+                let created: String = row["created_at"]
+                return created < queueCutoff ? (id, "no deployer took it within \(queueTimeout) s (QUEUE_TIMEOUT)") : nil
+            }
+            let budget: Int? = row["deployer_budget_seconds"]
+            let limit = max(deploymentTimeout, (budget ?? 0) + grace)
+            return started < Timestamp.string(now.addingTimeInterval(-Double(limit)))
+                ? (id, "no result \(limit) s after a deployer took it (DEPLOYMENT_TIMEOUT, or the deployer's own budget)") : nil
         }
     }
 }

@@ -188,7 +188,17 @@ struct Webhooks: Sendable {
         var out: [Due] = []
         for r in rows ?? [] where !seen.contains(r["webhook_id"]) {
             seen.insert(r["webhook_id"])
-            out.append(Due(id: r["id"], webhookId: r["webhook_id"], url: r["url"], secret: r["secret"], event: r["event"], payload: r["payload"], attempts: r["attempts"]))
+            out.append(
+                Due(
+                    id: r["id"],
+                    webhookId: r["webhook_id"],
+                    url: r["url"],
+                    secret: r["secret"],
+                    event: r["event"],
+                    payload: r["payload"],
+                    attempts: r["attempts"]
+                )
+            )
         }
         return out
     }
@@ -205,7 +215,8 @@ struct Webhooks: Sendable {
     /// so that a receiver can refuse an old delivery played again.
     static func signatureHeaders(secret: String, body: [UInt8], timestamp: Int) -> [String] {
         let signed = Array("\(timestamp).".utf8) + body
-        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }
+            .joined()
         return ["X-IceShelves-Timestamp: \(timestamp)", "X-IceShelves-Signature: t=\(timestamp),sha256=\(mac)"]
     }
 

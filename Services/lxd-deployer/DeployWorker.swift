@@ -50,6 +50,16 @@ struct DeployWorker: Sendable {
             )
             return
         }
+        // Creating, starting and removing may each take an operation timeout; cloud-init its own.
+        let budget = (operationTimeout * 3 + cloudInitTimeout).components.seconds
+        await report(
+            id,
+            .inProgress,
+            step: .accept,
+            "a deployer took the job; it may take up to \(budget) s",
+            details: [DeploymentEvent.budgetKey: "\(budget)"],
+            logger: logger
+        )
         let connection: ClusterConnection
         do {
             connection = try await connections.connection(clusterId: destination.clusterId, deploymentId: id, purpose: .deployment)

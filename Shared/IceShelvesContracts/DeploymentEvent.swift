@@ -23,6 +23,10 @@ public struct DeploymentEvent: BusMessage, Equatable {
         self.details = details
     }
 
+    /// The detail of an `accept` event that tells how long the deployer may take (seconds): the
+    /// gateway's timeout never cuts a deployer's own budget short.
+    public static let budgetKey = "budget_seconds"
+
     /// This event's routing key for a deployment.
     public func routingKey(deploymentId: String) -> String {
         BusNames.progressKey(deploymentId: deploymentId, status: status)

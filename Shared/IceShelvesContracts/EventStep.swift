@@ -6,6 +6,8 @@ public enum EventStep: String, Codable, Sendable, CaseIterable {
     case submit
     /// The renderer rendered the egg.
     case render
+    /// A deployer took the job; its details carry the deployer's time budget (`budget_seconds`).
+    case accept
     /// A deployer checked the job before starting.
     case validate
     /// Connecting to the hypervisor.

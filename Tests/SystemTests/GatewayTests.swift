@@ -40,7 +40,7 @@ struct GatewayTests {
                 "api-gateway",
                 arguments: [
                     "--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw",
-                    "--deployment-timeout", "\(timeout)", "--allowed-hosts", "loopback",
+                    "--deployment-timeout", "\(timeout)", "--queue-timeout", "\(timeout)", "--allowed-hosts", "loopback",
                 ],
                 url: Self.url
             )
@@ -251,8 +251,11 @@ struct GatewayTests {
             // The signature covers the timestamp and the body: t=<timestamp>,sha256=HMAC(secret, "<timestamp>.<body>").
             let timestamp = try #require(received.headers["x-iceshelves-timestamp"])
             #expect(abs((Int(timestamp) ?? 0) - Int(Date().timeIntervalSince1970)) < 120)
-            let signature = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(received.body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-                .map { String(format: "%02x", $0) }.joined()
+            let signature = HMAC<SHA256>.authenticationCode(
+                for: Data("\(timestamp).\(received.body)".utf8),
+                using: SymmetricKey(data: Data(secret.utf8))
+            )
+            .map { String(format: "%02x", $0) }.joined()
             #expect(received.headers["x-iceshelves-signature"] == "t=\(timestamp),sha256=\(signature)")
             #expect(received.body.contains(id))
             let deliveries = try await HTTP.call("GET", s.base + "/api/webhooks/\(hookId)/deliveries", key: s.key)
@@ -337,6 +340,15 @@ final class WebhookReceiver: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CancellationError()
+    }
+
+    /// Every request received so far.
+    func all() -> [Received] {
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return Received(headers: object["headers"] as? [String: String] ?? [:], body: object["body"] as? String ?? "")
+        }
     }
 
     func stop() {

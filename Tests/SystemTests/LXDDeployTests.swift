@@ -214,6 +214,107 @@ struct LXDDeployTests {
         }
     }
 
+    /// The gateway is killed during a deployment and comes back after the deployment finished:
+    /// it reads the events that waited for it before it looks for timeouts, so the deployment
+    /// ends `completed`, and the webhook (written with the state change) arrives exactly once.
+    @Test func aGatewayKilledMidDeployComesBackToACompletedDeploymentAndOneWebhook() async throws {
+        let socket = try #require(TestLXD.unixSocket).socketPath
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        try await withStack(gatewayStandIn: false) { stack in
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: data) }
+            let port = Int.random(in: 45000...47999)
+            let arguments = [
+                "--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data, "--allowed-hosts", "loopback", "--deployment-timeout", "1",
+            ]
+            var gateway = try SystemEnvironment.launch("api-gateway", arguments: arguments, url: LXDStack.url)
+            let base = "http://127.0.0.1:\(port)/iceshelves"
+            func up() async throws -> String {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < deadline {
+                    if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
+                        (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
+                    {
+                        return k.trimmingCharacters(in: .whitespacesAndNewlines)
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                throw CancellationError()
+            }
+            let key = try await up()
+            _ = try await HTTP.call(
+                "POST",
+                base + "/api/clusters",
+                key: key,
+                body: #"{"name":"local","connection_method":"unix-socket","socket_path":"\#(socket)"}"#
+            )
+            let hook = try await HTTP.call(
+                "POST",
+                base + "/api/webhooks",
+                key: key,
+                body: #"{"url":"\#(receiver.url)","events":["deployment.completed"]}"#
+            )
+            try #require(hook.status == 201, "\(hook.json)")
+            let name = Self.unique("hello-gwkill")
+            let accepted = try await HTTP.call(
+                "POST",
+                base + "/api/deploy",
+                key: key,
+                body: #"{"egg_id":"debian-hello","cluster_id":1,"instance_name":"\#(name)","variables":{"greeting":"hi"}}"#
+            )
+            let id = try #require(accepted.json["deployment_id"] as? String, "\(accepted.json)")
+            // Listen on the bus for the end, while the gateway is away.
+            let queue = "test.restart.\(id)"
+            try await stack.client.declare(.eventListener(queue, binding: BusNames.progressBinding(deploymentId: id)))
+            let consumer = try await stack.client.consume(queue: queue, prefetch: 50)
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline,
+                (try await HTTP.call("GET", base + "/api/deployments/\(id)", key: key).json["status"] as? String) != "in_progress"
+            {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            kill(gateway.processIdentifier, SIGKILL)
+            _ = try? await SystemEnvironment.waitForExit(gateway, timeout: .seconds(10))
+            var ended: DeploymentStatus?
+            let watchdog = Task { [client = stack.client] in
+                try await Task.sleep(for: .seconds(180))
+                client.cancel(consumer)
+            }
+            for await delivery in consumer.deliveries {
+                stack.client.ack(delivery)
+                if let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload, e.status.isTerminal {
+                    ended = e.status
+                    break
+                }
+            }
+            watchdog.cancel()
+            stack.client.cancel(consumer)
+            #expect(ended == .completed, "the deployment ended while the gateway was down")
+            // Its deployment timeout of 1 s is long past; the deployer's budget is not.
+            gateway = try SystemEnvironment.launch("api-gateway", arguments: arguments, url: LXDStack.url)
+            defer {
+                if gateway.isRunning { kill(gateway.processIdentifier, SIGTERM) }
+            }
+            _ = try await up()
+            var status: String?
+            let settle = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < settle {
+                status = try await HTTP.call("GET", base + "/api/deployments/\(id)", key: key).json["status"] as? String
+                if status == "completed" || status == "timeout" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(status == "completed")
+            let first = try await receiver.waitForRequest(within: .seconds(20))
+            #expect(first.body.contains(id))
+            try await Task.sleep(for: .seconds(3))
+            #expect(receiver.all().filter { $0.body.contains(id) }.count == 1, "the webhook arrives exactly once")
+            #expect(try await HTTP.call("DELETE", base + "/api/deployments/\(id)/cleanup", key: key).json["removed"] as? Bool == true)
+            kill(gateway.processIdentifier, SIGTERM)
+            _ = try? await SystemEnvironment.waitForExit(gateway, timeout: .seconds(30))
+        }
+    }
+
     @Test func placesOnANamedMemberAndByTheRuleOnTheCluster() async throws {
         let cluster = try #require(TestLXD.cluster)
         let members = TestLXD.clusterMembers
