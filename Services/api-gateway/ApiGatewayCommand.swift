@@ -108,7 +108,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
         )
         let eggMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...4096)
         let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try DataDirectory.prepare(data)
 
         try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, router in
             let db = try await GatewayDatabase.open(path: data + "/gateway.sqlite")

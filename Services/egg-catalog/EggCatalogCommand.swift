@@ -37,7 +37,7 @@ struct EggCatalogCommand: AsyncParsableCommand {
         let maxMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...1024)
         let data = dataDir ?? Environment.value("ICESHELVES_DATA_DIR") ?? "/var/tmp/iceshelves"
         let eggs = eggsDir ?? Environment.value("ICESHELVES_EGGS_DIR") ?? "eggs"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try DataDirectory.prepare(data)
         let store = CatalogStore(database: try CatalogDatabase.open(path: data + "/catalog.sqlite"))
         let handlers = CatalogHandlers(store: store, archive: EggArchive(maxEggBytes: maxMB * 1_048_576))
 
