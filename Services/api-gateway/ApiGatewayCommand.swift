@@ -75,6 +75,15 @@ struct ApiGatewayCommand: AsyncParsableCommand {
     var allowedHosts: String?
 
     @Option(
+        name: .customLong("auth-failure-limit"),
+        help: ArgumentHelp(
+            "Failed authentications per minute from one address before it gets 429 for a minute; 0 turns it off. Env: ICESHELVES_AUTH_FAILURE_LIMIT. Default: 20",
+            valueName: "n"
+        )
+    )
+    var authFailureLimit: Int?
+
+    @Option(
         name: .customLong("deployer-users"),
         help: ArgumentHelp(
             "Broker users that may fetch cluster connections (cluster.connection), comma-separated. Env: ICESHELVES_DEPLOYER_USERS. Default: lxd-deployer,kvm-deployer,agent-broker",
@@ -98,6 +107,13 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             default: 600,
             in: 1...86400
         )
+        let failureLimit = try Environment.integer(
+            authFailureLimit,
+            flagName: "--auth-failure-limit",
+            key: "ICESHELVES_AUTH_FAILURE_LIMIT",
+            default: 20,
+            in: 0...1_000_000
+        )
         let queueLimit = try Environment.integer(queueTimeout, flagName: "--queue-timeout", key: "QUEUE_TIMEOUT", default: 3600, in: 1...604_800)
         let concurrent = try Environment.integer(
             maxConcurrent,
@@ -117,6 +133,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             var settings = Gateway.Settings()
             settings.maxConcurrentPerCluster = concurrent
             settings.maxUploadBytes = eggMB << 20
+            settings.authFailureLimit = failureLimit
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             let registry = context.metrics
             let client = context.client

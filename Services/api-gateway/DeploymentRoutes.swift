@@ -154,7 +154,7 @@ struct DeploymentRoutes {
             return JSONBody.raw(["success": true, "deployment_id": d.id, "removed": result.removed, "message": result.message], status: .ok)
         }
         api.get("deployments/:id/events") { request, context -> Response in
-            _ = try context.require(.viewer)
+            let who = try context.require(.viewer)
             let d = try await deployment(context)
             // Replays what the ledger has after Last-Event-ID (or ?after=N; from the first event
             // by default), then goes on live: subscribe first, so that nothing falls in between.
@@ -165,11 +165,11 @@ struct DeploymentRoutes {
             guard let after = Int64(lastId), after >= 0 else { throw APIError.badRequest("Last-Event-ID (or after) must be a seq: 0, 1, 2, …") }
             let live = gateway.events.subscribe(deploymentId: d.id)
             let history = try await gateway.ledger.progress(d.id, after: after)
-            return sse(live, replaying: history, seen: [d.id: after], request: request)
+            return sse(live, replaying: history, seen: [d.id: after], keyId: who.keyId)
         }
         api.get("events") { request, context -> Response in
-            _ = try context.require(.viewer)
-            return sse(gateway.events.subscribe(), request: request)
+            let who = try context.require(.viewer)
+            return sse(gateway.events.subscribe(), keyId: who.keyId)
         }
     }
 
@@ -188,7 +188,7 @@ struct DeploymentRoutes {
         _ stream: AsyncStream<DeploymentProgress>,
         replaying history: [DeploymentProgress] = [],
         seen: [String: Int64] = [:],
-        request: Request
+        keyId: String
     )
         -> Response
     {
@@ -205,10 +205,18 @@ struct DeploymentRoutes {
                     for await item in stream { tick.yield(item) }
                     tick.finish()
                 }
+                // A keep-alive comment every 15 s; the stream ends within a second of its key's revocation.
+                let keys = gateway.keys
                 group.addTask {
+                    var seconds = 0
                     while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(15))
-                        tick.yield(nil)
+                        try await Task.sleep(for: .seconds(1))
+                        if keys.isRevoked(keyId) {
+                            tick.finish()
+                            return
+                        }
+                        seconds += 1
+                        if seconds % 15 == 0 { tick.yield(nil) }
                     }
                 }
                 for await item in ticks {

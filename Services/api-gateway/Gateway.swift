@@ -7,6 +7,8 @@ import NIOCore
 /// Everything the routes need, built once by the command and by the router tests.
 struct Gateway: Sendable {
     let keys: KeyStore
+    /// Repeated authentication failures per address (429).
+    let authThrottle: AuthThrottle
     /// Egg versions an admin reviewed for host access.
     let reviews: EggReviews
     let clusters: ClusterStore
@@ -43,6 +45,8 @@ struct Gateway: Sendable {
         var maxConcurrentPerCluster = 10
         var maxBatch = 50
         var hosts = HostPolicy(nil)
+        /// Failed authentications per minute from one address before it gets 429 (0: off).
+        var authFailureLimit = 20
     }
 
     /// Builds every part over one database: the stores, the ledger, the hub, webhooks, the recorder and the submitter.
@@ -57,6 +61,7 @@ struct Gateway: Sendable {
         metricsText: @escaping @Sendable () -> [UInt8]
     ) {
         keys = KeyStore(db: db)
+        authThrottle = AuthThrottle(limit: settings.authFailureLimit)
         reviews = EggReviews(db: db)
         clusters = ClusterStore(db: db, box: box)
         ledger = Ledger(db: db)
@@ -90,7 +95,7 @@ struct Gateway: Sendable {
         let router = Router(context: GatewayContext.self)
         let allowed = AllowedMethods()
         router.middlewares.add(ErrorMiddleware(logger: logger, allowed: allowed))
-        router.middlewares.add(AuthMiddleware(keys: keys))
+        router.middlewares.add(AuthMiddleware(keys: keys, throttle: authThrottle))
         let root = router.group("iceshelves")
         HealthRoutes(gateway: self).add(to: root)
         let api = root.group("api")

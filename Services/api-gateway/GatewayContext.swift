@@ -5,10 +5,13 @@ import Logging
 struct GatewayContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: Identity?
+    /// The caller's address, when the connection has one.
+    var remoteAddress: String?
 
     init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The caller, who must hold at least `role`.
@@ -56,6 +59,7 @@ struct ErrorMiddleware: RouterMiddleware {
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let keys: KeyStore
+    let throttle: AuthThrottle
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -65,9 +69,15 @@ struct AuthMiddleware: RouterMiddleware {
         guard protected else {
             return try await next(request, context)
         }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let identity = try await keys.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        else {
+        let address = context.remoteAddress ?? "unknown"
+        let presented = request.headers[.authorization].flatMap {
+            $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+        }
+        if throttle.isBlocked(address), !(presented.map(keys.recentlyVerified) ?? false) {
+            throw APIError(.tooManyRequests, "too many failed authentications from \(address); wait a minute")
+        }
+        guard let presented, let identity = try await keys.verify(presented) else {
+            throttle.failed(address)
             throw APIError.unauthorized
         }
         var context = context

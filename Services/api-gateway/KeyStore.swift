@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// API keys: `isk_<id>_<secret>`, the secret 256 random bits. Only the SHA-256 of the secret is
 /// stored; a presented key is looked up by its id and its hash compared in constant time.
@@ -8,8 +9,37 @@ struct KeyStore: Sendable {
     let db: GatewayDatabase
     /// Verified keys for a few seconds (a revoke clears it at once).
     private let verified = ReadCache<Identity>(ttl: .seconds(5))
+    private let state = KeyState()
 
     init(db: GatewayDatabase) { self.db = db }
+
+    /// Memory shared by the copies of this store: revoked ids (so that open event streams end),
+    /// and when each key's `last_used_at` was last written (at most once a minute).
+    final class KeyState: Sendable {
+        let revoked = Mutex<Set<String>>([])
+        let lastWritten = Mutex<[String: ContinuousClock.Instant]>([:])
+    }
+
+    /// Whether a key was revoked while this gateway runs (checked by open event streams).
+    func isRevoked(_ id: String) -> Bool { state.revoked.withLock { $0.contains(id) } }
+
+    /// Writes `last_used_at`, at most once a minute per key, without holding up the request.
+    private func touch(_ id: String) {
+        let now = ContinuousClock.now
+        let due = state.lastWritten.withLock { written -> Bool in
+            if let last = written[id], now - last < .seconds(60) { return false }
+            if written.count > 10_000 { written.removeAll() }
+            written[id] = now
+            return true
+        }
+        guard due else { return }
+        let db = db
+        Task {
+            try? await db.writer.write { db in
+                try db.execute(sql: "UPDATE api_key SET last_used_at = ? WHERE id = ?", arguments: [Timestamp.now(), id])
+            }
+        }
+    }
 
     struct Created: Sendable {
         var id: String
@@ -31,10 +61,19 @@ struct KeyStore: Sendable {
 
     /// The identity behind a presented key, or `nil`.
     func verify(_ presented: String) async throws -> Identity? {
-        if let hit = verified.value(presented) { return hit }
+        if let hit = verified.value(presented) {
+            touch(hit.keyId)
+            return hit
+        }
         guard let identity = try await lookUp(presented) else { return nil }
         verified.store(presented, identity)
+        touch(identity.keyId)
         return identity
+    }
+
+    /// Whether `presented` was verified a moment ago (no database read).
+    func recentlyVerified(_ presented: String) -> Bool {
+        verified.value(presented) != nil
     }
 
     private func lookUp(_ presented: String) async throws -> Identity? {
@@ -61,25 +100,29 @@ struct KeyStore: Sendable {
         var createdAt: String
         var createdBy: String?
         var revokedAt: String?
+        var lastUsedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case id, name, role
             case createdAt = "created_at"
             case createdBy = "created_by"
             case revokedAt = "revoked_at"
+            case lastUsedAt = "last_used_at"
         }
     }
 
     func list() async throws -> [Listed] {
         try await db.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, created_by, revoked_at FROM api_key ORDER BY created_at").map {
+            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, created_by, revoked_at, last_used_at FROM api_key ORDER BY created_at").map
+            {
                 Listed(
                     id: $0["id"],
                     name: $0["name"],
                     role: $0["role"],
                     createdAt: $0["created_at"],
                     createdBy: $0["created_by"],
-                    revokedAt: $0["revoked_at"]
+                    revokedAt: $0["revoked_at"],
+                    lastUsedAt: $0["last_used_at"]
                 )
             }
         }
@@ -88,6 +131,7 @@ struct KeyStore: Sendable {
     /// `false` when there is no such active key.
     func revoke(id: String) async throws -> Bool {
         defer { verified.clear() }
+        state.revoked.withLock { _ = $0.insert(id) }
         return try await db.writer.write { db in
             try db.execute(sql: "UPDATE api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.now(), id])
             return db.changesCount > 0

@@ -41,7 +41,8 @@ public enum DataDirectory {
         }
         if info.st_mode & 0o022 != 0 {
             throw Unsafe(
-                description: "\(what) \(path) can be written by other users (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod go-w on it, or choose another folder"
+                description:
+                    "\(what) \(path) can be written by other users (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod go-w on it, or choose another folder"
             )
         }
         if info.st_uid != geteuid() {
