@@ -10,10 +10,11 @@ def resp(desc, schema=None, ctype="application/json"):
     return r
 E = lambda: resp("error", ref("Error"))
 def errs(*codes):
-    names = {400:"bad request",401:"missing or invalid API key",403:"the key's role may not do this, or a host outside ICESHELVES_ALLOWED_HOSTS",404:"not found",409:"conflict with the current state",413:"body too large",429:"too many active deployments on the cluster",503:"a service behind the gateway did not answer"}
+    names = {400:"bad request",401:"missing or invalid API key",403:"the key's role may not do this, or a host outside ICESHELVES_ALLOWED_HOSTS",404:"not found",409:"conflict with the current state",413:"body too large",429:"too many active deployments on the cluster, or too many failed authentications from this address",503:"a service behind the gateway did not answer"}
     return {str(c): resp(names[c], ref("Error")) for c in codes}
 def op(summary, ok_code, ok_schema, codes, params=None, body=None, tags=None, security=True, ok_desc="success", ctype="application/json"):
     o = {"summary": summary, "responses": {str(ok_code): resp(ok_desc, ok_schema, ctype)}}
+    if 401 in codes and 429 not in codes: codes = (*codes, 429)  # repeated failed authentications from one address
     o["responses"].update(errs(*codes))
     if params: o["parameters"] = params
     if body: o["requestBody"] = body
@@ -99,7 +100,7 @@ deploy_request = {"type": "object", "required": ["egg_id", "cluster_id"], "prope
                      {"required": ["instance_name"], "properties": {"instance_name": S("string"), "name_pattern": {"type": "null"}}}]},
 }
 STATUSES = ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]
-STEPS = ["request", "submit", "render", "validate", "connect", "inspect", "resume", "image", "profile", "placement", "create", "start", "cloud-init", "info", "done", "cleanup", "cancel", "timeout", "deploy"]
+STEPS = ["request", "submit", "render", "accept", "validate", "connect", "inspect", "resume", "image", "profile", "placement", "create", "start", "cloud-init", "info", "done", "cleanup", "cancel", "timeout", "deploy"]
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
 schemas = {
@@ -110,7 +111,7 @@ schemas = {
     "is_template": S("boolean"), "created_on": S("string")}},
  "Variables": {"type": "object", "description": "values for the egg's declared variables", "additionalProperties": {"oneOf": [S("string"), S("integer", **INT64), S("boolean"), S("array", items=S("string"))]}},
  "Deployment": {"type": "object", "required": ["id", "egg_name", "cluster_id", "instance_name", "status", "deployment_type", "created_at"], "properties": {
-    "id": S("string"), "egg_id": N("integer"), "egg_name": S("string"), "egg_version": N("string"), "cluster_id": S("integer"), "instance_name": S("string"),
+    "id": S("string"), "egg_id": N("integer"), "egg_name": S("string"), "egg_version": N("string"), "egg_content_hash": N("string"), "cluster_id": S("integer"), "instance_name": S("string"),
     "target_member": N("string"), "status": {"enum": STATUSES},
     "deployment_type": {"enum": ["lxd", "kvm"]}, "instance_info": {"type": ["object", "null"], "additionalProperties": S("string"),
     "description": "name, status, architecture, ipv4, member"}, "error": N("string"), "deployed_by": N("string"), "retry_of": N("string"),
@@ -151,11 +152,17 @@ paths = {
                                  body={"required": True, "content": {"application/gzip": {"schema": S("string", format="binary")}, "application/json": {"schema": {"type": "object", "required": ["archive_base64"], "properties": {"archive_base64": S("string")}}}}}, tags=["eggs"])},
  "/api/eggs/{id}": {"get": op("Get an egg with its files", 200, ok({"files": {"type": "object", "additionalProperties": S("string")}, "metadata_json": S("string"), "cloud_init_path": S("string")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
  "/api/eggs/{id}/versions": {"get": op("An egg's versions, newest first", 200, ok({"name": S("string"), "versions": S("array")}), [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["eggs"])},
+ "/api/eggs/{id}/review": {"post": op("Review an egg version for host access: its LXD profile may then use what the policy refuses (admin)", 200, ok({"egg": S("string"), "version": S("string"), "content_hash": S("string"), "reviewed": S("boolean")}), [401, 403, 404, 503],
+                                params=[pp("id", S("string")), qp("version", S("string"), "a version or content hash; default: the current version")], tags=["eggs"]),
+                        "delete": op("Withdraw an egg version's review (admin)", 200, ok({"egg": S("string"), "version": S("string"), "reviewed": S("boolean")}), [401, 403, 404, 503],
+                                params=[pp("id", S("string")), qp("version", S("string"), "a version or content hash; default: the current version")], tags=["eggs"])},
  "/api/templates": {"get": op("List templates", 200, ok({"templates": S("array", items={"type": "object", "required": ["id", "name", "required_variables"], "properties": {"id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "category": S("string"), "template_type": S("string"), "required_variables": S("array", items=S("string")), "variables": S("array")}}), "total": S("integer")}, ["templates"]), [401, 403, 503], tags=["eggs"])},
  "/api/clusters": {"get": op("List clusters", 200, ok({"clusters": S("array", items=ref("ClusterSummary")), "total": S("integer")}, ["clusters"]), [401, 403], tags=["clusters"]),
                    "post": op("Register a cluster (admin)", 201, ok({"cluster_id": S("integer"), "agent_key": S("string"), "message": S("string")}, ["cluster_id"]), [400, 401, 403, 409, 413], body=jbody(ref("ClusterCreate")), tags=["clusters"])},
  "/api/clusters/{id}": {"get": op("Get a cluster (never its secrets)", 200, ok({}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["clusters"]),
                         "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
+ "/api/clusters/{id}/host-access": {"put": op("Allow host access on a cluster: config keys (security.nesting, raw.*) or device types (devices.disk) an operator's deployment may use (admin)", 200, ok({"cluster_id": S("integer"), "host_access_allow": S("array", items=S("string"))}), [400, 401, 403, 404, 413],
+                        params=[pp("id", S("integer"))], body=jbody({"type": "object", "required": ["allow"], "properties": {"allow": S("array", maxItems=64, items=S("string"))}}), tags=["clusters"])},
  "/api/clusters/{id}/test": {"post": op("Test the connection", 200, ok({"status": S("string"), "details": S("object")}, ["status", "details"]), [401, 403, 404, 503], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/deploy": {"post": with_dry_run(op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
                             params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"]))},
