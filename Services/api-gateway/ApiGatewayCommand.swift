@@ -158,6 +158,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                 ledger: gateway.ledger,
                 deployerUsers: trusted,
                 ownUser: ownUser,
+                egress: EgressGuard(policy: gateway.settings.hosts),
                 logger: context.logger
             )
             router.onCall(ClusterConnectionRequest.self) { envelope, call in try await grants.grant(envelope.payload, caller: call.caller) }

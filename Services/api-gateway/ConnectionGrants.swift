@@ -1,3 +1,4 @@
+import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 import Logging
@@ -18,6 +19,8 @@ struct ConnectionGrants: Sendable {
     let deployerUsers: Set<String>
     /// The gateway's own broker user.
     let ownUser: String
+    /// Resolves and checks the endpoint's host; the deployer connects to the checked address.
+    let egress: EgressGuard
     let logger: Logger
 
     func grant(_ request: ClusterConnectionRequest, caller: String?) async throws -> ClusterConnectionGrant {
@@ -36,8 +39,21 @@ struct ConnectionGrants: Sendable {
                 throw RPCError.notFound("no deployment \(request.deploymentId?.prefix(64) ?? "(none)") on cluster \(id)")
             }
         }
-        guard let connection = try clusters.connection(for: cluster) else {
+        guard var connection = try clusters.connection(for: cluster) else {
             throw RPCError.conflict("cluster \(cluster.name) is agent-poll: only its agent reaches it")
+        }
+        let endpoint: (host: String, port: Int)? =
+            switch connection.method {
+            case .directAPI: connection.endpointURL.flatMap(URLComponents.init(string:)).flatMap { u in u.host.map { ($0, u.port ?? 8443) } }
+            case .ssh: connection.sshHost.map { ($0, connection.sshPort) }
+            case .unixSocket: nil
+            }
+        if let endpoint {
+            do {
+                connection.pinnedAddress = try egress.resolve(host: endpoint.host, port: endpoint.port)
+            } catch {
+                throw RPCError(code: "forbidden", message: "cluster \(cluster.name): \(error)")
+            }
         }
         logger.debug(
             "gave a cluster connection",

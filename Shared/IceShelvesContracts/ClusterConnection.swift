@@ -35,6 +35,9 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
     public var socketPath: String
     /// The LXD project; `default` when absent.
     public var project: String?
+    /// The address the gateway resolved and checked for the endpoint's host (`docs/security.md`,
+    /// egress): the deployer connects there, so the name cannot point elsewhere in between.
+    public var pinnedAddress: String?
 
     public static let defaultSocketPath = "/var/lib/lxd/unix.socket"
 
@@ -96,6 +99,7 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
         case sshHostKeyFingerprint = "ssh_host_key_fingerprint"
         case socketPath = "socket_path"
         case project
+        case pinnedAddress = "pinned_address"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -114,5 +118,6 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
         sshHostKeyFingerprint = try c.decodeIfPresent(String.self, forKey: .sshHostKeyFingerprint)
         socketPath = try c.decodeIfPresent(String.self, forKey: .socketPath) ?? Self.defaultSocketPath
         project = try c.decodeIfPresent(String.self, forKey: .project)
+        pinnedAddress = try c.decodeIfPresent(String.self, forKey: .pinnedAddress)
     }
 }

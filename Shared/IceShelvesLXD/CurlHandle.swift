@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 
 /// One libcurl easy handle with its connection, set up once for an endpoint and reused.
 ///
@@ -8,6 +9,7 @@ final class CurlHandle: @unchecked Sendable {
     private let base: String
     private let pin: UnsafeMutablePointer<iceshelves_pin>?
     private var headers: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     private static let global: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -22,8 +24,13 @@ final class CurlHandle: @unchecked Sendable {
         case .unix(let path):
             base = "http://lxd"
             _ = iceshelves_curl_set_string(h, CURLOPT_UNIX_SOCKET_PATH, path)
-        case .https(let url, let identity, let trust):
+        case .https(let url, let identity, let trust, let resolve):
             base = url.hasSuffix("/") ? String(url.dropLast()) : url
+            if let resolve, let u = URLComponents(string: url), let host = u.host {
+                let address = resolve.contains(":") ? "[\(resolve)]" : resolve
+                resolveList = iceshelves_curl_slist_append(nil, "\(host):\(u.port ?? 443):\(address)")
+                _ = iceshelves_curl_set_pointer(h, CURLOPT_RESOLVE, resolveList)
+            }
             _ = iceshelves_curl_set_string(h, CURLOPT_SSLCERTTYPE, "PEM")
             _ = iceshelves_curl_set_string(h, CURLOPT_SSLKEYTYPE, "PEM")
             let cert = Array(identity.certificatePEM.utf8)
@@ -55,6 +62,7 @@ final class CurlHandle: @unchecked Sendable {
     deinit {
         curl_easy_cleanup(handle)
         curl_slist_free_all(headers)
+        curl_slist_free_all(resolveList)
         pin?.deallocate()
         errorBuffer.deallocate()
     }

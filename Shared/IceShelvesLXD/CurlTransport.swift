@@ -26,7 +26,8 @@ public final class CurlTransport: LXDTransport {
 
     public enum Endpoint: Sendable {
         case unix(path: String)
-        case https(url: String, identity: ClientIdentity, trust: ServerTrust)
+        /// `resolve`: connect to this address for the URL's host (curl's `CURLOPT_RESOLVE`).
+        case https(url: String, identity: ClientIdentity, trust: ServerTrust, resolve: String? = nil)
     }
 
     public let endpoint: Endpoint

@@ -48,7 +48,10 @@ public struct LXDConnector: Sendable {
             }
             let identity = CurlTransport.ClientIdentity(certificatePEM: cert, keyPEM: key)
             return LXDClient(
-                transport: CurlTransport(endpoint: .https(url: url, identity: identity, trust: trust), connectTimeout: timeout),
+                transport: CurlTransport(
+                    endpoint: .https(url: url, identity: identity, trust: trust, resolve: c.pinnedAddress),
+                    connectTimeout: timeout
+                ),
                 project: c.project,
                 timeout: timeout
             )
@@ -65,7 +68,7 @@ public struct LXDConnector: Sendable {
             guard (1...65535).contains(c.sshPort) else { throw LXDError(.configuration, "ssh_port \(c.sshPort) is not a port") }
             let tunnel = try await SSHTunnel(
                 settings: .init(
-                    host: host,
+                    host: c.pinnedAddress ?? host,
                     port: c.sshPort,
                     user: user,
                     privateKey: key,

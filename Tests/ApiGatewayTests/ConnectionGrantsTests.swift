@@ -14,6 +14,7 @@ struct ConnectionGrantsTests {
             ledger: h.gateway.ledger,
             deployerUsers: ["lxd-deployer"],
             ownUser: "api-gateway",
+            egress: EgressGuard(policy: HostPolicy("loopback")),
             logger: Logger(label: "grants-test")
         )
     }
@@ -49,6 +50,7 @@ struct ConnectionGrantsTests {
         let (cluster, deployment) = try await deployment(h)
         let grant = try await grants(h).grant(.init(clusterId: cluster, deploymentId: deployment), caller: "lxd-deployer")
         #expect(grant.connection.method == .ssh)
+        #expect(grant.connection.pinnedAddress == "127.0.0.1", "the deployer connects to the address the gateway checked")
         #expect(grant.connection.sshKey?.contains("TOPSECRET") == true)
         #expect(!grant.connection.description.contains("TOPSECRET"))
     }
@@ -82,5 +84,23 @@ struct ConnectionGrantsTests {
         }
         #expect(missing?.code == "not_found")
         _ = try await grants(h).grant(.init(clusterId: cluster, deploymentId: nil, purpose: .test), caller: "lxd-deployer")
+    }
+
+    @Test func anEndpointOutsideTheEgressPolicyIsRefusedWhenTheConnectionIsMade() async throws {
+        let h = try await Harness()
+        let (cluster, deployment) = try await deployment(h)
+        let strict = ConnectionGrants(
+            clusters: h.gateway.clusters,
+            ledger: h.gateway.ledger,
+            deployerUsers: ["lxd-deployer"],
+            ownUser: "api-gateway",
+            egress: EgressGuard(policy: HostPolicy(nil)),
+            logger: Logger(label: "grants-test")
+        )
+        let error = await #expect(throws: RPCError.self) {
+            try await strict.grant(.init(clusterId: cluster, deploymentId: deployment), caller: "lxd-deployer")
+        }
+        #expect(error?.code == "forbidden")
+        #expect(error?.message.contains("loopback") == true, "\(error?.message ?? "")")
     }
 }
