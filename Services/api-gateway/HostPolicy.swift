@@ -1,8 +1,10 @@
 import Foundation
 
-/// Which hosts clusters and webhooks may point at (`ICESHELVES_ALLOWED_HOSTS`). By default any;
-/// a test or lab can limit the gateway to `loopback` (127.0.0.0/8, ::1, localhost) and named
-/// hosts, so that nothing it is told can make it send traffic elsewhere.
+/// Which hosts clusters and webhooks may point at (`ICESHELVES_ALLOWED_HOSTS`): host names or
+/// addresses, `loopback` (127.0.0.0/8, ::1, localhost), `private` (RFC 1918, 100.64/10,
+/// fc00::/7) and `public` (every other routable address). Unset, any public host is allowed.
+/// ``check(_:field:)`` reads the text at registration; ``EgressGuard`` checks the resolved
+/// address when a connection is made, and always refuses link-local and metadata addresses.
 struct HostPolicy: Sendable {
     /// `nil` allows every host.
     var allowed: Set<String>?
@@ -21,6 +23,14 @@ struct HostPolicy: Sendable {
         let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if allowed.contains(h) { return }
         if allowed.contains("loopback"), h == "localhost" || h == "::1" || Self.isLoopbackIPv4(h) { return }
+        // A range by name: an address is checked now, a name when it is resolved (EgressGuard).
+        let isAddress = h.contains(":") || h.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        switch isAddress ? EgressGuard.kind(of: h) : nil {
+        case .private?: if allowed.contains("private") { return }
+        case .public?: if allowed.contains("public") { return }
+        case nil: if allowed.contains("private") || allowed.contains("public") { return }
+        default: break
+        }
         throw APIError.forbidden("\(field) host \(host.prefix(255)) is not allowed here (ICESHELVES_ALLOWED_HOSTS)")
     }
 
