@@ -129,6 +129,14 @@ struct DeploymentRoutes {
             else {
                 throw APIError.conflict("deployment \(d.id) cannot be retried: its cluster is gone")
             }
+            if who.role < .admin {  // the allow-list or the egg's review may have changed since
+                let egg = try await EggRoutes(gateway: gateway).egg(request.eggName, version: request.eggContentHash ?? request.eggVersion)
+                try await HostAccessGuard(reviews: gateway.reviews).check(
+                    egg: egg,
+                    overrides: request.destination?.configOverrides ?? [:],
+                    cluster: cluster
+                )
+            }
             request.deploymentId = UUID().uuidString.lowercased()
             try await gateway.submitter.submit([request], eggId: d.eggId, cluster: cluster, by: who, retryOf: d.id)
             return JSONBody.raw(

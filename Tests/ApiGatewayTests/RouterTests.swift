@@ -415,9 +415,13 @@ struct HostAccessRouterTests {
             #expect(try await c.call(.post, "/iceshelves/api/eggs/host-disk/review", key: h.operatorKey).status == .forbidden)
             let reviewed = try await c.call(.post, "/iceshelves/api/eggs/host-disk/review", key: h.admin)
             #expect(reviewed.status == .ok, "\(reviewed.text)")
-            #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: body).status == .created)
-            // Withdrawn: refused again (a config override is never covered by an egg review).
+            let allowed = try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: body)
+            #expect(allowed.status == .created)
+            let first = try #require(allowed.json["deployment_id"] as? String)
+            #expect(try await c.call(.post, "/iceshelves/api/deployments/\(first)/cancel", key: h.operatorKey).status == .ok)
+            // Withdrawn: refused again, for a retry too.
             #expect(try await c.call(.delete, "/iceshelves/api/eggs/host-disk/review", key: h.admin).status == .ok)
+            #expect(try await c.call(.post, "/iceshelves/api/deployments/\(first)/retry", key: h.operatorKey).status == .forbidden)
             let again = #"{"egg_id":2,"cluster_id":1,"instance_name":"d-2"}"#
             #expect(try await c.call(.post, "/iceshelves/api/deploy", key: h.operatorKey, json: again).status == .forbidden)
         }
