@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -144,6 +145,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Services/api-gateway",
             resources: [.copy("openapi.json")],
@@ -251,6 +253,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "IceshelvesCLITests",
+            dependencies: ["IceshelvesCLI", "IceShelvesContracts", "IceShelvesSettings", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ApiGatewayTests",
             dependencies: ["ApiGateway", "IceShelvesContracts", .product(name: "HummingbirdTesting", package: "hummingbird")],

@@ -1,0 +1,93 @@
+extension WebTemplates {
+    static let clusters = #"""
+        {{<layout}}{{$content}}
+        <h1>Clusters</h1>
+        {{#isAdmin}}<p><a class="button" href="/iceshelves/clusters/new">Add a cluster</a></p>{{/isAdmin}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Method</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Last check</th>{{#canDeploy}}<th scope="col">Test</th>{{/canDeploy}}</tr></thead>
+        <tbody>{{#clusters}}<tr><td><a href="/iceshelves/clusters/{{id}}">{{name}}</a></td><td>{{connection_method}}</td><td>{{endpoint_url}}</td><td class="status s-{{status}}">{{status}}</td><td>{{last_check}}</td>
+        {{#canDeploy}}<td><form method="post" action="/iceshelves/clusters/{{id}}/test" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" class="secondary" aria-label="Test {{name}}">Test</button></form></td>{{/canDeploy}}</tr>{{/clusters}}</tbody>
+        </table></div>
+        {{^hasClusters}}<p>No clusters yet.</p>{{/hasClusters}}
+        {{/content}}{{/layout}}
+        """#
+
+    static let clusterNew = #"""
+        {{<layout}}{{$content}}
+        <h1>Add a cluster</h1>
+        <form method="get" action="/iceshelves/clusters/new" class="filters">
+        <div><label for="c-method">Connection method</label>
+        <select id="c-method" name="method" data-autosubmit>{{#methods}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/methods}}</select></div>
+        <div><button type="submit" class="secondary">Use this method</button></div>
+        </form>
+        <form method="post" action="/iceshelves/clusters/new">
+        <input type="hidden" name="_csrf" value="{{csrf}}">
+        <input type="hidden" name="connection_method" value="{{method}}">
+        <label for="c-name">Name</label><input id="c-name" name="name" required value="{{form.name}}">
+        <label for="c-description">Description</label><input id="c-description" name="description" value="{{form.description}}">
+        {{#isDirect}}
+        <label for="c-endpoint">Endpoint URL</label><input id="c-endpoint" name="endpoint_url" type="url" required placeholder="https://lxd.example:8443" value="{{form.endpoint_url}}">
+        <label for="c-cert">Client certificate (PEM)</label><textarea id="c-cert" name="client_cert" required>{{form.client_cert}}</textarea>
+        <label for="c-key">Client key (PEM)</label><textarea id="c-key" name="client_key" required></textarea>
+        <p class="hint">Sealed on the server and never shown again.</p>
+        <label for="c-servercert">Server certificate (PEM), to pin it</label><textarea id="c-servercert" name="server_cert">{{form.server_cert}}</textarea>
+        <label for="c-fp">or the server certificate's SHA-256 fingerprint</label><input id="c-fp" name="server_fingerprint" value="{{form.server_fingerprint}}">
+        <label><input type="checkbox" name="verify_ssl" value="false"> Do not verify the server's certificate</label>
+        {{/isDirect}}
+        {{#isSSH}}
+        <label for="c-host">SSH host</label><input id="c-host" name="ssh_host" required value="{{form.ssh_host}}">
+        <label for="c-port">SSH port</label><input id="c-port" name="ssh_port" type="number" value="{{form.ssh_port}}" placeholder="22">
+        <label for="c-user">SSH user</label><input id="c-user" name="ssh_user" required value="{{form.ssh_user}}">
+        <label for="c-sshkey">SSH private key</label><textarea id="c-sshkey" name="ssh_key" required></textarea>
+        <label for="c-hostkey">Host key fingerprint (SHA256:…)</label><input id="c-hostkey" name="ssh_host_key_fingerprint" value="{{form.ssh_host_key_fingerprint}}">
+        <label for="c-sock">LXD socket on that host</label><input id="c-sock" name="socket_path" value="{{form.socket_path}}" placeholder="/var/lib/lxd/unix.socket">
+        {{/isSSH}}
+        {{#isSocket}}
+        <label for="c-sock2">LXD socket path</label><input id="c-sock2" name="socket_path" required value="{{form.socket_path}}" placeholder="/var/lib/lxd/unix.socket">
+        {{/isSocket}}
+        {{#isAgent}}
+        <label for="c-interval">Agent poll interval (seconds)</label><input id="c-interval" name="agent_poll_interval" type="number" value="{{form.agent_poll_interval}}" placeholder="10">
+        <p class="hint">The agent key is shown once, after you add the cluster.</p>
+        {{/isAgent}}
+        <button type="submit">Add the cluster</button>
+        </form>
+        {{/content}}{{/layout}}
+        """#
+
+    static let cluster = #"""
+        {{<layout}}{{$content}}
+        <h1>Cluster {{cluster.name}}</h1>
+        {{#agentKey}}
+        <div class="secret" role="alert">
+        <h2>Agent key: shown only this once</h2>
+        <p><code id="agent-key">{{agentKey}}</code></p>
+        <p>Install the agent on a host of the cluster:</p>
+        <pre><code>echo '{{agentKey}}' | sudo install -m 600 /dev/stdin /etc/iceshelves/agent.key
+        iceshelves-agent --gateway {{gatewayURL}} --key-file /etc/iceshelves/agent.key</code></pre>
+        </div>
+        {{/agentKey}}
+        {{#testResult}}<div class="{{#ok}}flash{{/ok}}{{^ok}}error{{/ok}}" role="status" id="test-result"><p>Connection test: <span class="status s-{{status}}">{{status}}</span>. {{message}}</p></div>{{/testResult}}
+        <dl>
+        <dt>Method</dt><dd>{{cluster.connection_method}}</dd>
+        <dt>Endpoint</dt><dd>{{cluster.endpoint_url}}</dd>
+        <dt>Status</dt><dd class="status s-{{cluster.status}}" id="cluster-status">{{cluster.status}}</dd>
+        <dt>Last check</dt><dd>{{cluster.last_check}}</dd>
+        <dt>Description</dt><dd>{{cluster.description}}</dd>
+        </dl>
+        {{#canDeploy}}<form method="post" action="/iceshelves/clusters/{{cluster.id}}/test" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" id="test-cluster">Test the connection</button></form>{{/canDeploy}}
+        {{#isAdmin}}<form method="post" action="/iceshelves/clusters/{{cluster.id}}/delete" class="inline" data-confirm="Remove cluster {{cluster.name}}?"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" class="danger">Remove</button></form>{{/isAdmin}}
+        {{#details}}
+        <h2>Members and resources</h2>
+        <dl>
+        <dt>Server version</dt><dd>{{server_version}}</dd>
+        <dt>API version</dt><dd>{{api_version}}</dd>
+        </dl>
+        {{#hasMembers}}<div class="scroll"><table><thead><tr><th scope="col">Member</th><th scope="col">Status</th><th scope="col">Details</th></tr></thead>
+        <tbody>{{#memberRows}}<tr><td>{{name}}</td><td>{{status}}</td><td>{{extra}}</td></tr>{{/memberRows}}</tbody></table></div>{{/hasMembers}}
+        {{#resourcesText}}<pre tabindex="0" aria-label="Resources">{{resourcesText}}</pre>{{/resourcesText}}
+        {{/details}}
+        <h2>Recent deployments</h2>
+        {{> deploymentTable}}
+        {{/content}}{{/layout}}
+        """#
+}

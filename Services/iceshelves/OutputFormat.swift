@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// `--format`: how lists and shows print.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case table, json, yaml, csv
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import IceShelvesContracts
+import Testing
+
+@testable import ApiGateway
+
+/// The web UI in process: login, sessions, CSRF, roles, headers, safe rendering.
+@Suite("Web UI")
+struct WebUITests {
+    struct Page {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var text: String
+        var location: String? { headers[.location] }
+        var cookies: [String] { headers[values: .setCookie] }
+        /// The first `_csrf` field's value.
+        var csrf: String? {
+            guard let r = text.range(of: #"name="_csrf" value=""#) else { return nil }
+            return String(text[r.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    struct Browser: Sendable {
+        let client: any TestClientProtocol
+
+        func go(_ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, form: String? = nil) async throws -> Page {
+            var headers: HTTPFields = [:]
+            if let cookie { headers[.cookie] = cookie }
+            if form != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: form.map { ByteBuffer(string: $0) }) {
+                Page(status: $0.status, headers: $0.headers, text: String(buffer: $0.body))
+            }
+        }
+
+        /// Logs in with `key`; answers the session cookie and the session's CSRF token.
+        func login(_ key: String) async throws -> (cookie: String, csrf: String) {
+            let page = try await go(.get, "/iceshelves/login")
+            let token = try #require(page.csrf)
+            let loginCookie = try #require(page.cookies.first { $0.hasPrefix("iceshelves_login=") }?.split(separator: ";").first)
+            let done = try await go(.post, "/iceshelves/login", cookie: String(loginCookie), form: "_csrf=\(token)&key=\(key)")
+            #expect(done.status == .seeOther)
+            let session = try #require(done.cookies.first { $0.hasPrefix("iceshelves_session=") })
+            #expect(session.contains("HttpOnly") && session.contains("SameSite=Strict"))
+            let cookie = String(session.split(separator: ";")[0])
+            let dashboard = try await go(.get, "/iceshelves", cookie: cookie)
+            #expect(dashboard.status == .ok, "\(dashboard.text.prefix(300))")
+            return (cookie, try #require(dashboard.csrf))
+        }
+    }
+
+    func run(_ body: @escaping @Sendable (Harness, Browser) async throws -> Void) async throws {
+        let h = try await Harness()
+        let app = Application(router: h.gateway.router())
+        try await app.test(.router) { client in try await body(h, Browser(client: client)) }
+    }
+
+    @Test func theTemplatesParse() throws {
+        _ = try WebTemplates.library()
+    }
+
+    @Test func aVisitorIsSentToLoginWhichSaysWhereTheAdminKeyIs() async throws {
+        try await run { _, b in
+            let page = try await b.go(.get, "/iceshelves")
+            #expect(page.status == .seeOther)
+            #expect(page.location == "/iceshelves/login")
+            let login = try await b.go(.get, "/iceshelves/login")
+            #expect(login.text.contains("admin.key"))
+            #expect(login.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'self'") == true)
+            #expect(login.headers[.xContentTypeOptions] == "nosniff")
+            #expect(!login.text.contains("style=") && !login.text.contains("<script>"), "no inline style or script (the CSP forbids them)")
+        }
+    }
+
+    @Test func loginNeedsItsTokenAndAGoodKey() async throws {
+        try await run { h, b in
+            #expect(try await b.go(.post, "/iceshelves/login", form: "key=\(h.admin)").status == .forbidden)
+            let page = try await b.go(.get, "/iceshelves/login")
+            let cookie = String(page.cookies[0].split(separator: ";")[0])
+            let bad = try await b.go(.post, "/iceshelves/login", cookie: cookie, form: "_csrf=\(page.csrf!)&key=isk_000000000000_nope")
+            #expect(bad.status == .unauthorized)
+            let (session, _) = try await b.login(h.admin)
+            let dashboard = try await b.go(.get, "/iceshelves", cookie: session)
+            #expect(!dashboard.text.contains(h.admin), "the key never reaches a page")
+        }
+    }
+
+    @Test func aViewerSeesNoDeployButtonAndIsRefused() async throws {
+        try await run { h, b in
+            let (cookie, csrf) = try await b.login(h.viewer)
+            let egg = try await b.go(.get, "/iceshelves/eggs/debian-hello", cookie: cookie)
+            #expect(egg.status == .ok)
+            #expect(!egg.text.contains("deploy-egg") && !egg.text.contains("nav-deploy"))
+            let tried = try await b.go(
+                .post,
+                "/iceshelves/deploy",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&egg_id=debian-hello&cluster_id=1&instance_name=a&action=deploy"
+            )
+            #expect(tried.status == .forbidden)
+            #expect(tried.text.contains("operator"), "the API's own message")
+        }
+    }
+
+    @Test func aFormWithoutItsCSRFTokenIsRefused() async throws {
+        try await run { h, b in
+            let (cookie, _) = try await b.login(h.admin)
+            let refused = try await b.go(.post, "/iceshelves/clusters/new", cookie: cookie, form: "name=x&connection_method=unix-socket&socket_path=/x")
+            #expect(refused.status == .forbidden)
+            #expect(refused.text.contains("CSRF"))
+            let wrong = try await b.go(.post, "/iceshelves/logout", cookie: cookie, form: "_csrf=nope")
+            #expect(wrong.status == .forbidden)
+            #expect(try await b.go(.get, "/iceshelves/clusters", cookie: cookie).status == .ok, "still logged in")
+        }
+    }
+
+    @Test func anOperatorDeploysFromTheFormAfterADryRun() async throws {
+        try await run { h, b in
+            let added = try await Harness.Client(client: b.client).call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: #"{"name":"local","connection_method":"unix-socket","socket_path":"/var/lib/lxd/unix.socket"}"#
+            )
+            #expect(added.status == .created)
+            let (cookie, csrf) = try await b.login(h.operatorKey)
+            let egg = try await b.go(.get, "/iceshelves/eggs/debian-hello", cookie: cookie)
+            #expect(egg.text.contains("deploy-egg"))
+            let form = try await b.go(.get, "/iceshelves/deploy?egg=debian-hello", cookie: cookie)
+            #expect(form.text.contains(#"name="var.greeting""#))
+            let fields = "_csrf=\(csrf)&egg_id=debian-hello&cluster_id=1&instance_name=web1&var.greeting=hi+there"
+            let preview = try await b.go(.post, "/iceshelves/deploy", cookie: cookie, form: fields + "&action=dry_run")
+            #expect(preview.status == .ok)
+            #expect(preview.text.contains("Dry run"))
+            #expect(h.bus.submitted.withLock { $0.isEmpty })
+            let done = try await b.go(.post, "/iceshelves/deploy", cookie: cookie, form: fields + "&action=deploy")
+            #expect(done.status == .seeOther, "\(done.text.prefix(400))")
+            let location = try #require(done.location)
+            #expect(location.hasPrefix("/iceshelves/deployments/"))
+            #expect(h.bus.submitted.withLock { $0.first?.variables["greeting"] } == .string("hi there"))
+            let page = try await b.go(.get, location, cookie: cookie)
+            #expect(page.text.contains("dep-live") && page.text.contains("web1"))
+            let list = try await b.go(.get, "/iceshelves/deployments?status=pending", cookie: cookie)
+            #expect(list.text.contains("web1"))
+        }
+    }
+
+    @Test func everyPageIsSmall() async throws {
+        try await run { h, b in
+            let (cookie, _) = try await b.login(h.admin)
+            let css = try await b.go(.get, "/iceshelves/static/app.css").text.utf8.count
+            let js = try await b.go(.get, "/iceshelves/static/app.js").text.utf8.count
+            for path in ["/iceshelves", "/iceshelves/eggs", "/iceshelves/eggs/debian-hello", "/iceshelves/clusters", "/iceshelves/clusters/new", "/iceshelves/deployments", "/iceshelves/deploy", "/iceshelves/eggs/new", "/iceshelves/eggs/upload"] {
+                let page = try await b.go(.get, path, cookie: cookie)
+                #expect(page.status == .ok, "\(path): \(page.text.prefix(300))")
+                #expect(page.text.utf8.count + css + js <= 150 * 1024, "\(path)")
+            }
+        }
+    }
+
+    @Test func eggTextIsRenderedSafely() {
+        let html = HTMLText.markdown("# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```")
+        #expect(!html.contains("<script") && !html.contains("javascript:") && !html.contains("<b>"))
+        #expect(html.contains("<h3>Title</h3>"))
+        #expect(html.contains(#"href="https://x.org/&quot;onmouseover=""#))
+        let yaml = HTMLText.highlightYAML("#cloud-config\nhostname: \"{{ hostname }}\"\nx: <img src=x>")
+        #expect(yaml.contains(#"<span class="y-k">hostname</span>"#))
+        #expect(!yaml.contains("<img"))
+    }
+}
