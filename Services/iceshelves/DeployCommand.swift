@@ -67,8 +67,9 @@ struct DeployCommand: AsyncParsableCommand {
             try output.printItem(data, defaults: ["deployment_id", "instance_name", "status"])
             return
         }
-        if output.format == .table { print("deployment \(id)") }
-        let code = try await DeploymentWatcher(client: client, id: id, timeout: timeout?.seconds).run()
+        let watcher = DeploymentWatcher(client: client, id: id, timeout: timeout?.seconds)
+        if output.format == .table { watcher.write("deployment \(id)\n") }
+        let code = try await watcher.run()
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -37,7 +37,7 @@ struct DeploymentWatcher: Sendable {
         let line = "deployment \(id) \(final.status.rawValue)" + (final.status == .completed ? "" : ": \(TextTable.clean(final.message))")
         switch final.status {
         case .completed:
-            print(line)
+            write(line + "\n")
             return 0
         case .cancelled:
             FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -79,9 +79,9 @@ struct DeploymentWatcher: Sendable {
         return nil
     }
 
-    private func write(_ text: String) {
+    func write(_ text: String) {
         guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        FileHandle.standardOutput.write(Data(text.utf8))  // unbuffered, unlike print(): callers write through here too
     }
 
     static func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_."))) ?? s }

@@ -63,11 +63,11 @@ struct CLITests {
             #expect(add.status == 0, "\(add.stderr)")
             let test = try await Self.cli(["cluster", "test", "local", "--format", "json"], env: env)
             #expect(test.status == 0, "\(test.stdout) \(test.stderr)")
-            let tested = try JSONSerialization.jsonObject(with: Data(test.stdout.utf8)) as? [String: Any]
-            #expect(tested?["status"] as? String == "active")
+            let tested = (try? JSONSerialization.jsonObject(with: Data(test.stdout.utf8))) as? [String: Any]
+            #expect(tested?["status"] as? String == "active", "\(test.stdout) \(test.stderr)")
 
             let eggs = try await Self.cli(["egg", "list", "--format", "json", "-c", "name,version"], env: env)
-            let list = try #require(try JSONSerialization.jsonObject(with: Data(eggs.stdout.utf8)) as? [[String: Any]], "\(eggs.stdout)")
+            let list = try #require((try? JSONSerialization.jsonObject(with: Data(eggs.stdout.utf8))) as? [[String: Any]], "\(eggs.stdout) \(eggs.stderr)")
             #expect(list.contains { $0["name"] as? String == "debian-hello" })
             #expect(list.allSatisfy { Set($0.keys) == ["name", "version"] })
             let csv = try await Self.cli(["egg", "list", "--format", "csv", "-c", "name"], env: env)
@@ -85,12 +85,12 @@ struct CLITests {
             let id = try #require(deploy.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
 
             let show = try await Self.cli(["deployment", "show", id, "--format", "json"], env: env)
-            let shown = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
-            #expect(shown?["status"] as? String == "completed", "\(show.stdout)")
+            let shown = (try? JSONSerialization.jsonObject(with: Data(show.stdout.utf8))) as? [String: Any]
+            #expect(shown?["status"] as? String == "completed", "\(deploy.stdout) \(show.stdout) \(show.stderr)")
             let yaml = try await Self.cli(["deployment", "list", "--format", "yaml", "-c", "id,status"], env: env)
-            #expect(yaml.stdout.contains("id: \(id)"), "\(yaml.stdout)")
+            #expect(yaml.stdout.contains(id), "\(yaml.stdout)")
             let logs = try await Self.cli(["deployment", "logs", id], env: env)
-            #expect(logs.status == 0 && logs.stdout.contains("cloud-init"), "\(logs.stdout)")
+            #expect(logs.status == 0 && logs.stdout.contains("cloud-init"), "\(logs.stdout) \(logs.stderr)")
             let follow = try await Self.cli(["deployment", "follow", id], env: env)
             #expect(follow.status == 0 && follow.stdout.contains("#1 pending request"), "a finished deployment replays: \(follow.stdout)")
 
