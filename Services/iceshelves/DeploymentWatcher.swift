@@ -84,5 +84,7 @@ struct DeploymentWatcher: Sendable {
         FileHandle.standardOutput.write(Data(text.utf8))  // unbuffered, unlike print(): callers write through here too
     }
 
-    static func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_."))) ?? s }
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_."))) ?? s
+    }
 }

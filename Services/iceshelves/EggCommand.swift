@@ -76,7 +76,9 @@ struct EggCommand: AsyncParsableCommand {
             var types: [String: String] = [:]
             if !assignments.isEmpty {
                 let templates = try await client.call("GET", "templates")
-                let t = (templates["templates"]?.array ?? templates.array ?? []).first { $0["name"]?.string == template || $0["id"]?.cellText == template }
+                let t = (templates["templates"]?.array ?? templates.array ?? []).first {
+                    $0["name"]?.string == template || $0["id"]?.cellText == template
+                }
                 for v in t?["variables"]?.array ?? [] { if let n = v["name"]?.string { types[n] = v["type"]?.string } }
             }
             var vars: [String: JSONValue] = [:]

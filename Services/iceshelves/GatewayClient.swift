@@ -48,7 +48,13 @@ struct GatewayClient: Sendable {
         raw: Data? = nil,
         contentType: String? = nil
     ) async throws -> JSONValue {
-        let bytes = try await send(method, path, query: query, body: body.map { try JSONEncoder().encode($0) } ?? raw, contentType: body != nil ? "application/json" : contentType)
+        let bytes = try await send(
+            method,
+            path,
+            query: query,
+            body: body.map { try JSONEncoder().encode($0) } ?? raw,
+            contentType: body != nil ? "application/json" : contentType
+        )
         guard let value = try? JSONValue.parse(bytes) else { throw CLIError("the gateway's answer is not JSON") }
         return value["data"] ?? value
     }
@@ -69,7 +75,13 @@ struct GatewayClient: Sendable {
     }
 
     /// Sends a request and answers the body of a 2xx; anything else becomes one readable line.
-    func send(_ method: String, _ path: String, query: [String: String?] = [:], body: Data? = nil, contentType: String? = nil) async throws
+    func send(
+        _ method: String,
+        _ path: String,
+        query: [String: String?] = [:],
+        body: Data? = nil,
+        contentType: String? = nil
+    ) async throws
         -> Data
     {
         var request = request(method, try url(path, query: query))

@@ -8,7 +8,10 @@ struct OutputOptions: ParsableArguments {
 
     @Option(
         name: [.customShort("c"), .customLong("columns")],
-        help: ArgumentHelp("Columns to show, comma separated (field names; dotted paths reach into objects). Works in every format.", valueName: "columns")
+        help: ArgumentHelp(
+            "Columns to show, comma separated (field names; dotted paths reach into objects). Works in every format.",
+            valueName: "columns"
+        )
     )
     var columns: [String] = []
 

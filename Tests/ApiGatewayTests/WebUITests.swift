@@ -106,7 +106,12 @@ struct WebUITests {
     @Test func aFormWithoutItsCSRFTokenIsRefused() async throws {
         try await run { h, b in
             let (cookie, _) = try await b.login(h.admin)
-            let refused = try await b.go(.post, "/iceshelves/clusters/new", cookie: cookie, form: "name=x&connection_method=unix-socket&socket_path=/x")
+            let refused = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "name=x&connection_method=unix-socket&socket_path=/x"
+            )
             #expect(refused.status == .forbidden)
             #expect(refused.text.contains("CSRF"))
             let wrong = try await b.go(.post, "/iceshelves/logout", cookie: cookie, form: "_csrf=nope")
@@ -151,7 +156,10 @@ struct WebUITests {
             let (cookie, _) = try await b.login(h.admin)
             let css = try await b.go(.get, "/iceshelves/static/app.css").text.utf8.count
             let js = try await b.go(.get, "/iceshelves/static/app.js").text.utf8.count
-            for path in ["/iceshelves", "/iceshelves/eggs", "/iceshelves/eggs/debian-hello", "/iceshelves/clusters", "/iceshelves/clusters/new", "/iceshelves/deployments", "/iceshelves/deploy", "/iceshelves/eggs/new", "/iceshelves/eggs/upload"] {
+            for path in [
+                "/iceshelves", "/iceshelves/eggs", "/iceshelves/eggs/debian-hello", "/iceshelves/clusters", "/iceshelves/clusters/new",
+                "/iceshelves/deployments", "/iceshelves/deploy", "/iceshelves/eggs/new", "/iceshelves/eggs/upload",
+            ] {
                 let page = try await b.go(.get, path, cookie: cookie)
                 #expect(page.status == .ok, "\(path): \(page.text.prefix(300))")
                 #expect(page.text.utf8.count + css + js <= 150 * 1024, "\(path)")
@@ -160,7 +168,9 @@ struct WebUITests {
     }
 
     @Test func eggTextIsRenderedSafely() {
-        let html = HTMLText.markdown("# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```")
+        let html = HTMLText.markdown(
+            "# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```"
+        )
         #expect(!html.contains("<script") && !html.contains("javascript:") && !html.contains("<b>"))
         #expect(html.contains("<h3>Title</h3>"))
         #expect(html.contains(#"href="https://x.org/&quot;onmouseover=""#))

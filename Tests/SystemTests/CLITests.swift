@@ -67,7 +67,10 @@ struct CLITests {
             #expect(tested?["status"] as? String == "active", "\(test.stdout) \(test.stderr)")
 
             let eggs = try await Self.cli(["egg", "list", "--format", "json", "-c", "name,version"], env: env)
-            let list = try #require((try? JSONSerialization.jsonObject(with: Data(eggs.stdout.utf8))) as? [[String: Any]], "\(eggs.stdout) \(eggs.stderr)")
+            let list = try #require(
+                (try? JSONSerialization.jsonObject(with: Data(eggs.stdout.utf8))) as? [[String: Any]],
+                "\(eggs.stdout) \(eggs.stderr)"
+            )
             #expect(list.contains { $0["name"] as? String == "debian-hello" })
             #expect(list.allSatisfy { Set($0.keys) == ["name", "version"] })
             let csv = try await Self.cli(["egg", "list", "--format", "csv", "-c", "name"], env: env)
@@ -76,7 +79,10 @@ struct CLITests {
             // deploy --wait, piped: plain lines, exit 0.
             let name = "issue-13-cli-\(UUID().uuidString.prefix(6).lowercased())"
             let deploy = try await Self.cli(
-                ["deploy", "debian-hello", "--cluster", "local", "--name", name, "--var", "greeting=hello from the CLI", "--wait", "--timeout", "5m"],
+                [
+                    "deploy", "debian-hello", "--cluster", "local", "--name", name, "--var", "greeting=hello from the CLI", "--wait", "--timeout",
+                    "5m",
+                ],
                 env: env
             )
             #expect(deploy.status == 0, "\(deploy.stdout)\n\(deploy.stderr)")
@@ -104,7 +110,10 @@ struct CLITests {
 
             // A failing deployment exits non-zero with one readable line.
             let bad = try await Self.cli(
-                ["deploy", "debian-hello", "--cluster", "local", "--name", name + "-bad", "--image", "iceshelves/no-such-image", "--wait", "--timeout", "3m"],
+                [
+                    "deploy", "debian-hello", "--cluster", "local", "--name", name + "-bad", "--image", "iceshelves/no-such-image", "--wait",
+                    "--timeout", "3m",
+                ],
                 env: env
             )
             #expect(bad.status == 1, "\(bad.stdout)\n\(bad.stderr)")

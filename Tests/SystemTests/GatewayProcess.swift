@@ -19,7 +19,9 @@ final class GatewayProcess: @unchecked Sendable {
         )
         let up = ContinuousClock.now + .seconds(30)
         while key.isEmpty && ContinuousClock.now < up {
-            if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8), (try? await HTTP.call("GET", base + "/healthz"))?.status == 200 {
+            if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
+                (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
+            {
                 key = k.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             try await Task.sleep(for: .milliseconds(100))

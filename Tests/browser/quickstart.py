@@ -183,7 +183,6 @@ def main():
         driver.find_element(By.ID, "test-cluster").click()
         w.wait.until(lambda d: d.find_elements(By.ID, "test-result"))
         check(driver.find_element(By.ID, "test-result").text.find("active") >= 0, "the connection test shows active")
-        cluster_url = driver.current_url
         w.shot("cluster-tested")
 
         # 3. browse to the offline test egg
@@ -219,6 +218,10 @@ def main():
         check(driver.find_element(By.ID, "dep-progress").get_attribute("value") in ("100", "100.0"), "the progress bar is full")
         WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#dep-info dt"))
         check("cloud-init" in driver.find_element(By.ID, "dep-log").text, "the log shows the cloud-init step")
+        cancel = driver.find_element(By.CSS_SELECTOR, "form[action$='/cancel'] button")
+        WebDriverWait(driver, 10).until(lambda d: not cancel.is_displayed())
+        check(not cancel.is_displayed(), "a completed deployment offers no Cancel")
+        driver.execute_script("window.scrollTo(0, 0);")
         w.shot("deployment-completed")
 
         # 6. cloud-init's work inside the container
@@ -230,7 +233,8 @@ def main():
         w.shot("deployments")
 
         # a missing CSRF token is refused
-        check(w.post_js(cluster_url.split("/iceshelves")[1] + "/test", {}) == 403, "a form without its CSRF token gets 403")
+        code = w.post_js("/clusters/1/test", {})
+        check(code == 403, f"a form without its CSRF token gets 403 (got {code})")
 
         # clean up through the page
         driver.get(driver.current_url)

@@ -3,6 +3,7 @@ enum Assets {
     static let css = #"""
         :root{--fg:#1b1f24;--muted:#4a5360;--bg:#fff;--line:#c9d1d9;--accent:#0b5cad;--ok:#17663a;--bad:#a1121b;--warn:#7a4d00;--soft:#f3f6f9}
         *{box-sizing:border-box}
+        [hidden]{display:none!important}
         body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
         a{color:var(--accent)}
         a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus{outline:3px solid #f0a500;outline-offset:2px}

@@ -23,7 +23,13 @@ final class WebSessions: Sendable {
     /// Starts a session; answers its id.
     func create(key: String, identity: Identity, now: Date = Date()) -> (id: String, session: Session) {
         let id = KeyStore.base64url(KeyStore.random(32))
-        let session = Session(key: key, name: identity.name, role: identity.role, csrf: KeyStore.base64url(KeyStore.random(32)), expires: now + Self.lifetime)
+        let session = Session(
+            key: key,
+            name: identity.name,
+            role: identity.role,
+            csrf: KeyStore.base64url(KeyStore.random(32)),
+            expires: now + Self.lifetime
+        )
         state.withLock { all in
             all = all.filter { $0.value.expires > now }
             if all.count >= limit, let oldest = all.min(by: { $0.value.expires < $1.value.expires })?.key { all[oldest] = nil }

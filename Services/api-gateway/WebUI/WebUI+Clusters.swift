@@ -95,7 +95,9 @@ extension WebUI {
         if !details.isEmpty {
             var d = details
             let members = Self.list(details["members"]).map { m -> [String: Any] in
-                let extra = m.filter { !["name", "server_name", "status"].contains($0.key) }.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
+                let extra = m.filter { !["name", "server_name", "status"].contains($0.key) }.map { "\($0.key): \($0.value)" }.sorted().joined(
+                    separator: ", "
+                )
                 return ["name": m["server_name"] ?? m["name"] ?? "", "status": m["status"] ?? "", "extra": extra]
             }
             d["memberRows"] = members

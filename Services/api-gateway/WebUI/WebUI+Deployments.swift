@@ -54,7 +54,13 @@ extension WebUI {
 
     // MARK: Deploy
 
-    func deployPage(_ v: Visit, form: [String: String], preview: [String: Any]?, error: String? = nil, status: HTTPResponse.Status = .ok) async throws
+    func deployPage(
+        _ v: Visit,
+        form: [String: String],
+        preview: [String: Any]?,
+        error: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws
         -> Response
     {
         let eggsAnswer = try await call(v, .get, "eggs?per_page=100")
@@ -65,7 +71,9 @@ extension WebUI {
         var data: [String: Any] = [
             "title": "Deploy", "form": form,
             "eggs": eggs.map { ["name": $0["name"] ?? "", "selected": ($0["name"] as? String) == chosen] },
-            "clusters": clusters.map { ["id": $0["id"] ?? "", "name": $0["name"] ?? "", "status": $0["status"] ?? "", "selected": "\($0["id"] ?? "")" == chosenCluster] },
+            "clusters": clusters.map {
+                ["id": $0["id"] ?? "", "name": $0["name"] ?? "", "status": $0["status"] ?? "", "selected": "\($0["id"] ?? "")" == chosenCluster]
+            },
         ]
         if let error { data["error"] = error }
         if let chosen {

@@ -90,7 +90,14 @@ extension WebUI {
     func eggUpload(_ v: Visit) async throws -> Response {
         var request = v.request
         let bytes = try await request.collectBody(upTo: gateway.settings.maxUploadBytes)
-        let a = try await api.call(.post, "eggs/upload", key: v.session.key, body: Data(buffer: bytes), contentType: "application/gzip", context: v.context)
+        let a = try await api.call(
+            .post,
+            "eggs/upload",
+            key: v.session.key,
+            body: Data(buffer: bytes),
+            contentType: "application/gzip",
+            context: v.context
+        )
         var data = Self.dict(a.data)
         if !a.ok { data = ["error": a.error ?? "HTTP \(a.status)"] }
         let json = (try? JSONSerialization.data(withJSONObject: data)) ?? Data("{}".utf8)

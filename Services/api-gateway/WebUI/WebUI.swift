@@ -74,7 +74,10 @@ struct WebUI: Sendable {
         guard KeyStore.constantTimeEqual(Array(presented.utf8), Array(session.csrf.utf8)) else {
             return render(
                 "message",
-                ["title": "Refused", "detail": "This form is missing its security token (CSRF). Reload the page and try again.", "back": "/iceshelves/"],
+                [
+                    "title": "Refused", "detail": "This form is missing its security token (CSRF). Reload the page and try again.",
+                    "back": "/iceshelves/",
+                ],
                 session,
                 status: .forbidden
             )

@@ -51,7 +51,7 @@ extension WebTemplates {
         <form method="post" action="/iceshelves/login">
         <input type="hidden" name="_csrf" value="{{csrf}}">
         <label for="key">API key</label>
-        <input id="key" name="key" type="password" autocomplete="off" required placeholder="isk_…">
+        <input id="key" name="key" type="password" autocomplete="current-password" required placeholder="isk_…">
         <button type="submit">Log in</button>
         </form>
         {{/content}}{{/layout}}
