@@ -167,6 +167,47 @@ struct WebUITests {
         }
     }
 
+    @Test func theDeploymentsListStaysFastWithTenThousandRows() async throws {
+        try await run { h, b in
+            let added = try await Harness.Client(client: b.client).call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: #"{"name":"local","connection_method":"unix-socket","socket_path":"/var/lib/lxd/unix.socket"}"#
+            )
+            #expect(added.status == .created)
+            try await h.gateway.ledger.db.writer.write { db in
+                for i in 0..<10_000 {
+                    let status = DeploymentStatus.allCases[i % DeploymentStatus.allCases.count].rawValue
+                    let time = String(format: "2026-11-%02dT%02d:%02d:%02d.000Z", 1 + i % 28, i % 24, i % 60, i % 60)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO deployment (id, egg_id, egg_name, cluster_id, instance_name, status, deployment_type, request_json,
+                                                    last_seq, created_at, updated_at)
+                            VALUES (?, 1, 'debian-hello', 1, ?, ?, 'lxd', '{}', 1, ?, ?)
+                            """,
+                        arguments: ["dep-\(i)", "bulk-\(i)", status, time, time]
+                    )
+                }
+            }
+            let (cookie, _) = try await b.login(h.viewer)
+            for path in [
+                "/iceshelves/deployments", "/iceshelves/deployments?page=150", "/iceshelves/deployments?status=failed&cluster_id=1&page=20",
+                "/iceshelves",
+            ] {
+                let start = ContinuousClock.now
+                let page = try await b.go(.get, path, cookie: cookie)
+                let took = ContinuousClock.now - start
+                #expect(page.status == .ok)
+                #expect(took < .seconds(1), "\(path) took \(took)")
+                #expect(page.text.utf8.count < 100 * 1024, "\(path)")
+            }
+            let last = try await b.go(.get, "/iceshelves/deployments?page=200", cookie: cookie)
+            #expect(last.text.contains("Page 200 of 200 (10000 in all)"))
+            #expect(last.text.contains("rel=\"prev\"") && !last.text.contains("rel=\"next\""))
+        }
+    }
+
     @Test func eggTextIsRenderedSafely() {
         let html = HTMLText.markdown(
             "# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```"
