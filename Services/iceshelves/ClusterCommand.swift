@@ -47,9 +47,9 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a cluster (POST /api/clusters, admin).",
             discussion: """
-                direct-api: --endpoint-url, --client-cert FILE, --client-key FILE, and --server-cert FILE or
-                --server-fingerprint, or --no-verify-ssl. ssh: --ssh-host, --ssh-user, --ssh-key FILE [--ssh-port,
-                --ssh-host-key-fingerprint, --socket-path]. unix-socket: --socket-path. agent-poll: prints the agent
+                direct-api: --endpoint-url, --client-cert FILE, --client-key FILE, and --server-cert FILE or \
+                --server-fingerprint, or --no-verify-ssl. ssh: --ssh-host, --ssh-user, --ssh-key FILE [--ssh-port, \
+                --ssh-host-key-fingerprint, --socket-path]. unix-socket: --socket-path. agent-poll: prints the agent \
                 key once.
                 """
         )

@@ -7,7 +7,7 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Deploy an egg to a cluster (POST /api/deploy).",
         discussion: """
-            Prints the deployment id. With --wait, follows its progress (steps and a bar on a terminal, plain lines
+            Prints the deployment id. With --wait, follows its progress (steps and a bar on a terminal, plain lines \
             when piped) and exits 0 when it completed, 1 failed, 2 cancelled, 3 timed out.
             --dry-run prints the rendered user-data and the request that would go to the hypervisor, and creates nothing.
             """

@@ -52,14 +52,14 @@ struct EggCommand: AsyncParsableCommand {
 
         func run() async throws {
             let data = try await GatewayClient(connection).call("GET", "eggs/\(DeploymentWatcher.escape(egg))/versions")
-            try output.printList(data["versions"]?.array ?? data.array ?? [], defaults: ["version", "content_hash", "created_on"])
+            try output.printList(data["versions"]?.array ?? data.array ?? [], defaults: ["version", "content_hash", "created_at", "is_current"])
         }
     }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an egg from a template (POST /api/eggs).",
-            discussion: "Example: iceshelves egg create web1 --template ubuntu-nginx --var server_name=example.org"
+            discussion: "Example: iceshelves egg create hello2 --template debian-hello --var greeting=hi"
         )
         @OptionGroup var connection: GatewayOptions
         @OptionGroup var output: OutputOptions
@@ -87,7 +87,7 @@ struct EggCommand: AsyncParsableCommand {
             if let description { body["description"] = .string(description) }
             if let category { body["category"] = .string(category) }
             let data = try await client.call("POST", "eggs", json: .object(body))
-            try output.printItem(data, defaults: ["id", "name", "message"])
+            try output.printItem(data, defaults: ["egg_id", "name", "version", "message"])
         }
     }
 
@@ -104,7 +104,7 @@ struct EggCommand: AsyncParsableCommand {
         func run() async throws {
             let archive = try Self.archive(path)
             let data = try await GatewayClient(connection).call("POST", "eggs/upload", raw: archive, contentType: "application/gzip")
-            try output.printItem(data, defaults: ["id", "name", "version", "message"])
+            try output.printItem(data, defaults: ["egg_id", "name", "version", "message"])
         }
 
         static func archive(_ path: String) throws -> Data {

@@ -7,8 +7,8 @@ struct IceshelvesCommand: AsyncParsableCommand {
         commandName: "iceshelves",
         abstract: "IceShelves command-line client: talks to the gateway's REST API.",
         discussion: """
-            Configuration: --url and --api-key, else ICESHELVES_URL and ICESHELVES_API_KEY, else the file
-            `iceshelves login` writes. Lists and shows take --format table|json|yaml|csv and -c columns.
+            Configuration: --url and --api-key, else ICESHELVES_URL and ICESHELVES_API_KEY, else the file \
+            `iceshelves login` writes. Lists and shows take --format table|json|yaml|csv and -c columns. \
             Shell completion: iceshelves --generate-completion-script bash|zsh|fish.
             """,
         subcommands: [

@@ -7,8 +7,8 @@ struct LoginCommand: AsyncParsableCommand {
         commandName: "login",
         abstract: "Save the gateway URL and an API key in the config file (mode 0600).",
         discussion: """
-            The key comes from --api-key, --api-key-file, ICESHELVES_API_KEY, or standard input. A fresh install's admin
-            key is in the gateway's data directory, in admin.key. The file is $ICESHELVES_CONFIG, else
+            The key comes from --api-key, --api-key-file, ICESHELVES_API_KEY, or standard input. A fresh install's admin \
+            key is in the gateway's data directory, in admin.key. The file is $ICESHELVES_CONFIG, else \
             $XDG_CONFIG_HOME/iceshelves/config.json, else ~/.config/iceshelves/config.json.
             """
     )

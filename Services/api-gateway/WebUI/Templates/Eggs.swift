@@ -45,7 +45,7 @@ extension WebTemplates {
         {{/hasVariables}}
         <h2>Versions</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Version</th><th scope="col">Content hash</th><th scope="col">Created</th></tr></thead>
-        <tbody>{{#versions}}<tr><td>{{version}}</td><td><code>{{content_hash}}</code></td><td>{{created_on}}</td></tr>{{/versions}}</tbody></table></div>
+        <tbody>{{#versions}}<tr><td>{{version}}</td><td><code>{{content_hash}}</code></td><td>{{created_at}}{{#is_current}} (current){{/is_current}}</td></tr>{{/versions}}</tbody></table></div>
         <h2>cloud-init</h2>
         <pre aria-label="cloud-init of {{egg.name}}" tabindex="0"><code>{{{cloudInit}}}</code></pre>
         {{#readme}}<h2>README</h2><div class="readme">{{{readme}}}</div>{{/readme}}
