@@ -101,7 +101,7 @@ struct ClusterCommand: AsyncParsableCommand {
             let data = try await GatewayClient(connection).call("POST", "clusters", json: .object(body))
             try output.printItem(data, defaults: data["agent_key"] == nil ? ["cluster_id", "message"] : ["cluster_id", "message", "agent_key"])
             if data["agent_key"] != nil, output.format == .table {
-                print("The agent key is shown only this once: give it to iceshelves-agent --key-file on the cluster's host.")
+                print("The agent key is shown only this once: give it to iceshelves-agent on the cluster's host (ICESHELVES_AGENT_KEY).")
             }
         }
     }

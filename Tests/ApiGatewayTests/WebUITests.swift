@@ -208,6 +208,25 @@ struct WebUITests {
         }
     }
 
+    @Test func anAgentPollClusterShowsItsKeyOnce() async throws {
+        try await run { h, b in
+            let (cookie, csrf) = try await b.login(h.admin)
+            let form = try await b.go(.get, "/iceshelves/clusters/new?method=agent-poll", cookie: cookie)
+            #expect(form.text.contains("agent_poll_interval"))
+            let added = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&name=edge&connection_method=agent-poll&agent_poll_interval=10"
+            )
+            #expect(added.status == .ok, "\(added.text.prefix(300))")
+            #expect(added.text.contains("ICESHELVES_AGENT_KEY="), "the install command, with the key")
+            let again = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
+            #expect(again.status == .ok)
+            #expect(!again.text.contains("ICESHELVES_AGENT_KEY="), "never shown again")
+        }
+    }
+
     @Test func eggTextIsRenderedSafely() {
         let html = HTMLText.markdown(
             "# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```"

@@ -62,8 +62,13 @@ extension WebTemplates {
         <h2>Agent key: shown only this once</h2>
         <p><code id="agent-key">{{agentKey}}</code></p>
         <p>Install the agent on a host of the cluster:</p>
-        <pre><code>echo '{{agentKey}}' | sudo install -m 600 /dev/stdin /etc/iceshelves/agent.key
-        iceshelves-agent --gateway {{gatewayURL}} --key-file /etc/iceshelves/agent.key</code></pre>
+        <pre><code>sudo install -d -m 700 /etc/iceshelves
+        sudo install -m 600 /dev/stdin /etc/iceshelves/agent.env &lt;&lt;'EOF'
+        ICESHELVES_SERVER={{gatewayURL}}
+        ICESHELVES_CLUSTER_ID={{cluster.id}}
+        ICESHELVES_AGENT_KEY={{agentKey}}
+        EOF
+        sudo sh -c 'set -a; . /etc/iceshelves/agent.env; exec iceshelves-agent'</code></pre>
         </div>
         {{/agentKey}}
         {{#testResult}}<div class="{{#ok}}flash{{/ok}}{{^ok}}error{{/ok}}" role="status" id="test-result"><p>Connection test: <span class="status s-{{status}}">{{status}}</span>. {{message}}</p></div>{{/testResult}}
