@@ -47,10 +47,12 @@ struct CLITests {
         let stack = try await LXDStack()
         let gateway = try await GatewayProcess(amqpURL: LXDStack.url!)
         defer { gateway.stop() }
+        var env: [String: String] = [:]
+        var deployed: String?
         do {
             try await stack.startDeployer()
             let config = gateway.data + "/cli-config.json"
-            var env = ["ICESHELVES_URL": gateway.base, "ICESHELVES_CONFIG": config, "ICESHELVES_API_KEY": ""]
+            env = ["ICESHELVES_URL": gateway.base, "ICESHELVES_CONFIG": config, "ICESHELVES_API_KEY": ""]
 
             // login saves the URL and key, owner-only; later commands need no flags.
             let login = try await Self.cli(["login", "--api-key", gateway.key], env: env)
@@ -89,6 +91,7 @@ struct CLITests {
             #expect(!Self.hasControlCharacters(deploy.stdout), "piped output has control characters: \(deploy.stdout.debugDescription)")
             #expect(deploy.stdout.contains(" completed done "), "\(deploy.stdout)")
             let id = try #require(deploy.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+            deployed = id
 
             let show = try await Self.cli(["deployment", "show", id, "--format", "json"], env: env)
             let shown = (try? JSONSerialization.jsonObject(with: Data(show.stdout.utf8))) as? [String: Any]
@@ -130,6 +133,7 @@ struct CLITests {
             let completion = try await Self.cli(["--generate-completion-script", "bash"], env: env)
             #expect(completion.status == 0 && completion.stdout.contains("deployment"))
         } catch {
+            if let deployed { _ = try? await Self.cli(["deployment", "cleanup", deployed], env: env) }  // leave nothing behind
             await stack.stop()
             throw error
         }

@@ -281,6 +281,10 @@ def main():
     finally:
         driver.quit()
         stack.stop()
+        # Whatever the walk left (it cleans up through the page when it gets that far).
+        subprocess.run(["curl", "-s", "-X", "PUT", "-d", '{"action":"stop","force":true}', "--unix-socket", SOCKET,
+                        f"http://lxd/1.0/instances/{name}/state?wait=1"], capture_output=True)
+        time.sleep(3)
         subprocess.run(["curl", "-s", "-X", "DELETE", "--unix-socket", SOCKET, f"http://lxd/1.0/instances/{name}"], capture_output=True)
     print(f"screenshots: {SHOTS}")
     print(f"{len(failures)} failed" if failures else "browser quick start passed")
