@@ -51,7 +51,7 @@ struct ProgressDisplay: Sendable {
             case .warning: "\u{1B}[33m!\u{1B}[0m"
             default: "\u{1B}[32m✓\u{1B}[0m"
             }
-        let step = e.step == lastStep ? "" : e.step.rawValue.padding(10)
+        let step = (e.step == lastStep ? "" : e.step.rawValue).padding(10)
         out += "\(mark) \(step) \(message)\n"
         lastStep = e.step
         out += bar(e.status)
