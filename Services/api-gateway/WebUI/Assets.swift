@@ -109,7 +109,26 @@ enum Assets {
             source.addEventListener("deployment", function (msg) {
               var e; try { e = JSON.parse(msg.data); } catch (x) { return; }
               var cell = root.querySelector('[data-deployment="' + e.deployment_id + '"] .status');
-              if (cell) { cell.textContent = e.status; cell.className = "status s-" + e.status; }
+              if (cell) { cell.textContent = e.status; cell.className = "status s-" + e.status; return; }
+              var body = root.querySelector("tbody");
+              if (!body || e.seq !== 1) { return; }
+              // A new deployment: its row on top (its details from the page's own JSON route).
+              fetch("/iceshelves/deployments/" + encodeURIComponent(e.deployment_id) + ".json", {credentials: "same-origin"})
+                .then(function (r) { return r.json(); }).then(function (d) {
+                  if (root.querySelector('[data-deployment="' + d.id + '"]')) { return; }
+                  var tr = document.createElement("tr");
+                  tr.setAttribute("data-deployment", d.id);
+                  var a = document.createElement("a");
+                  a.href = "/iceshelves/deployments/" + encodeURIComponent(d.id);
+                  a.textContent = d.instance_name;
+                  [a, d.egg_name, d.status, d.created_at].forEach(function (v, i) {
+                    var td = document.createElement("td");
+                    if (i === 0) { td.appendChild(v); } else { td.textContent = String(v); }
+                    if (i === 2) { td.className = "status s-" + v; }
+                    tr.appendChild(td);
+                  });
+                  body.insertBefore(tr, body.firstChild);
+                }).catch(function () {});
             });
           }
 

@@ -91,7 +91,7 @@ extension WebUI {
             "title": "Cluster \(cluster["name"] as? String ?? id)", "cluster": cluster,
             "deployments": deployments, "hasDeployments": !deployments.isEmpty,
         ]
-        let details = Self.dict(test?["details"] ?? cluster["details"])
+        let details = Self.dict(test?["details"] ?? cluster["metadata"])  // the last test's members and resources
         if !details.isEmpty {
             var d = details
             let members = Self.list(details["members"]).map { m -> [String: Any] in
@@ -102,9 +102,9 @@ extension WebUI {
             }
             d["memberRows"] = members
             d["hasMembers"] = !members.isEmpty
-            if let r = details["resources"], let text = try? JSONSerialization.data(withJSONObject: r, options: [.prettyPrinted, .sortedKeys]) {
-                d["resourcesText"] = String(decoding: text, as: UTF8.self)
-            }
+            let labels = ["cpu_cores": "CPU cores", "memory_gb": "Memory (GiB)"]
+            d["resourceRows"] = Self.dict(details["resources"]).map { ["key": labels[$0.key] ?? $0.key, "value": "\($0.value)"] }
+                .sorted { ($0["key"] ?? "") < ($1["key"] ?? "") }
             data["details"] = d
         }
         if let test {

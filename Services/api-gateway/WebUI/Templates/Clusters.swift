@@ -86,10 +86,10 @@ extension WebTemplates {
         <dl>
         <dt>Server version</dt><dd>{{server_version}}</dd>
         <dt>API version</dt><dd>{{api_version}}</dd>
+        {{#resourceRows}}<dt>{{key}}</dt><dd>{{value}}</dd>{{/resourceRows}}
         </dl>
         {{#hasMembers}}<div class="scroll"><table><thead><tr><th scope="col">Member</th><th scope="col">Status</th><th scope="col">Details</th></tr></thead>
         <tbody>{{#memberRows}}<tr><td>{{name}}</td><td>{{status}}</td><td>{{extra}}</td></tr>{{/memberRows}}</tbody></table></div>{{/hasMembers}}
-        {{#resourcesText}}<pre tabindex="0" aria-label="Resources">{{resourcesText}}</pre>{{/resourcesText}}
         {{/details}}
         <h2>Recent deployments</h2>
         {{> deploymentTable}}
