@@ -2,6 +2,14 @@ extension WebTemplates {
     static let deploy = #"""
         {{<layout}}{{$content}}
         <h1>Deploy</h1>
+        {{#preview}}
+        <h2 id="preview">Dry run: nothing was created</h2>
+        <p>Check the result below, change the form if needed, then deploy.</p>
+        <h3>Rendered user-data</h3>
+        <pre tabindex="0" aria-label="Rendered user-data"><code>{{{userData}}}</code></pre>
+        <h3>Request to the hypervisor</h3>
+        <pre tabindex="0" aria-label="Request to the hypervisor"><code>{{targetRequest}}</code></pre>
+        {{/preview}}
         <form method="get" action="/iceshelves/deploy" class="filters">
         <div><label for="d-egg-pick">Egg</label>
         <select id="d-egg-pick" name="egg" data-autosubmit>{{#eggs}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/eggs}}</select></div>
@@ -29,13 +37,6 @@ extension WebTemplates {
         <button type="submit" name="action" value="deploy" id="deploy-submit">Deploy</button>
         </form>
         {{/egg}}
-        {{#preview}}
-        <h2 id="preview">Dry run: nothing was created</h2>
-        <h3>Rendered user-data</h3>
-        <pre tabindex="0" aria-label="Rendered user-data"><code>{{{userData}}}</code></pre>
-        <h3>Request to the hypervisor</h3>
-        <pre tabindex="0" aria-label="Request to the hypervisor"><code>{{targetRequest}}</code></pre>
-        {{/preview}}
         {{/content}}{{/layout}}
         """#
 }
