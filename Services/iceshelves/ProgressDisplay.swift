@@ -22,6 +22,7 @@ struct ProgressDisplay: Sendable {
         case .request: return 0.02
         case .submit: return 0.05
         case .render: return 0.15
+        case .accept: return 0.18
         case .validate: return 0.2
         case .connect: return 0.25
         case .inspect, .resume: return 0.3

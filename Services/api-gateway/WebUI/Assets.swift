@@ -54,7 +54,7 @@ enum Assets {
         (function () {
           "use strict";
           var STEPS = ["request","submit","render","validate","connect","inspect","resume","image","profile","placement","create","start","cloud-init","info","done"];
-          var FRACTION = {request:2,submit:5,render:15,validate:20,connect:25,inspect:30,resume:30,image:40,profile:45,placement:50,create:60,start:70,"cloud-init":80,info:95,done:100};
+          var FRACTION = {request:2,submit:5,render:15,accept:18,validate:20,connect:25,inspect:30,resume:30,image:40,profile:45,placement:50,create:60,start:70,"cloud-init":80,info:95,done:100};
           var TERMINAL = {completed:1,failed:1,cancelled:1,timeout:1};
 
           function text(el, s) { if (el) { el.textContent = s; } }

@@ -9,7 +9,7 @@ extension WebUI {
         "request", "submit", "render", "validate", "connect", "image", "profile", "placement", "create", "start", "cloud-init", "info", "done",
     ]
     static let fraction: [String: Int] = [
-        "request": 2, "submit": 5, "render": 15, "validate": 20, "connect": 25, "inspect": 30, "resume": 30, "image": 40, "profile": 45,
+        "request": 2, "submit": 5, "render": 15, "accept": 18, "validate": 20, "connect": 25, "inspect": 30, "resume": 30, "image": 40, "profile": 45,
         "placement": 50, "create": 60, "start": 70, "cloud-init": 80, "info": 95, "done": 100,
     ]
     static let statuses = ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]
