@@ -243,8 +243,14 @@ def main():
         w.wait.until(lambda d: d.find_elements(By.ID, "dep-live"))
         driver.find_element(By.CSS_SELECTOR, "form[action$='/cleanup'] button").click()
         driver.switch_to.alert.accept()
-        time.sleep(2)
-        check(lxd_file(name, "/etc/hostname").find("not found") >= 0 or lxd_file(name, "/etc/hostname") == "", "cleanup removed the instance")
+        gone = False
+        for _ in range(120):  # the page answers once the deployer has removed it
+            out = subprocess.run(["curl", "-s", "--unix-socket", SOCKET, f"http://lxd/1.0/instances/{name}"], capture_output=True).stdout
+            if b'"error_code":404' in out:
+                gone = True
+                break
+            time.sleep(0.5)
+        check(gone, "cleanup removed the instance")
 
         # a viewer sees no deploy button and gets 403 when trying
         status, created = stack.get("/api/keys", stack.admin, "POST", {"name": "web-viewer", "role": "viewer"})
