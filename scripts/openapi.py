@@ -99,6 +99,9 @@ deploy_request = {"type": "object", "required": ["egg_id", "cluster_id"], "prope
   "else": {"anyOf": [{"required": ["name_pattern"], "properties": {"name_pattern": S("string")}},
                      {"required": ["instance_name"], "properties": {"instance_name": S("string"), "name_pattern": {"type": "null"}}}]},
 }
+# An entry of a cluster's host-access allow-list (HostAccess.isKnownAllowEntry): a dangerous key, a
+# key or `prefix.*` under a dangerous prefix, or a host device type.
+HOST_ACCESS_ENTRY = "^(security\\.privileged|security\\.nesting|linux\\.kernel_modules|(raw|security\\.idmap|security\\.syscalls)\\.[A-Za-z0-9._*-]+|devices\\.(disk|proxy|unix-char|unix-block|unix-hotplug|gpu|usb|pci|infiniband))$"
 STATUSES = ["pending", "rendering", "queued", "in_progress", "completed", "failed", "cancelled", "timeout"]
 STEPS = ["request", "submit", "render", "accept", "validate", "connect", "inspect", "resume", "image", "profile", "placement", "create", "start", "cloud-init", "info", "done", "cleanup", "cancel", "timeout", "deploy"]
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -162,7 +165,7 @@ paths = {
  "/api/clusters/{id}": {"get": op("Get a cluster (never its secrets)", 200, ok({}), [401, 403, 404], params=[pp("id", S("integer"))], tags=["clusters"]),
                         "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/clusters/{id}/host-access": {"put": op("Allow host access on a cluster: config keys (security.nesting, raw.*) or device types (devices.disk) an operator's deployment may use (admin)", 200, ok({"cluster_id": S("integer"), "host_access_allow": S("array", items=S("string"))}), [400, 401, 403, 404, 413],
-                        params=[pp("id", S("integer"))], body=jbody({"type": "object", "required": ["allow"], "properties": {"allow": S("array", maxItems=64, items=S("string"))}}), tags=["clusters"])},
+                        params=[pp("id", S("integer"))], body=jbody({"type": "object", "required": ["allow"], "properties": {"allow": S("array", maxItems=64, items=S("string", pattern=HOST_ACCESS_ENTRY))}}), tags=["clusters"])},
  "/api/clusters/{id}/test": {"post": op("Test the connection", 200, ok({"status": S("string"), "details": S("object")}, ["status", "details"]), [401, 403, 404, 503], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/deploy": {"post": with_dry_run(op("Deploy an egg (dry_run=true renders only)", 201, ok({"deployment_id": S("string"), "instance_name": S("string"), "status": {"const": "pending"}, "message": S("string"), "deployments": S("array")}, ["deployment_id", "status"]), [400, 401, 403, 404, 409, 413, 429, 503],
                             params=[qp("dry_run", {"enum": ["true", "false"]})], body=jbody(ref("DeployRequest")), tags=["deployments"]))},

@@ -32,6 +32,9 @@ public enum HostAccess {
     /// The allow-list entries an admin may set: the keys and device types above, `raw.*`-style
     /// prefixes, or a full key under a prefix.
     public static func isKnownAllowEntry(_ entry: String) -> Bool {
+        guard !entry.isEmpty,
+            entry.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || "0123456789._*-".unicodeScalars.contains($0)) })
+        else { return false }
         if dangerousKeys.contains(entry)
             || dangerousPrefixes.contains(where: { entry == $0 + "*" || (entry.hasPrefix($0) && entry.count > $0.count) })
         {
