@@ -21,10 +21,12 @@ let package = Package(
         .executable(name: "catalog-bench", targets: ["CatalogBench"]),
         .executable(name: "render-bench", targets: ["RenderBench"]),
         .executable(name: "lxd-bench", targets: ["LXDBench"]),
+        .executable(name: "kvm-bench", targets: ["KVMBench"]),
         .library(name: "IceShelvesBus", targets: ["IceShelvesBus"]),
         .library(name: "IceShelvesContracts", targets: ["IceShelvesContracts"]),
         .library(name: "IceShelvesService", targets: ["IceShelvesService"]),
         .library(name: "IceShelvesLXD", targets: ["IceShelvesLXD"]),
+        .library(name: "IceShelvesLibvirt", targets: ["IceShelvesLibvirt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,7 +70,20 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CLibvirt",
+            path: "Shared/CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+
         // MARK: Shared libraries
+        .target(
+            name: "IceShelvesLibvirt",
+            dependencies: ["CLibvirt"],
+            path: "Shared/IceShelvesLibvirt",
+            swiftSettings: strict
+        ),
         .target(
             name: "IceShelvesLXD",
             dependencies: [
@@ -179,7 +194,17 @@ let package = Package(
             path: "Services/lxd-deployer",
             swiftSettings: strict
         ),
-        .executableTarget(name: "KvmDeployer", dependencies: ["IceShelvesService"], path: "Services/kvm-deployer", swiftSettings: strict),
+        .executableTarget(
+            name: "KvmDeployer",
+            dependencies: [
+                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "IceShelvesLibvirt",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/kvm-deployer",
+            swiftSettings: strict
+        ),
         .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
         // The agent and the CLI are HTTP clients of the gateway: no bus, no server stack.
         .executableTarget(
@@ -226,6 +251,12 @@ let package = Package(
             path: "benchmarks/lxd-bench",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "KVMBench",
+            dependencies: ["IceShelvesBus", "IceShelvesContracts", "IceShelvesLibvirt", .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/kvm-bench",
+            swiftSettings: strict
+        ),
 
         // MARK: Tests
         .target(name: "IceShelvesTestSupport", dependencies: ["IceShelvesContracts"], path: "Tests/IceShelvesTestSupport", swiftSettings: strict),
@@ -253,6 +284,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "IceShelvesLibvirtTests", dependencies: ["IceShelvesLibvirt"], swiftSettings: strict),
+        .testTarget(name: "KvmDeployerTests", dependencies: ["KvmDeployer", "IceShelvesContracts", "IceShelvesLibvirt"], swiftSettings: strict),
         .testTarget(
             name: "IceshelvesCLITests",
             dependencies: ["IceshelvesCLI", "IceShelvesContracts", "IceShelvesSettings", .product(name: "Yams", package: "Yams")],
@@ -266,7 +299,8 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "IceShelvesBus", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesLibvirt", "IceShelvesTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

@@ -42,7 +42,10 @@ cluster_fields = {
     "verify_ssl": nullable(S("boolean")), "is_cluster": nullable(S("boolean")), "ssh_host": nullable(S("string")),
     "ssh_port": nullable(S("integer", **INT64)), "ssh_user": nullable(S("string")), "ssh_key": nullable(S("string", writeOnly=True)),
     "ssh_host_key_fingerprint": nullable(S("string")), "socket_path": nullable(S("string")), "agent_poll_interval": nullable(S("integer", **INT64)),
+    "hypervisor": nullable({"enum": ["lxd"]}), "libvirt_uri": nullable(S("string")), "storage_pool": nullable(S("string")),
+    "network": nullable(S("string")), "domain_type": nullable(S("string")), "ssh_host_key": nullable(S("string")), "ca_cert": nullable(S("string")),
 }
+LIBVIRT_NAME = lambda desc: nullable(S("string", pattern="^[A-Za-z0-9._-]{1,64}$", description=desc))
 SOCKET_PATH = nullable(S("string", pattern="^/[^\\u0000]*$", maxLength=1024, description="an absolute path; default /var/lib/lxd/unix.socket"))
 def cluster_method(method, desc, required=(), **props):
     return {"type": "object", "description": desc, "required": ["name", "connection_method", *required],
@@ -68,6 +71,22 @@ cluster_methods = {
  "unix-socket": ("ClusterCreateUnixSocket", cluster_method("unix-socket", "the LXD unix socket on the deployer's machine", socket_path=SOCKET_PATH)),
  "agent-poll": ("ClusterCreateAgentPoll", cluster_method("agent-poll", "an agent on the hypervisor polls for work",
     agent_poll_interval=nullable(S("integer", minimum=1, maximum=600, description="seconds, default 300")))),
+ "libvirt": ("ClusterCreateKVM", cluster_method("libvirt",
+    "a KVM cluster (hypervisor kvm) through libvirt: qemu:///system on the deployer's machine; qemu+ssh://user@host[:port]/system with "
+    "ssh_key and the pinned ssh_host_key; qemu+tls://host[:port]/system with client_cert, client_key and ca_cert; qemu+tcp:// only when "
+    "the gateway runs with --allow-insecure-libvirt 1 (tests). No URI parameters (?...). See docs/kvm-deployer.md",
+    ["libvirt_uri"],
+    hypervisor=nullable({"enum": ["kvm"]}),
+    libvirt_uri=S("string", pattern="^qemu(\\+ssh|\\+tls|\\+tcp)?://[^?#]*$", maxLength=1024,
+                  description="the host, if any, must be allowed by ICESHELVES_ALLOWED_HOSTS"),
+    storage_pool=LIBVIRT_NAME("the pool holding the base images and the VMs' volumes; default default"),
+    network=LIBVIRT_NAME("the libvirt network of the VMs' NIC; default default"),
+    domain_type=nullable({"enum": ["kvm", "qemu"], "description": "kvm (default), or qemu (software emulation) where KVM is unavailable"}),
+    ssh_key=nullable(dict(PEM("PRIVATE KEY", "qemu+ssh: PEM or OpenSSH private key"), writeOnly=True)),
+    ssh_host_key=nullable(S("string", pattern="^(ssh-|ecdsa-)[^ ]+ [A-Za-z0-9+/=]+", maxLength=8300, description="qemu+ssh: the host key as in known_hosts")),
+    client_cert=nullable(PEM("BEGIN CERTIFICATE", "qemu+tls: the client's PEM certificate")),
+    client_key=nullable(dict(PEM("PRIVATE KEY", "qemu+tls: the client's PEM key"), writeOnly=True)),
+    ca_cert=nullable(PEM("BEGIN CERTIFICATE", "qemu+tls: the CA's PEM certificate")))),
 }
 # direct-api: a pin (server_cert or server_fingerprint) or verify_ssl: false.
 cluster_methods["direct-api"][1]["anyOf"] = [
@@ -128,9 +147,9 @@ schemas = {
  "ServicesHealth": {"type": "object", "required": ["healthy", "services"], "properties": {"healthy": S("boolean"), "services": S("array", items={"type": "object", "required": ["service", "up"], "properties": {
     "service": {"enum": ["api-gateway", "egg-catalog", "cloud-init-renderer", "lxd-deployer", "kvm-deployer", "agent-broker"]}, "up": S("boolean"), "version": S("string"),
     "instance_id": S("string"), "uptime_seconds": S("number"), "latency_ms": S("number"), "error": S("string")}})}},
- "ClusterSummary": {"type": "object", "required": ["id", "name", "connection_method", "status", "is_active"], "properties": {
-    "id": S("integer"), "name": S("string"), "description": S("string"), "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll"]},
-    "endpoint_url": N("string"), "status": S("string"), "is_active": S("boolean"), "last_check": N("string")}},
+ "ClusterSummary": {"type": "object", "required": ["id", "name", "connection_method", "hypervisor", "status", "is_active"], "properties": {
+    "id": S("integer"), "name": S("string"), "description": S("string"), "connection_method": {"enum": ["direct-api", "ssh", "unix-socket", "agent-poll", "libvirt"]},
+    "hypervisor": {"enum": ["lxd", "kvm"]}, "endpoint_url": N("string"), "status": S("string"), "is_active": S("boolean"), "last_check": N("string")}},
  # One schema per connection method (the "ClusterCreate" oneOf below), exactly what the gateway accepts:
  # ClusterRegistration+Validation.swift. The gateway decodes every field whatever the method (a wrong type
  # is a 400; null is as good as absent), so every branch names them all with their types.

@@ -92,6 +92,15 @@ struct ApiGatewayCommand: AsyncParsableCommand {
     )
     var deployerUsers: String?
 
+    @Option(
+        name: .customLong("allow-insecure-libvirt"),
+        help: ArgumentHelp(
+            "1 accepts qemu+tcp:// KVM clusters (no authentication, no encryption: tests only). Env: ICESHELVES_ALLOW_INSECURE_LIBVIRT. Default: 0",
+            valueName: "0|1"
+        )
+    )
+    var allowInsecureLibvirt: Int?
+
     func run() async throws {
         let trusted = Set(
             (deployerUsers ?? Environment.value("ICESHELVES_DEPLOYER_USERS") ?? "lxd-deployer,kvm-deployer,agent-broker")
@@ -123,6 +132,13 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             in: 1...10000
         )
         let eggMB = try Environment.integer(maxEggSizeMB, flagName: "--max-egg-size-mb", key: "MAX_EGG_SIZE_MB", default: 100, in: 1...4096)
+        let insecureLibvirt = try Environment.integer(
+            allowInsecureLibvirt,
+            flagName: "--allow-insecure-libvirt",
+            key: "ICESHELVES_ALLOW_INSECURE_LIBVIRT",
+            default: 0,
+            in: 0...1
+        )
         let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
         try DataDirectory.prepare(data)
 
@@ -135,6 +151,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             settings.maxUploadBytes = eggMB << 20
             settings.authFailureLimit = failureLimit
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
+            settings.allowInsecureLibvirt = insecureLibvirt == 1
             let registry = context.metrics
             let client = context.client
             let gateway = Gateway(

@@ -19,6 +19,9 @@ protocol PipelineClient: Sendable {
     /// Asks a deployer to test a registered cluster; it fetches the connection from us.
     func testConnection(clusterId: String) async throws -> LXDTestResult
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
+    /// The kvm-deployer's RPCs, for KVM clusters.
+    func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult
+    func cleanupKVM(_ r: KVMCleanupRequest) async throws -> KVMCleanupResult
     /// Asks one service whether it is alive.
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong
 }
@@ -66,6 +69,14 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
 
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult {
         try await call(r, .lxdDeployer, timeout: .seconds(120))
+    }
+
+    func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult {
+        try await call(r, .kvmDeployer, timeout: .seconds(45))
+    }
+
+    func cleanupKVM(_ r: KVMCleanupRequest) async throws -> KVMCleanupResult {
+        try await call(r, .kvmDeployer, timeout: .seconds(120))
     }
 
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong {

@@ -12,12 +12,13 @@ struct ClusterRoutes {
         var name: String
         var description: String
         var connectionMethod: String
+        var hypervisor: String
         var endpointURL: String?
         var status: String
         var isActive: Bool
         var lastCheck: String?
         enum CodingKeys: String, CodingKey {
-            case id, name, description, status
+            case id, name, description, status, hypervisor
             case connectionMethod = "connection_method"
             case endpointURL = "endpoint_url"
             case isActive = "is_active"
@@ -28,6 +29,7 @@ struct ClusterRoutes {
             name = c.name
             description = c.description
             connectionMethod = c.method.rawValue
+            hypervisor = c.hypervisor.rawValue
             endpointURL = c.endpointURL
             status = c.status
             isActive = c.isActive
@@ -53,7 +55,7 @@ struct ClusterRoutes {
         api.post("clusters") { request, context -> Response in
             let who = try context.require(.admin)
             let body = try await JSONBody.read(ClusterRegistration.self, from: request, limit: gateway.settings.maxBodyBytes)
-            let registration = try body.validated(hosts: gateway.settings.hosts)
+            let registration = try body.validated(hosts: gateway.settings.hosts, allowInsecureLibvirt: gateway.settings.allowInsecureLibvirt)
             let (id, agentKey) = try await gateway.clusters.insert(registration)
             await gateway.audit.record(
                 who,
@@ -79,21 +81,25 @@ struct ClusterRoutes {
             var details: [String: Any]
             var metadata: String?
             do {
-                let r = try await gateway.pipeline.testConnection(clusterId: String(c.id))
-                let members = r.members.map { ["name": $0.name, "url": $0.url, "status": $0.status, "message": $0.message] }
-                details = [
-                    "message": "connected (\(r.auth))", "server_version": r.serverVersion, "api_version": r.apiVersion,
-                    "clustered": r.clustered, "members": members,
-                    "resources": ["cpu_cores": r.cpuCores, "memory_gb": Double(r.memoryBytes) / 1_073_741_824],
-                ]
-                let meta: [String: Any] = [
-                    "members": members,
-                    "resources": ["cpu_cores": r.cpuCores, "memory_gb": (Double(r.memoryBytes) / 1_073_741_824 * 10).rounded() / 10],
-                ]
-                metadata = String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self)
-                if r.auth != "trusted" {
-                    status = "error"
-                    details["message"] = "the server does not trust our client certificate (auth: \(r.auth))"
+                if c.hypervisor == .kvm {
+                    (status, details, metadata) = try await testKVM(c)
+                } else {
+                    let r = try await gateway.pipeline.testConnection(clusterId: String(c.id))
+                    let members = r.members.map { ["name": $0.name, "url": $0.url, "status": $0.status, "message": $0.message] }
+                    details = [
+                        "message": "connected (\(r.auth))", "server_version": r.serverVersion, "api_version": r.apiVersion,
+                        "clustered": r.clustered, "members": members,
+                        "resources": ["cpu_cores": r.cpuCores, "memory_gb": Double(r.memoryBytes) / 1_073_741_824],
+                    ]
+                    let meta: [String: Any] = [
+                        "members": members,
+                        "resources": ["cpu_cores": r.cpuCores, "memory_gb": (Double(r.memoryBytes) / 1_073_741_824 * 10).rounded() / 10],
+                    ]
+                    metadata = String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self)
+                    if r.auth != "trusted" {
+                        status = "error"
+                        details["message"] = "the server does not trust our client certificate (auth: \(r.auth))"
+                    }
                 }
             } catch let e as APIError where e.status == .conflict || e.status == .badRequest {
                 status = "error"
@@ -129,6 +135,33 @@ struct ClusterRoutes {
         }
     }
 
+    /// A KVM cluster's test: the hypervisor and libvirt versions, host CPU and memory, the pools,
+    /// and whether the cluster's own pool and network exist.
+    func testKVM(_ c: ClusterStore.Cluster) async throws -> (String, [String: Any], String?) {
+        let r = try await gateway.pipeline.testKVM(KVMTestRequest(clusterId: String(c.id)))
+        let pools = r.pools.map {
+            ["name": $0.name, "active": $0.active, "capacity_bytes": $0.capacityBytes, "available_bytes": $0.availableBytes] as [String: Any]
+        }
+        let resources: [String: Any] = [
+            "cpu_cores": r.cpuCores, "cpu_model": r.cpuModel, "memory_gb": (Double(r.memoryBytes) / 1_073_741_824 * 10).rounded() / 10,
+        ]
+        var details: [String: Any] = [
+            "message": "connected to \(r.hypervisor) \(r.hypervisorVersion) on \(r.hostname)", "hypervisor": r.hypervisor,
+            "hypervisor_version": r.hypervisorVersion, "libvirt_version": r.libvirtVersion, "hostname": r.hostname, "pools": pools,
+            "resources": resources, "storage_pool_found": r.storagePoolFound, "network_found": r.networkFound,
+        ]
+        var status = "active"
+        if !r.storagePoolFound || !r.networkFound {
+            status = "error"
+            details["message"] =
+                !r.storagePoolFound
+                ? "storage pool \(c.storagePool ?? "default") does not exist on \(r.hostname)"
+                : "network \(c.network ?? "default") does not exist on \(r.hostname)"
+        }
+        let meta: [String: Any] = ["hypervisor": r.hypervisor, "hypervisor_version": r.hypervisorVersion, "pools": pools, "resources": resources]
+        return (status, details, String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self))
+    }
+
     func cluster(_ context: GatewayContext) async throws -> ClusterStore.Cluster {
         let raw = context.parameters.get("id") ?? ""
         guard let id = Int64(raw), let c = try await gateway.clusters.get(id) else { throw APIError.notFound("no cluster \(raw.prefix(40))") }
@@ -147,7 +180,16 @@ struct ClusterRoutes {
         d["endpoint_url"] = c.endpointURL ?? NSNull()
         d["last_check"] = c.lastCheck ?? NSNull()
         d["auth_type"] = c.authType ?? NSNull()
+        d["hypervisor"] = c.hypervisor.rawValue
         switch c.method {
+        case .libvirt:
+            d["libvirt_uri"] = c.libvirtURI ?? NSNull()
+            d["storage_pool"] = c.storagePool ?? "default"
+            d["network"] = c.network ?? "default"
+            d["domain_type"] = c.domainType ?? "kvm"
+            d["ssh_host_key"] = c.sshHostKey ?? NSNull()
+            d["client_cert"] = c.clientCert ?? NSNull()
+            d["ca_cert"] = c.caCert ?? NSNull()
         case .directAPI:
             d["verify_ssl"] = c.verifySSL
             d["client_cert"] = c.clientCert ?? NSNull()

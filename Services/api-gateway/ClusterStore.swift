@@ -37,6 +37,13 @@ struct ClusterStore: Sendable {
         var createdAt: String
         /// Host-access keys an admin allowed on this cluster (``HostAccess``).
         var hostAccessAllow: [String]
+        var hypervisor: Hypervisor
+        var libvirtURI: String?
+        var storagePool: String?
+        var network: String?
+        var domainType: String?
+        var sshHostKey: String?
+        var caCert: String?
 
         init(row: Row) {
             id = row["id"]
@@ -66,6 +73,13 @@ struct ClusterStore: Sendable {
             createdAt = row["created_at"]
             let allow: String = row["host_access_allow"] ?? "[]"
             hostAccessAllow = (try? JSONDecoder().decode([String].self, from: Data(allow.utf8))) ?? []
+            hypervisor = Hypervisor(rawValue: row["hypervisor"] ?? "lxd") ?? .lxd
+            libvirtURI = row["libvirt_uri"]
+            storagePool = row["storage_pool"]
+            network = row["libvirt_network"]
+            domainType = row["domain_type"]
+            sshHostKey = row["ssh_host_key"]
+            caCert = row["ca_cert"]
         }
     }
 
@@ -91,13 +105,15 @@ struct ClusterStore: Sendable {
                 sql: """
                     INSERT INTO cluster (name, description, connection_method, endpoint_url, auth_type, client_cert, server_cert, server_fingerprint,
                         verify_ssl, is_cluster, ssh_host, ssh_port, ssh_user, ssh_host_key_fingerprint, socket_path, agent_poll_interval,
-                        agent_key_hash, secrets, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        agent_key_hash, secrets, created_at, hypervisor, libvirt_uri, storage_pool, libvirt_network, domain_type, ssh_host_key,
+                        ca_cert)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     r.name, r.description ?? "", r.connectionMethod.rawValue, r.endpointURL, r.authType, r.clientCert, r.serverCert,
                     r.serverFingerprint, r.verifySSL ?? true, r.isCluster ?? false, r.sshHost, r.sshPort, r.sshUser,
                     r.sshHostKeyFingerprint, r.socketPath, r.agentPollInterval, hash, sealed, Timestamp.now(),
+                    (r.hypervisor ?? .lxd).rawValue, r.libvirtURI, r.storagePool, r.network, r.domainType, r.sshHostKey, r.caCert,
                 ]
             )
             return (db.lastInsertedRowID, key)
@@ -174,6 +190,20 @@ struct ClusterStore: Sendable {
             )
         case .unixSocket:
             return ClusterConnection.unixSocket(c.socketPath ?? ClusterConnection.defaultSocketPath)
+        case .libvirt:
+            return .libvirt(
+                LibvirtSettings(
+                    uri: c.libvirtURI ?? "qemu:///system",
+                    storagePool: c.storagePool ?? "default",
+                    network: c.network ?? "default",
+                    domainType: c.domainType ?? "kvm",
+                    sshKey: secrets["ssh_key"],
+                    sshHostKey: c.sshHostKey,
+                    clientCert: c.clientCert,
+                    clientKey: secrets["client_key"],
+                    caCert: c.caCert
+                )
+            )
         case .agentPoll:
             return nil  // its agent deploys
         }

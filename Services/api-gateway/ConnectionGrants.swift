@@ -46,8 +46,17 @@ struct ConnectionGrants: Sendable {
             switch connection.method {
             case .directAPI: connection.endpointURL.flatMap(URLComponents.init(string:)).flatMap { u in u.host.map { ($0, u.port ?? 8443) } }
             case .ssh: connection.sshHost.map { ($0, connection.sshPort) }
-            case .unixSocket: nil
+            case .libvirt, .unixSocket: nil
             }
+        // libvirt connects by the URI's host name itself (TLS and known_hosts check that name):
+        // the host is checked, but not pinned to the address.
+        if let uri = connection.libvirt.flatMap({ URLComponents(string: $0.uri) }), let host = uri.host, !host.isEmpty {
+            do {
+                _ = try egress.resolve(host: host, port: uri.port ?? 22)
+            } catch {
+                throw RPCError(code: "forbidden", message: "cluster \(cluster.name): \(error)")
+            }
+        }
         if let endpoint {
             do {
                 connection.pinnedAddress = try egress.resolve(host: endpoint.host, port: endpoint.port)

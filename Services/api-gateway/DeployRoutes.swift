@@ -121,10 +121,18 @@ struct DeployRoutes {
         if who.role < .admin {
             try await HostAccessGuard(reviews: gateway.reviews).check(egg: egg, overrides: body.configOverrides ?? [:], cluster: cluster)
         }
-        let target = body.deploymentType ?? egg.egg.eggType.defaultTarget
+        // The cluster's kind decides the target; a deployment_type that disagrees is refused.
+        let target = cluster.hypervisor.target
+        if let asked = body.deploymentType, asked != target {
+            throw APIError.badRequest(
+                "cluster \(cluster.name) is a \(cluster.hypervisor.rawValue) cluster; deployment_type \(asked.rawValue) cannot go there"
+            )
+        }
         guard egg.egg.eggType.allows(target) else {
-            let what = target == .lxd ? "an LXD container" : "a KVM VM"
-            throw APIError.badRequest("egg \(egg.egg.name) is a \(egg.egg.eggType.rawValue) egg; it cannot be deployed as \(what)")
+            let kind = target == .lxd ? "an LXD cluster (containers)" : "a KVM cluster (virtual machines)"
+            throw APIError.badRequest(
+                "egg \(egg.egg.name) is a \(egg.egg.eggType.rawValue) egg; it cannot be deployed to \(cluster.name), \(kind)"
+            )
         }
         let count = body.count ?? 1
         guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }

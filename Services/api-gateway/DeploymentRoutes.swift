@@ -154,9 +154,18 @@ struct DeploymentRoutes {
             guard let cluster = try await gateway.clusters.get(d.clusterId), try gateway.clusters.connection(for: cluster) != nil else {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
             }
-            let result = try await gateway.pipeline.cleanup(
-                LXDCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
-            )
+            let result: (removed: Bool, message: String)
+            if cluster.hypervisor == .kvm {
+                let r = try await gateway.pipeline.cleanupKVM(
+                    KVMCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
+                )
+                result = (r.removed, r.message)
+            } else {
+                let r = try await gateway.pipeline.cleanup(
+                    LXDCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
+                )
+                result = (r.removed, r.message)
+            }
             try await gateway.recorder.record(d.id, DeploymentEvent(status: d.status, step: .cleanup, message: result.message))
             await gateway.audit.record(who, "deployment.cleanup", target: d.id, detail: result.message)
             return JSONBody.raw(["success": true, "deployment_id": d.id, "removed": result.removed, "message": result.message], status: .ok)

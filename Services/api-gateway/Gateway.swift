@@ -47,6 +47,8 @@ struct Gateway: Sendable {
         var hosts = HostPolicy(nil)
         /// Failed authentications per minute from one address before it gets 429 (0: off).
         var authFailureLimit = 20
+        /// Accept `qemu+tcp://` KVM clusters (no authentication, no encryption): tests only.
+        var allowInsecureLibvirt = false
     }
 
     /// Builds every part over one database: the stores, the ledger, the hub, webhooks, the recorder and the submitter.

@@ -172,6 +172,19 @@ struct GatewayDatabase: Sendable {
                     """
             )
         }
+        m.registerMigration("kvm clusters") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cluster ADD COLUMN hypervisor TEXT NOT NULL DEFAULT 'lxd';
+                    ALTER TABLE cluster ADD COLUMN libvirt_uri TEXT;
+                    ALTER TABLE cluster ADD COLUMN storage_pool TEXT;
+                    ALTER TABLE cluster ADD COLUMN libvirt_network TEXT;
+                    ALTER TABLE cluster ADD COLUMN domain_type TEXT;
+                    ALTER TABLE cluster ADD COLUMN ssh_host_key TEXT;
+                    ALTER TABLE cluster ADD COLUMN ca_cert TEXT;
+                    """
+            )
+        }
         return m
     }
 }

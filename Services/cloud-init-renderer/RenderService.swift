@@ -49,7 +49,10 @@ struct RenderService: Sendable {
             lxdProfile: out.lxdProfile,
             kvmConfig: out.kvmConfig,
             seedISOBase64: seed,
-            destination: request.destination
+            destination: request.destination,
+            minMemoryMB: egg.metadata.requirements?.minMemoryMB,
+            minDiskGB: egg.metadata.requirements?.minDiskGB,
+            minCores: egg.metadata.requirements?.minCores
         )
     }
 

@@ -10,6 +10,8 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
         case ssh
         /// The LXD unix socket on the deployer's own machine.
         case unixSocket = "unix-socket"
+        /// A KVM cluster: libvirt, as ``ClusterConnection/libvirt`` says.
+        case libvirt
     }
 
     public var method: Method
@@ -38,6 +40,8 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
     /// The address the gateway resolved and checked for the endpoint's host (`docs/security.md`,
     /// egress): the deployer connects there, so the name cannot point elsewhere in between.
     public var pinnedAddress: String?
+    /// A KVM cluster's libvirt connection (method `libvirt`); the LXD fields above are then unused.
+    public var libvirt: LibvirtSettings?
 
     public static let defaultSocketPath = "/var/lib/lxd/unix.socket"
 
@@ -75,12 +79,20 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
 
     public static func unixSocket(_ path: String = defaultSocketPath) -> ClusterConnection { .init(method: .unixSocket, socketPath: path) }
 
+    public static func libvirt(_ settings: LibvirtSettings) -> ClusterConnection {
+        var c = ClusterConnection(method: .libvirt)
+        c.libvirt = settings
+        return c
+    }
+
     /// Where it points, without secrets.
     public var description: String {
-        switch method {
+        if let libvirt { return libvirt.description }
+        return switch method {
         case .directAPI: "direct-api \(endpointURL ?? "?")"
         case .ssh: "ssh \(sshUser ?? "?")@\(sshHost ?? "?"):\(sshPort) → \(socketPath)"
         case .unixSocket: "unix-socket \(socketPath)"
+        case .libvirt: "libvirt (not configured)"
         }
     }
 
@@ -98,7 +110,7 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
         case sshKey = "ssh_key"
         case sshHostKeyFingerprint = "ssh_host_key_fingerprint"
         case socketPath = "socket_path"
-        case project
+        case project, libvirt
         case pinnedAddress = "pinned_address"
     }
 
@@ -119,5 +131,6 @@ public struct ClusterConnection: Codable, Sendable, Equatable, CustomStringConve
         socketPath = try c.decodeIfPresent(String.self, forKey: .socketPath) ?? Self.defaultSocketPath
         project = try c.decodeIfPresent(String.self, forKey: .project)
         pinnedAddress = try c.decodeIfPresent(String.self, forKey: .pinnedAddress)
+        libvirt = try c.decodeIfPresent(LibvirtSettings.self, forKey: .libvirt)
     }
 }

@@ -12,6 +12,8 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
         case unixSocket = "unix-socket"
         /// An agent on the hypervisor polls for work; nothing connects to it.
         case agentPoll = "agent-poll"
+        /// A KVM cluster: a libvirt URI (`libvirt_uri`).
+        case libvirt
 
         /// The deployer's connection method; `nil` for `agent-poll`.
         public var connectionMethod: ClusterConnection.Method? {
@@ -19,6 +21,7 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
             case .directAPI: .directAPI
             case .ssh: .ssh
             case .unixSocket: .unixSocket
+            case .libvirt: .libvirt
             case .agentPoll: nil
             }
         }
@@ -42,6 +45,17 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
     public var sshHostKeyFingerprint: String?
     public var socketPath: String?
     public var agentPollInterval: Int?
+    /// `lxd` (the default) or `kvm`; a `kvm` cluster uses the `libvirt` method.
+    public var hypervisor: Hypervisor?
+    /// KVM: the libvirt URI, the storage pool, the network and the domain type (`kvm` or `qemu`).
+    public var libvirtURI: String?
+    public var storagePool: String?
+    public var network: String?
+    public var domainType: String?
+    /// KVM over `qemu+ssh`: the pinned host key as in known_hosts (`ssh-ed25519 AAAA…`).
+    public var sshHostKey: String?
+    /// KVM over `qemu+tls`: the CA that signed the hypervisor's certificate.
+    public var caCert: String?
 
     public init(
         name: String,
@@ -61,7 +75,14 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
         sshKey: String? = nil,
         sshHostKeyFingerprint: String? = nil,
         socketPath: String? = nil,
-        agentPollInterval: Int? = nil
+        agentPollInterval: Int? = nil,
+        hypervisor: Hypervisor? = nil,
+        libvirtURI: String? = nil,
+        storagePool: String? = nil,
+        network: String? = nil,
+        domainType: String? = nil,
+        sshHostKey: String? = nil,
+        caCert: String? = nil
     ) {
         self.name = name
         self.description = description
@@ -81,6 +102,13 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
         self.sshHostKeyFingerprint = sshHostKeyFingerprint
         self.socketPath = socketPath
         self.agentPollInterval = agentPollInterval
+        self.hypervisor = hypervisor
+        self.libvirtURI = libvirtURI
+        self.storagePool = storagePool
+        self.network = network
+        self.domainType = domainType
+        self.sshHostKey = sshHostKey
+        self.caCert = caCert
     }
 
     enum CodingKeys: String, CodingKey {
@@ -101,5 +129,11 @@ public struct ClusterRegistration: Codable, Sendable, Equatable {
         case sshHostKeyFingerprint = "ssh_host_key_fingerprint"
         case socketPath = "socket_path"
         case agentPollInterval = "agent_poll_interval"
+        case hypervisor, network
+        case libvirtURI = "libvirt_uri"
+        case storagePool = "storage_pool"
+        case domainType = "domain_type"
+        case sshHostKey = "ssh_host_key"
+        case caCert = "ca_cert"
     }
 }

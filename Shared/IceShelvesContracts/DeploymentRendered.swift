@@ -22,6 +22,10 @@ public struct DeploymentRendered: BusMessage, Equatable {
     public var seedISOBase64: String?
     /// The cluster, connection and placement, as the gateway set them.
     public var destination: DeploymentTarget?
+    /// The egg's requirements (`requirements` in its metadata): a KVM deployer sizes the VM from them.
+    public var minMemoryMB: Int?
+    public var minDiskGB: Int?
+    public var minCores: Int?
 
     public init(
         deploymentId: String,
@@ -38,7 +42,10 @@ public struct DeploymentRendered: BusMessage, Equatable {
         lxdProfile: String? = nil,
         kvmConfig: String? = nil,
         seedISOBase64: String? = nil,
-        destination: DeploymentTarget? = nil
+        destination: DeploymentTarget? = nil,
+        minMemoryMB: Int? = nil,
+        minDiskGB: Int? = nil,
+        minCores: Int? = nil
     ) {
         self.deploymentId = deploymentId
         self.instanceName = instanceName
@@ -55,6 +62,9 @@ public struct DeploymentRendered: BusMessage, Equatable {
         self.kvmConfig = kvmConfig
         self.seedISOBase64 = seedISOBase64
         self.destination = destination
+        self.minMemoryMB = minMemoryMB
+        self.minDiskGB = minDiskGB
+        self.minCores = minCores
     }
 
     enum CodingKeys: String, CodingKey {
@@ -72,6 +82,9 @@ public struct DeploymentRendered: BusMessage, Equatable {
         case lxdProfile = "lxd_profile"
         case kvmConfig = "kvm_config"
         case seedISOBase64 = "seed_iso_base64"
+        case minMemoryMB = "min_memory_mb"
+        case minDiskGB = "min_disk_gb"
+        case minCores = "min_cores"
     }
 }
 

@@ -16,6 +16,8 @@ public struct LXDConnector: Sendable {
 
     public func connect(_ c: ClusterConnection) async throws -> LXDClient {
         switch c.method {
+        case .libvirt:
+            throw LXDError(.configuration, "this is a KVM cluster (libvirt); the kvm-deployer serves it")
         case .unixSocket:
             return LXDClient(
                 transport: CurlTransport(endpoint: .unix(path: c.socketPath), connectTimeout: timeout),

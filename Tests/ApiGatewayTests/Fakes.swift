@@ -30,6 +30,15 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         createdOn: "2026-11-28T00:00:00Z"
     )
 
+    /// A `kvm-vm` egg (not listed): only KVM clusters take it.
+    static let vmEgg = {
+        var e = egg
+        e.id = 3
+        e.name = "vm-only"
+        e.eggType = .kvmVM
+        return e
+    }()
+
     func list(_ r: EggListRequest) async throws -> EggPage { EggPage(eggs: [Self.egg], total: 1, page: r.page, perPage: r.perPage, totalPages: 1) }
     /// An uploaded egg whose LXD profile mounts the host's `/`.
     static let hostDisk: EggDetail = {
@@ -50,6 +59,7 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
 
     func get(_ r: EggGetRequest) async throws -> EggDetail {
         if r.id == 2 || r.name == "host-disk" { return Self.hostDisk }
+        if r.id == 3 || r.name == "vm-only" { return EggDetail(egg: Self.vmEgg, metadataJSON: "{}", files: ["cloud-init.yaml": "#cloud-config\n"]) }
         guard r.id == 1 || r.name == "debian-hello" else { throw APIError.notFound("no egg") }
         return EggDetail(
             egg: Self.egg,
@@ -81,6 +91,21 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }
+    func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult {
+        KVMTestResult(
+            hostname: "hv1",
+            hypervisor: "QEMU",
+            hypervisorVersion: "7.2.0",
+            libvirtVersion: "9.0.0",
+            cpuModel: "x86_64",
+            cpuCores: 2,
+            memoryBytes: 4 << 30,
+            pools: [.init(name: "iceshelves", active: true, capacityBytes: 1 << 40, availableBytes: 1 << 39)],
+            storagePoolFound: true,
+            networkFound: true
+        )
+    }
+    func cleanupKVM(_ r: KVMCleanupRequest) async throws -> KVMCleanupResult { KVMCleanupResult(removed: true, message: "destroyed") }
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong {
         guard service != .kvmDeployer else { throw APIError(.serviceUnavailable, "no answer") }
         return Pong(service: service.rawValue, version: "0.1.0", instanceId: "\(service.rawValue)-1", uptimeSeconds: 1)
