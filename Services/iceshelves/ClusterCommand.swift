@@ -26,7 +26,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let data = try await GatewayClient(connection).call("GET", "clusters")
-            try output.printList(data["clusters"]?.array ?? [], defaults: ["id", "name", "connection_method", "status", "last_check"])
+            try output.printList(data["clusters"]?.array ?? [], defaults: ["id", "name", "hypervisor", "connection_method", "status", "last_check"])
         }
     }
 
@@ -50,13 +50,14 @@ struct ClusterCommand: AsyncParsableCommand {
                 direct-api: --endpoint-url, --client-cert FILE, --client-key FILE, and --server-cert FILE or \
                 --server-fingerprint, or --no-verify-ssl. ssh: --ssh-host, --ssh-user, --ssh-key FILE [--ssh-port, \
                 --ssh-host-key-fingerprint, --socket-path]. unix-socket: --socket-path. agent-poll: prints the agent \
-                key once.
+                key once. libvirt (a KVM cluster): --libvirt-uri [--storage-pool, --network, --domain-type]; \
+                qemu+ssh also --ssh-key FILE and --ssh-public-host-key; qemu+tls also --client-cert, --client-key and --ca-cert.
                 """
         )
         @OptionGroup var connection: GatewayOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "The cluster's name.") var name: String
-        @Option(help: ArgumentHelp("direct-api, ssh, unix-socket or agent-poll.", valueName: "method"))
+        @Option(help: ArgumentHelp("direct-api, ssh, unix-socket, agent-poll or libvirt (KVM).", valueName: "method"))
         var method: String
         @Option(help: "A description.") var description: String?
         @Option(name: .customLong("endpoint-url"), help: "direct-api: https://host:8443.") var endpointURL: String?
@@ -75,6 +76,15 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(name: .customLong("ssh-host-key-fingerprint"), help: "ssh: the host key's SHA256 fingerprint.") var sshHostKey: String?
         @Option(name: .customLong("socket-path"), help: "unix-socket and ssh: LXD's socket.") var socketPath: String?
         @Option(name: .customLong("poll-interval"), help: "agent-poll: seconds between polls.") var pollInterval: Int?
+        @Option(name: .customLong("libvirt-uri"), help: "libvirt: qemu:///system, qemu+ssh://user@host/system or qemu+tls://host/system.")
+        var libvirtURI: String?
+        @Option(name: .customLong("storage-pool"), help: "libvirt: the storage pool (default: default).") var storagePool: String?
+        @Option(name: .customLong("network"), help: "libvirt: the VMs' network (default: default).") var network: String?
+        @Option(name: .customLong("domain-type"), help: "libvirt: kvm (default) or qemu.") var domainType: String?
+        @Option(name: .customLong("ssh-public-host-key"), help: "libvirt over qemu+ssh: the host key as in known_hosts ('ssh-ed25519 AAAA…').")
+        var sshPublicHostKey: String?
+        @Option(name: .customLong("ca-cert"), help: "libvirt over qemu+tls: the CA's certificate (PEM file).", completion: .file()) var caCert:
+            String?
 
         func run() async throws {
             var body: [String: JSONValue] = ["name": .string(name), "connection_method": .string(method)]
@@ -98,6 +108,13 @@ struct ClusterCommand: AsyncParsableCommand {
             put("ssh_host_key_fingerprint", sshHostKey)
             put("socket_path", socketPath)
             if let pollInterval { body["agent_poll_interval"] = .number(Double(pollInterval)) }
+            if method == "libvirt" { body["hypervisor"] = .string("kvm") }
+            put("libvirt_uri", libvirtURI)
+            put("storage_pool", storagePool)
+            put("network", network)
+            put("domain_type", domainType)
+            put("ssh_host_key", sshPublicHostKey)
+            try file("ca_cert", caCert)
             let data = try await GatewayClient(connection).call("POST", "clusters", json: .object(body))
             try output.printItem(data, defaults: data["agent_key"] == nil ? ["cluster_id", "message"] : ["cluster_id", "message", "agent_key"])
             if data["agent_key"] != nil, output.format == .table {
