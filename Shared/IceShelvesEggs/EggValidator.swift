@@ -77,8 +77,8 @@ public enum EggValidator {
                 p.append(EggError(f, "variable name '\(v.name.prefix(64))' must match [a-z_][a-z0-9_]{0,63}"))
             }
             if !seen.insert(v.name).inserted { p.append(EggError(f, "variable '\(v.name)' is declared twice")) }
-            if let pattern = v.pattern, (try? Regex(pattern)) == nil || pattern.count > 512 {
-                p.append(EggError(f, "variable '\(v.name)': pattern is not a valid regular expression"))
+            if let pattern = v.pattern {
+                do { _ = try SafePattern(pattern) } catch { p.append(EggError(f, "variable '\(v.name)': pattern \(error)")) }
             }
             if let d = v.default, let problem = VariableResolver.problem(with: d, for: v) {
                 p.append(EggError(f, "variable '\(v.name)' default: \(problem)"))

@@ -40,14 +40,24 @@ public enum VariableResolver {
             items = l
         default: return "must be \(variable.type == .list ? "a list of strings" : "a \(variable.type.rawValue)")"
         }
+        // A pattern stored before patterns were restricted is compiled again here, so an old egg
+        // with `(a+)+b` is refused quickly instead of burning CPU.
+        var compiled: SafePattern?
+        if let pattern = variable.pattern {
+            do { compiled = try SafePattern(pattern) } catch { return "cannot be checked: the egg's pattern \(error)" }
+        }
         for item in items {
             if item.utf8.count > 16_384 { return "is longer than 16384 bytes" }
             if item.unicodeScalars.contains(where: { $0.value < 32 && $0 != "\n" && $0 != "\t" || $0.value == 0x7f }) {
                 return "contains control characters"
             }
             if let allowed = variable.allowed, !allowed.contains(item) { return "must be one of: \(allowed.joined(separator: ", "))" }
-            if let pattern = variable.pattern, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: item)) == nil {
-                return "does not match the pattern \(pattern)"
+            if let compiled {
+                do {
+                    if try !compiled.wholeMatch(item) { return "does not match the pattern \(variable.pattern ?? "")" }
+                } catch {
+                    return "could not be checked against the pattern: \(error)"
+                }
             }
         }
         return nil

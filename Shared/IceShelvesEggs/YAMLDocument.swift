@@ -24,33 +24,53 @@ public enum YAMLDocument {
         return node
     }
 
-    /// Counts flow nesting and aliases on the raw text, before libyaml sees it.
+    /// Counts flow nesting and aliases on the raw text, before libyaml sees it. Quoted scalars
+    /// are skipped with their escapes: `\\` and `\"` inside double quotes, `''` inside single ones.
     static func prescan(_ text: String, file: String) throws {
         var depth = 0
         var aliases = 0
         var inSingle = false
         var inDouble = false
+        var escaped = false
         var inComment = false
         var previous: UInt8 = UInt8(ascii: "\n")
-        for byte in text.utf8 {
-            defer { previous = byte }
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            defer {
+                previous = byte
+                i += 1
+            }
+            if inDouble {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inDouble = false
+                }
+                continue
+            }
+            if inSingle {
+                if byte == UInt8(ascii: "'") {
+                    if i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "'") {
+                        i += 1  // '' is a quote inside the scalar
+                    } else {
+                        inSingle = false
+                    }
+                }
+                continue
+            }
             if byte == UInt8(ascii: "\n") {
                 inComment = false
                 continue
             }
             if inComment { continue }
-            if inDouble {
-                if byte == UInt8(ascii: "\"") && previous != UInt8(ascii: "\\") { inDouble = false }
-                continue
-            }
-            if inSingle {
-                if byte == UInt8(ascii: "'") { inSingle = false }
-                continue
-            }
             switch byte {
             case UInt8(ascii: "#") where previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\n") || previous == UInt8(ascii: "\t"):
                 inComment = true
-            case UInt8(ascii: "\""): inDouble = true
+            case UInt8(ascii: "\"") where isBoundary(previous): inDouble = true
             case UInt8(ascii: "'") where isBoundary(previous): inSingle = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1

@@ -52,6 +52,21 @@ struct ValidationTests {
         #expect(p?.contains("aliases") == true, "got: \(p ?? "accepted")")
     }
 
+    /// Regression: after `"\\"` the pre-scan thought the string was still open and missed every
+    /// alias after it.
+    @Test func aliasesAfterAnEscapedBackslashAreCounted() {
+        let aliases = Array(repeating: "*a", count: YAMLDocument.maxAliases + 1).joined(separator: ", ")
+        let text = "#cloud-config\nbootcmd:\n  - \"\\\\\"\n  - &a [x]\n  - [\(aliases)]\n"
+        let p = problems(Fixtures.files(cloudInit: text))
+        #expect(p?.contains("more than \(YAMLDocument.maxAliases) YAML aliases") == true, "got: \(p ?? "accepted")")
+    }
+
+    /// Regression: `''` inside a single-quoted scalar ended it, so a `*` further on counted as an alias.
+    @Test func quotedStarsAreNotAliases() {
+        let lines = Array(repeating: "  - 'it''s *not an alias'\n  - \"a \\\" *b\"\n", count: YAMLDocument.maxAliases + 1).joined()
+        #expect(problems(Fixtures.files(cloudInit: "#cloud-config\nbootcmd:\n" + lines)) == nil)
+    }
+
     @Test func deepNestingIsRefused() {
         let text = "#cloud-config\nbootcmd: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
         #expect(problems(Fixtures.files(cloudInit: text))?.contains("nested deeper") == true)
@@ -76,7 +91,7 @@ struct ValidationTests {
         ),
         (
             #"{"name":"x","version":"1.0.0","category":"base","egg_type":"hybrid","base_image":"i","variables":[{"name":"v","pattern":"("}]}"#,
-            "pattern is not a valid regular expression"
+            "pattern has an unclosed '('"
         ),
     ])
     func badMetadataIsExplained(_ json: String, _ expected: String) {
