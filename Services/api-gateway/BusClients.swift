@@ -1,3 +1,4 @@
+import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 
@@ -35,7 +36,26 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
     func list(_ r: EggListRequest) async throws -> EggPage { try await call(r, .eggCatalog) }
     func get(_ r: EggGetRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
     func createFromTemplate(_ r: EggCreateFromTemplateRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
-    func upload(_ r: EggUploadRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
+    /// A large archive goes as chunks of at most ``EggUploadChunk/maxBytes``, so no AMQP message
+    /// is huge (RabbitMQ refuses a message above its `max_message_size` by closing the connection
+    /// that every other RPC uses).
+    func upload(_ r: EggUploadRequest) async throws -> EggDetail {
+        let text = r.archiveBase64.utf8
+        guard text.count > EggUploadChunk.maxBytes else { return try await call(r, .eggCatalog) }
+        let id = UUID().uuidString.lowercased()
+        var queue = ServiceName.eggCatalog.rpcQueue
+        var start = text.startIndex
+        var index = 0
+        while start < text.endIndex {
+            let end = text.index(start, offsetBy: EggUploadChunk.maxBytes, limitedBy: text.endIndex) ?? text.endIndex
+            let chunk = EggUploadChunk(uploadId: id, index: index, dataBase64: String(decoding: text[start..<end], as: UTF8.self))
+            let received: EggUploadChunkReceived = try await call(chunk, queue: queue)
+            queue = received.queue
+            start = end
+            index += 1
+        }
+        return try await call(EggUploadRequest(archiveBase64: "", byAdmin: r.byAdmin, uploadId: id), queue: queue, timeout: .seconds(60))
+    }
     func versions(_ r: EggVersionsRequest) async throws -> EggVersionList { try await call(r, .eggCatalog) }
 
     func submit(_ r: DeploymentRequested) async throws {
@@ -84,8 +104,13 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
     }
 
     private func call<Request: BusMessage, Reply: BusMessage>(_ r: Request, _ service: ServiceName, timeout: Duration? = nil) async throws -> Reply {
+        try await call(r, queue: service.rpcQueue, timeout: timeout)
+    }
+
+    private func call<Request: BusMessage, Reply: BusMessage>(_ r: Request, queue: String, timeout: Duration? = nil) async throws -> Reply {
+        let service = queue.hasPrefix("rpc.") ? String(queue.dropFirst(4)) : ServiceName.eggCatalog.rawValue
         do {
-            return try await client.call(Envelope(r), service: service, expecting: Reply.self, timeout: timeout ?? self.timeout).payload
+            return try await client.call(Envelope(r), queue: queue, expecting: Reply.self, timeout: timeout ?? self.timeout).payload
         } catch let e as RPCError {
             switch e.code {
             case "bad_request": throw APIError.badRequest(e.message)
@@ -93,10 +118,10 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
             case "conflict": throw APIError.conflict(e.message)
             case "forbidden": throw APIError.forbidden(e.message)
             case "unavailable": throw APIError(.conflict, "the cluster cannot be reached: \(e.message)")
-            default: throw APIError(.serviceUnavailable, "\(service.rawValue): \(e.message)")
+            default: throw APIError(.serviceUnavailable, "\(service): \(e.message)")
             }
         } catch {
-            throw APIError(.serviceUnavailable, "the \(service.rawValue) service did not answer (\(error))")
+            throw APIError(.serviceUnavailable, "the \(service) service did not answer (\(error))")
         }
     }
 }

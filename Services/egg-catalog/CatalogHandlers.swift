@@ -8,6 +8,17 @@ import Logging
 struct CatalogHandlers: Sendable {
     let store: CatalogStore
     let archive: EggArchive
+    /// Chunks of large uploads, held by this instance.
+    let uploads: UploadAssembler
+    /// This instance's own queue, where the later chunks of an upload it holds are sent.
+    let uploadQueue: String
+
+    init(store: CatalogStore, archive: EggArchive, uploadQueue: String = BusNames.uploadQueue(instance: UUID().uuidString.lowercased())) {
+        self.store = store
+        self.archive = archive
+        self.uploads = UploadAssembler(maxArchiveBytes: archive.maxEggBytes + 1_048_576)
+        self.uploadQueue = uploadQueue
+    }
 
     func register(on router: inout RPCRouter) {
         router.on(EggListRequest.self) { e, _ in try await mapped { try await store.list(e.payload) } }
@@ -27,9 +38,17 @@ struct CatalogHandlers: Sendable {
             logger.info("egg created from template", metadata: ["egg": "\(e.payload.name)", "template": "\(e.payload.template)"])
             return detail
         }
+        router.on(EggUploadChunk.self) { e, _ in
+            try await mapped {
+                let held = try await uploads.add(uploadId: e.payload.uploadId, index: e.payload.index, data: e.payload.dataBase64)
+                return EggUploadChunkReceived(uploadId: e.payload.uploadId, receivedBytes: held, queue: uploadQueue)
+            }
+        }
         router.on(EggUploadRequest.self) { e, logger in
             let detail = try await mapped {
-                guard let bytes = Data(base64Encoded: e.payload.archiveBase64) else { throw CatalogError.badRequest("archive_base64 is not base64") }
+                var text = e.payload.archiveBase64
+                if let id = e.payload.uploadId { text = try await uploads.finish(uploadId: id) }
+                guard let bytes = Data(base64Encoded: text) else { throw CatalogError.badRequest("archive_base64 is not base64") }
                 let (folder, files) = try archive.files(from: Array(bytes))
                 return try await store.upsert(
                     try EggValidator.validate(files: files, expectedName: folder),

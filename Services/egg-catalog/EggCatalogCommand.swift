@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import IceShelvesBus
+import IceShelvesContracts
 import IceShelvesEggs
 import IceShelvesService
 import IceShelvesSettings
@@ -44,7 +46,19 @@ struct EggCatalogCommand: AsyncParsableCommand {
         try await ServiceRunner(name: .eggCatalog, options: options, defaultMetricsPort: 9101).run { context, router in
             try await CatalogImporter(store: store, loader: EggFolderLoader(maxEggBytes: maxMB * 1_048_576)).run(folder: eggs, logger: context.logger)
             handlers.register(on: &router)
-            return []
+            // The instance's own queue for the later chunks of an upload (see `EggUploadChunk`).
+            var uploadRouter = RPCRouter()
+            handlers.register(on: &uploadRouter)
+            return [
+                RPCServer(
+                    client: context.client,
+                    queue: handlers.uploadQueue,
+                    router: uploadRouter,
+                    concurrency: 4,
+                    topology: RPCServer.instanceTopology(queue: handlers.uploadQueue),
+                    logger: context.logger
+                )
+            ]
         }
     }
 }

@@ -12,14 +12,17 @@ public struct RPCServer: Service {
     let queue: String
     let router: RPCRouter
     let concurrency: Int
+    let topology: BusTopology
     let logger: Logger
 
-    /// A server answering `queue` with up to `concurrency` requests at a time.
-    public init(client: AMQPClient, queue: String, router: RPCRouter, concurrency: Int = 16, logger: Logger) {
+    /// A server answering `queue` with up to `concurrency` requests at a time. The queue is
+    /// declared as `topology`, by default ``topology(queue:)``.
+    public init(client: AMQPClient, queue: String, router: RPCRouter, concurrency: Int = 16, topology: BusTopology? = nil, logger: Logger) {
         self.client = client
         self.queue = queue
         self.router = router
         self.concurrency = max(1, concurrency)
+        self.topology = topology ?? Self.topology(queue: queue)
         self.logger = logger
     }
 
@@ -28,9 +31,14 @@ public struct RPCServer: Service {
         BusTopology(queues: [.init(name: queue, durable: true, deadLetter: false)])
     }
 
+    /// The queue of one instance: exclusive, so it goes when the instance's connection goes.
+    public static func instanceTopology(queue: String) -> BusTopology {
+        BusTopology(queues: [.init(name: queue, durable: false, deadLetter: false, exclusive: true)])
+    }
+
     /// Declares the queue and answers requests until graceful shutdown.
     public func run() async throws {
-        try await client.declare(Self.topology(queue: queue))
+        try await client.declare(topology)
         let consumer = try await client.consume(queue: queue, prefetch: UInt16(clamping: concurrency))
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in

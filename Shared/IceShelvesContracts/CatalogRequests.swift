@@ -117,27 +117,84 @@ public struct EggCreateFromTemplateRequest: BusMessage, Equatable {
 
 /// `egg.upload`: a gzip-compressed tar of one egg folder, base64-encoded. Creates the egg, or a
 /// new version of it. Answered with ``EggDetail``.
+///
+/// A large archive travels as ``EggUploadChunk``s instead; the request then names their
+/// `upload_id`, carries no archive, and goes to the queue the first chunk's reply named.
 public struct EggUploadRequest: BusMessage, Equatable {
     public static let messageType = "egg.upload"
     public static let messageVersion = 1
     public var archiveBase64: String
     /// Set by the gateway when an admin uploads: only an admin may add a version to a built-in egg.
     public var byAdmin: Bool
+    /// The chunked upload to assemble, instead of `archive_base64`.
+    public var uploadId: String?
 
-    public init(archiveBase64: String, byAdmin: Bool = false) {
+    public init(archiveBase64: String, byAdmin: Bool = false, uploadId: String? = nil) {
         self.archiveBase64 = archiveBase64
         self.byAdmin = byAdmin
+        self.uploadId = uploadId
     }
 
     enum CodingKeys: String, CodingKey {
         case archiveBase64 = "archive_base64"
         case byAdmin = "by_admin"
+        case uploadId = "upload_id"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         archiveBase64 = try c.decode(String.self, forKey: .archiveBase64)
         byAdmin = try c.decodeIfPresent(Bool.self, forKey: .byAdmin) ?? false
+        uploadId = try c.decodeIfPresent(String.self, forKey: .uploadId)
+    }
+}
+
+/// `egg.upload_chunk`: one piece (at most ``maxBytes`` of base64 text) of a large upload, so no
+/// single AMQP message is huge. Chunk 0 goes to `rpc.egg-catalog`; its reply names the queue of
+/// the catalogue instance that holds the upload, where the later chunks and the final
+/// ``EggUploadRequest`` go. Answered with ``EggUploadChunkReceived``.
+public struct EggUploadChunk: BusMessage, Equatable {
+    public static let messageType = "egg.upload_chunk"
+    public static let messageVersion = 1
+    /// The most base64 characters in one chunk.
+    public static let maxBytes = 512 * 1024
+    public var uploadId: String
+    /// 0, 1, 2, … in order.
+    public var index: Int
+    public var dataBase64: String
+
+    public init(uploadId: String, index: Int, dataBase64: String) {
+        self.uploadId = uploadId
+        self.index = index
+        self.dataBase64 = dataBase64
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index
+        case uploadId = "upload_id"
+        case dataBase64 = "data_base64"
+    }
+}
+
+/// The reply to an ``EggUploadChunk``: how much is held, and where to send the rest.
+public struct EggUploadChunkReceived: BusMessage, Equatable {
+    public static let messageType = "egg.upload_chunk_received"
+    public static let messageVersion = 1
+    public var uploadId: String
+    public var receivedBytes: Int
+    /// The RPC queue of the catalogue instance that holds this upload.
+    public var queue: String
+
+    public init(uploadId: String, receivedBytes: Int, queue: String) {
+        self.uploadId = uploadId
+        self.receivedBytes = receivedBytes
+        self.queue = queue
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case queue
+        case uploadId = "upload_id"
+        case receivedBytes = "received_bytes"
     }
 }
 

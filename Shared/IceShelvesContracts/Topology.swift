@@ -20,6 +20,8 @@ public enum BusNames {
     public static func cancelQueuePrefix(_ service: ServiceName) -> String { "\(service.rawValue).cancel." }
     /// The queue on which a service answers RPC requests.
     public static func rpcQueue(_ service: ServiceName) -> String { "rpc.\(service.rawValue)" }
+    /// The exclusive queue of one catalogue instance, where the chunks of an upload it holds go.
+    public static func uploadQueue(instance: String) -> String { "\(ServiceName.eggCatalog.rawValue).upload.\(instance)" }
     /// The suffix of a work queue's dead-letter queue.
     public static let deadLetterSuffix = ".dlq"
     /// The RabbitMQ pseudo-queue for direct reply-to, used by RPC clients.
