@@ -3,6 +3,7 @@
 // Debian 12's librabbitmq-dev 0.11 installs flat headers (<amqp.h>).
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_framing.h>
 #include <sys/eventfd.h>
 #include <poll.h>

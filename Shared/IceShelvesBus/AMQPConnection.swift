@@ -35,9 +35,7 @@ final class AMQPConnection {
         self.generation = generation
         self.user = url.user
         // From here on, a throw runs deinit, which frees `state`: never free it here as well.
-        guard let socket = amqp_tcp_socket_new(state) else {
-            throw AMQPError(.connectionFailed, "cannot create a TCP socket")
-        }
+        let socket = try Self.socket(for: url, state: state)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         let rc = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
         guard rc == AMQP_STATUS_OK.rawValue else {
@@ -79,6 +77,23 @@ final class AMQPConnection {
 
     /// `true` when rabbitmq-c already holds unread frames or bytes, so the socket need not be polled.
     var hasBufferedInput: Bool { amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 }
+
+    /// A TCP socket, or for `amqps://` a TLS socket that verifies the broker's certificate and name.
+    private static func socket(for url: AMQPURL, state: amqp_connection_state_t) throws -> OpaquePointer {
+        guard url.tls else {
+            guard let socket = amqp_tcp_socket_new(state) else { throw AMQPError(.connectionFailed, "cannot create a TCP socket") }
+            return socket
+        }
+        guard let socket = amqp_ssl_socket_new(state) else { throw AMQPError(.connectionFailed, "cannot create a TLS socket") }
+        let ca = url.caFile ?? "/etc/ssl/certs/ca-certificates.crt"
+        let rc = amqp_ssl_socket_set_cacert(socket, ca)
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError(.connectionFailed, "cannot read the CA certificates in \(ca): \(statusText(rc))")
+        }
+        amqp_ssl_socket_set_verify_peer(socket, 1)
+        amqp_ssl_socket_set_verify_hostname(socket, 1)
+        return socket
+    }
 
     // MARK: Topology
 

@@ -1,4 +1,6 @@
-/// A parsed `amqp://user:password@host:port/vhost` URL.
+/// A parsed `amqp://user:password@host:port/vhost` URL, or `amqps://` for TLS (port 5671 by
+/// default; `?cacertfile=/path` names the CA bundle that signs the broker's certificate, otherwise
+/// the system's). The broker's certificate and host name are always verified.
 ///
 /// The password never appears in ``redacted``, which is what logs and `--help` show.
 public struct AMQPURL: Sendable, Equatable {
@@ -12,25 +14,43 @@ public struct AMQPURL: Sendable, Equatable {
     public var password: String
     /// The virtual host.
     public var vhost: String
+    /// `true` for `amqps://`: TLS with the broker's certificate verified.
+    public var tls: Bool
+    /// The CA certificates (PEM) for TLS, from `?cacertfile=`; `nil` means the system's.
+    public var caFile: String?
 
     /// The default broker: `amqp://guest:guest@127.0.0.1:5672/`.
     public static let `default` = AMQPURL(host: "127.0.0.1", port: 5672, user: "guest", password: "guest", vhost: "/")
 
     /// A URL from its parts.
-    public init(host: String, port: Int, user: String, password: String, vhost: String) {
+    public init(host: String, port: Int, user: String, password: String, vhost: String, tls: Bool = false, caFile: String? = nil) {
         self.host = host
         self.port = port
         self.user = user
         self.password = password
         self.vhost = vhost
+        self.tls = tls
+        self.caFile = caFile
     }
 
     /// Parses a URL string, or throws an ``AMQPError`` that names what is wrong (never the password).
     public init(parsing text: String) throws {
-        guard text.hasPrefix("amqp://") else {
-            throw AMQPError.invalidURL("the URL must start with amqp://")
+        let tls = text.hasPrefix("amqps://")
+        guard text.hasPrefix("amqp://") || tls else {
+            throw AMQPError.invalidURL("the URL must start with amqp:// or amqps://")
         }
-        var rest = Substring(text.dropFirst("amqp://".count))
+        var rest = Substring(text.dropFirst(tls ? "amqps://".count : "amqp://".count))
+        var caFile: String?
+        if let question = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: question)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, kv[0] == "cacertfile", tls, let value = String(kv[1]).removingPercentEncodingSafe() else {
+                    throw AMQPError.invalidURL("the only query parameter is cacertfile, with amqps://")
+                }
+                caFile = value
+            }
+            rest = rest[..<question]
+        }
         var vhost = "/"
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
@@ -55,7 +75,7 @@ public struct AMQPURL: Sendable, Equatable {
             password = p
         }
         var host = String(rest)
-        var port = 5672
+        var port = tls ? 5671 : 5672
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw AMQPError.invalidURL("unclosed [ in host") }
             host = String(rest[rest.index(after: rest.startIndex)..<close])
@@ -74,13 +94,13 @@ public struct AMQPURL: Sendable, Equatable {
             port = p
         }
         guard !host.isEmpty else { throw AMQPError.invalidURL("the host is empty") }
-        self.init(host: host, port: port, user: user, password: password, vhost: vhost)
+        self.init(host: host, port: port, user: user, password: password, vhost: vhost, tls: tls, caFile: caFile)
     }
 
     /// The URL with the password replaced by `***`, safe for logs.
     public var redacted: String {
         let v = vhost == "/" ? "" : vhost
-        return "amqp://\(user):***@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(v)"
+        return "\(tls ? "amqps" : "amqp")://\(user):***@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(v)"
     }
 }
 

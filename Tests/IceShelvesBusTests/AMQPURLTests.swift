@@ -39,3 +39,18 @@ struct AMQPURLTests {
         }
     }
 }
+
+@Suite("AMQPS URL")
+struct AMQPSURLTests {
+    @Test func amqpsDefaultsToPort5671AndTakesACAFile() throws {
+        let url = try AMQPURL(parsing: "amqps://u:p@broker.example/v?cacertfile=%2Fetc%2Fca.pem")
+        #expect(url.tls && url.port == 5671 && url.vhost == "v" && url.caFile == "/etc/ca.pem")
+        #expect(url.redacted.hasPrefix("amqps://u:***@"))
+        #expect(try !AMQPURL(parsing: "amqp://h/").tls)
+    }
+
+    @Test(arguments: ["amqp://h/?cacertfile=/x", "amqps://h/?verify=none", "amqps://h/?cacertfile"])
+    func refusesUnknownQueryParameters(_ text: String) {
+        #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
+    }
+}

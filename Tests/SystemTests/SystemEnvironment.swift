@@ -9,13 +9,29 @@ enum SystemEnvironment {
     /// A vhost of its own for the gateway tests (no deployer consumes there).
     static let gatewayURL = ProcessInfo.processInfo.environment["ICESHELVES_TEST_GW_AMQP_URL"]
 
+    /// The folder of the services' broker passwords, when `scripts/test` made a user per service.
+    static let brokerUsers = ProcessInfo.processInfo.environment["ICESHELVES_TEST_BROKER_USERS"]
+
+    /// `url` with the service's own broker user and password instead of the test's, when
+    /// `scripts/test` created them (`scripts/broker-users`); the test itself stays `guest`.
+    static func serviceURL(_ service: String, _ url: String?) -> String? {
+        guard let url, let dir = brokerUsers,
+            let password = try? String(contentsOfFile: dir + "/\(service).password", encoding: .utf8),
+            let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex)
+        else { return url }
+        return url.replacingCharacters(
+            in: scheme.upperBound..<at.lowerBound,
+            with: "\(service):\(password.trimmingCharacters(in: .whitespacesAndNewlines))"
+        )
+    }
+
     /// Starts a built executable with the test broker's URL in its environment.
     static func launch(_ name: String, arguments: [String], url: String? = nil, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDir!).appendingPathComponent(name)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env["ICESHELVES_AMQP_URL"] = url ?? ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"]
+        env["ICESHELVES_AMQP_URL"] = serviceURL(name, url ?? ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"])
         env["ICESHELVES_LOG_LEVEL"] = "warning"
         process.environment = env
         process.standardOutput = stdout ?? FileHandle.nullDevice
