@@ -95,6 +95,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IceShelvesDeploy",
+            dependencies: [
+                "IceShelvesLXD", "IceShelvesContracts", "IceShelvesEggs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Shared/IceShelvesDeploy",
+            swiftSettings: strict
+        ),
+        .target(
             name: "IceShelvesEggs",
             dependencies: [
                 "CZlib", "IceShelvesContracts",
@@ -187,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "LxdDeployer",
             dependencies: [
-                "IceShelvesService", "IceShelvesLXD", "IceShelvesContracts", "IceShelvesBus", "IceShelvesEggs",
+                "IceShelvesService", "IceShelvesLXD", "IceShelvesDeploy", "IceShelvesContracts", "IceShelvesBus", "IceShelvesEggs",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -205,11 +216,27 @@ let package = Package(
             path: "Services/kvm-deployer",
             swiftSettings: strict
         ),
-        .executableTarget(name: "AgentBroker", dependencies: ["IceShelvesService"], path: "Services/agent-broker", swiftSettings: strict),
-        // The agent and the CLI are HTTP clients of the gateway: no bus, no server stack.
+        .executableTarget(
+            name: "AgentBroker",
+            dependencies: [
+                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "IceShelvesSettings",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/agent-broker",
+            swiftSettings: strict
+        ),
+        // The agent and the CLI are HTTP clients (of the agent-broker, of the gateway): no bus, no server stack.
         .executableTarget(
             name: "IceshelvesAgent",
-            dependencies: ["IceShelvesSettings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "IceShelvesSettings", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesDeploy", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/iceshelves-agent",
             swiftSettings: strict
         ),
@@ -283,7 +310,7 @@ let package = Package(
             dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesDeploy", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesLibvirtTests", dependencies: ["IceShelvesLibvirt"], swiftSettings: strict),
         .testTarget(name: "KvmDeployerTests", dependencies: ["KvmDeployer", "IceShelvesContracts", "IceShelvesLibvirt"], swiftSettings: strict),
         .testTarget(

@@ -180,6 +180,8 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             )
             router.onCall(ClusterConnectionRequest.self) { envelope, call in try await grants.grant(envelope.payload, caller: call.caller) }
             let ingest = EventIngest(recorder: gateway.recorder, pipeline: bus)
+            router.onCall(AgentKeysRequest.self) { _, call in try await grants.agentKeys(caller: call.caller) }
+            let clusterStatus = ClusterStatusIngest(clusters: gateway.clusters, webhooks: gateway.webhooks)
             let logger = context.logger
             let app = Application(
                 router: gateway.router(),
@@ -198,6 +200,13 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     topology: EventIngest.topology.merging(.workQueue(BusNames.renderQueue)),
                     logger: context.logger
                 ) { try await ingest.handle($0, logger: $1) },
+                QueueWorker<ClusterStatusChanged>(
+                    client: context.client,
+                    queue: ClusterStatusIngest.queue,
+                    concurrency: 1,
+                    topology: ClusterStatusIngest.topology,
+                    logger: context.logger
+                ) { try await clusterStatus.handle($0, logger: $1) },
                 TimeoutSweeper(
                     ledger: gateway.ledger,
                     recorder: gateway.recorder,

@@ -164,6 +164,39 @@ struct ClusterStore: Sendable {
         }
     }
 
+    /// The active agent-poll clusters and their key hashes, for the agent-broker (``AgentKeysRequest``).
+    func agentKeys() async throws -> AgentKeys {
+        try await db.writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, agent_key_hash, agent_poll_interval FROM cluster WHERE connection_method = ? AND is_active = 1 ORDER BY id",
+                arguments: [ClusterRegistration.Method.agentPoll.rawValue]
+            )
+            return AgentKeys(
+                clusters: rows.map { row in
+                    let hash: Data? = row["agent_key_hash"]
+                    return AgentKeys.Cluster(
+                        clusterId: String(row["id"] as Int64),
+                        keyHashes: hash.map { [$0.map { String(format: "%02x", $0) }.joined()] } ?? [],
+                        pollIntervalSeconds: row["agent_poll_interval"] ?? 300
+                    )
+                }
+            )
+        }
+    }
+
+    /// Records an agent-poll cluster's health from the agent-broker. Returns the previous status when it changed.
+    func recordAgentHealth(_ id: Int64, status: String, lastSeen: String?, message: String) async throws -> String? {
+        try await db.writer.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT status FROM cluster WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, agent_last_seen = COALESCE(?, agent_last_seen) WHERE id = ?",
+                arguments: [status, message, Timestamp.now(), lastSeen, id]
+            )
+            return previous.flatMap { $0 != status ? $0 : nil }
+        }
+    }
+
     /// The connection the deployer needs, secrets unsealed.
     func connection(for c: Cluster) throws -> ClusterConnection? {
         let secrets = try c.secrets.map { try box.open($0) } ?? [:]

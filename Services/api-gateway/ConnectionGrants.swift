@@ -3,8 +3,8 @@ import IceShelvesBus
 import IceShelvesContracts
 import Logging
 
-/// Answers `cluster.connection` on the gateway's RPC queue: the only way a cluster's secrets
-/// leave the gateway. Jobs name the cluster by id, so no queue or dead-letter queue ever holds
+/// Answers `cluster.connection` (and `agent.keys`) on the gateway's RPC queue: the only way a
+/// cluster's secrets (and agent key hashes) leave the gateway. Jobs name the cluster by id, so no queue or dead-letter queue ever holds
 /// a private key.
 ///
 /// - Only trusted broker users may ask: the request's AMQP `user_id`, which RabbitMQ checks
@@ -22,6 +22,15 @@ struct ConnectionGrants: Sendable {
     /// Resolves and checks the endpoint's host; the deployer connects to the checked address.
     let egress: EgressGuard
     let logger: Logger
+
+    /// The agent-poll clusters' key hashes (``AgentKeysRequest``), for the same trusted callers.
+    func agentKeys(caller: String?) async throws -> AgentKeys {
+        guard let caller, deployerUsers.contains(caller) || caller == ownUser else {
+            logger.warning("refused the agent key hashes to an untrusted broker user", metadata: ["caller": "\(caller ?? "none")"])
+            throw RPCError(code: "forbidden", message: "broker user \(caller ?? "(none)") may not fetch agent key hashes")
+        }
+        return try await clusters.agentKeys()
+    }
 
     func grant(_ request: ClusterConnectionRequest, caller: String?) async throws -> ClusterConnectionGrant {
         guard let caller, deployerUsers.contains(caller) || caller == ownUser else {

@@ -111,11 +111,7 @@ struct DeployRoutes {
             throw APIError.notFound("no cluster \(body.clusterId.text.prefix(40))")
         }
         guard cluster.isActive else { throw APIError.conflict("cluster \(cluster.name) is not active") }
-        guard try gateway.clusters.connection(for: cluster) != nil else {
-            throw APIError.conflict(
-                "cluster \(cluster.name) is agent-poll: its agent deploys, and agent deployments are not served by this gateway yet"
-            )
-        }
+        let viaAgent = cluster.method == .agentPoll
         let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
         guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
         if who.role < .admin {
@@ -133,6 +129,9 @@ struct DeployRoutes {
             throw APIError.badRequest(
                 "egg \(egg.egg.name) is a \(egg.egg.eggType.rawValue) egg; it cannot be deployed to \(cluster.name), \(kind)"
             )
+        }
+        if viaAgent && target != .lxd {
+            throw APIError.conflict("cluster \(cluster.name) is agent-poll: its agent deploys LXD containers only (KVM through an agent is not supported yet)")
         }
         let count = body.count ?? 1
         guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }
@@ -182,7 +181,8 @@ struct DeployRoutes {
                     targetMember: body.targetMember,
                     image: body.image,
                     configOverrides: body.configOverrides ?? [:],
-                    keepOnFailure: body.keepOnFailure ?? false
+                    keepOnFailure: body.keepOnFailure ?? false,
+                    viaAgent: viaAgent
                 )
             )
         }

@@ -124,9 +124,7 @@ struct DeploymentRoutes {
             guard d.status.isTerminal, d.status != .completed else {
                 throw APIError.conflict("only a failed, timed-out or cancelled deployment can be retried; \(d.id) is \(d.status.rawValue)")
             }
-            guard var request = try await gateway.ledger.request(d.id), let cluster = try await gateway.clusters.get(d.clusterId),
-                try gateway.clusters.connection(for: cluster) != nil
-            else {
+            guard var request = try await gateway.ledger.request(d.id), let cluster = try await gateway.clusters.get(d.clusterId) else {
                 throw APIError.conflict("deployment \(d.id) cannot be retried: its cluster is gone")
             }
             if who.role < .admin {  // the allow-list or the egg's review may have changed since
@@ -138,6 +136,8 @@ struct DeploymentRoutes {
                 )
             }
             request.deploymentId = UUID().uuidString.lowercased()
+            // An agent-poll cluster's job goes to its agent through the agent-broker.
+            request.destination?.viaAgent = cluster.method == .agentPoll
             try await gateway.submitter.submit([request], eggId: d.eggId, cluster: cluster, by: who, retryOf: d.id)
             return JSONBody.raw(
                 [
@@ -151,8 +151,14 @@ struct DeploymentRoutes {
             let who = try context.require(.operator)
             let d = try await deployment(context)
             guard d.status.isTerminal else { throw APIError.conflict("deployment \(d.id) is \(d.status.rawValue); cancel it first") }
-            guard let cluster = try await gateway.clusters.get(d.clusterId), try gateway.clusters.connection(for: cluster) != nil else {
+            guard let cluster = try await gateway.clusters.get(d.clusterId) else {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
+            }
+            guard try gateway.clusters.connection(for: cluster) != nil else {
+                throw APIError.conflict(
+                    "cluster \(cluster.name) is agent-poll: IceShelves cannot reach it, and its agent does not remove instances; "
+                        + "remove \(d.instanceName) on the hypervisor (lxc delete \(d.instanceName) --force)"
+                )
             }
             let result: (removed: Bool, message: String)
             if cluster.hypervisor == .kvm {

@@ -75,15 +75,16 @@ struct RenderService: Sendable {
             request.deploymentId,
             .queued,
             message:
-                "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for the \(request.target.rawValue) deployer",
+                "rendered \(rendered.eggName) \(rendered.eggVersion) (\(rendered.eggContentHash.prefix(12))); queued for \(request.destination?.viaAgent == true ? "the cluster's agent" : "the \(request.target.rawValue) deployer")",
             details: ["egg_version": rendered.eggVersion, "egg_content_hash": rendered.eggContentHash],
             logger: logger
         )
+        let queue = BusNames.jobQueue(request.target, viaAgent: request.destination?.viaAgent ?? false)
         try await client.publish(
             Envelope(rendered, correlationId: envelope.messageId, deploymentId: request.deploymentId),
-            routingKey: request.target.deployQueue
+            routingKey: queue
         )
-        logger.info("deployment rendered", metadata: ["queue": "\(request.target.deployQueue)"])
+        logger.info("deployment rendered", metadata: ["queue": "\(queue)"])
     }
 
     /// Publishes a progress event; an event that cannot be published is logged, not fatal.
@@ -104,6 +105,6 @@ struct RenderService: Sendable {
 
     /// The queues the pipeline step writes to exist before the first message.
     static var topology: BusTopology {
-        TargetType.allCases.reduce(BusTopology.workQueue(queue)) { $0.merging(.workQueue($1.deployQueue)) }
+        TargetType.allCases.reduce(BusTopology.workQueue(queue).merging(.workQueue(BusNames.agentQueue))) { $0.merging(.workQueue($1.deployQueue)) }
     }
 }

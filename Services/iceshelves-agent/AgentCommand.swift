@@ -1,20 +1,23 @@
 import ArgumentParser
+import Foundation
+import IceShelvesContracts
+import IceShelvesDeploy
+import IceShelvesLXD
 import IceShelvesSettings
+import Logging
+import ServiceLifecycle
 
 /// `iceshelves-agent`: runs on a hypervisor in a network that only allows outbound traffic.
 ///
-/// It speaks the original agent protocol (poll `POST <server>/api/agent/poll/<cluster-id>` with
-/// `X-Agent-Key`, report `POST <server>/api/agent/status/<deployment-id>`). This build takes and
-/// checks the original settings; the poll-and-deploy loop is not in this build yet.
+/// It long-polls the agent-broker for deployments of its cluster (plain polls against an old
+/// server that speaks only the original protocol), deploys them to the local LXD with the same
+/// steps as `lxd-deployer`, waits for cloud-init, and reports. docs/agent-installation.md.
 @main
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iceshelves-agent",
         abstract: "IceShelves polling agent for hypervisors in closed networks.",
-        discussion: """
-            Settings are compatible with the original agent. This build checks them and exits \
-            with status 2: the poll-and-deploy loop is not implemented yet.
-            """
+        discussion: "Settings are those of the original agent; SIGTERM stops it cleanly."
     )
 
     @Option(help: ArgumentHelp("Server URL including /iceshelves. Env: ICESHELVES_SERVER.", valueName: "url"))
@@ -28,28 +31,78 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("poll-interval"),
-        help: ArgumentHelp("Seconds between polls, 1-600. Env: ICESHELVES_POLL_INTERVAL. Default: 300", valueName: "seconds")
+        help: ArgumentHelp(
+            "Seconds between plain polls (an old server), 1-600. Env: ICESHELVES_POLL_INTERVAL. Default: 300",
+            valueName: "seconds"
+        )
     )
     var pollInterval: Int?
+
+    @Option(
+        name: .customLong("cloud-init-timeout"),
+        help: ArgumentHelp("Seconds cloud-init may take. Env: ICESHELVES_CLOUD_INIT_TIMEOUT. Default: 600", valueName: "seconds")
+    )
+    var cloudInitTimeout: Int?
+
+    @Option(help: ArgumentHelp("Deployments worked on at once, 1-16. Env: ICESHELVES_AGENT_CONCURRENCY. Default: 2", valueName: "n"))
+    var concurrency: Int?
 
     @Flag(help: "Log debug messages.")
     var debug = false
 
     func run() async throws {
-        guard let server = server ?? Environment.value("ICESHELVES_SERVER") else {
-            throw ValidationError("--server or ICESHELVES_SERVER is required")
+        guard var server = server ?? Environment.value("ICESHELVES_SERVER"), !server.isEmpty else {
+            throw ValidationError("--server or ICESHELVES_SERVER environment variable required")
         }
+        while server.hasSuffix("/") { server.removeLast() }
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
             throw ValidationError("--server must be an http:// or https:// URL")
         }
-        guard clusterId ?? Environment.value("ICESHELVES_CLUSTER_ID") != nil else {
-            throw ValidationError("--cluster-id or ICESHELVES_CLUSTER_ID is required")
+        guard let idText = clusterId ?? Environment.value("ICESHELVES_CLUSTER_ID"), let id = Int64(idText), id > 0 else {
+            throw ValidationError("--cluster-id or ICESHELVES_CLUSTER_ID is required: a positive integer")
         }
-        guard agentKey ?? Environment.value("ICESHELVES_AGENT_KEY") != nil else {
+        guard let key = agentKey ?? Environment.value("ICESHELVES_AGENT_KEY"), !key.isEmpty else {
             throw ValidationError("--agent-key or ICESHELVES_AGENT_KEY is required")
         }
-        _ = try Environment.integer(pollInterval, flagName: "--poll-interval", key: "ICESHELVES_POLL_INTERVAL", default: 300, in: 1...600)
-        print("iceshelves-agent: settings are valid; the poll-and-deploy loop is not implemented in this build")
-        throw ExitCode(2)
+        let interval = try Environment.integer(pollInterval, flagName: "--poll-interval", key: "ICESHELVES_POLL_INTERVAL", default: 300, in: 1...600)
+        let cloudInit = try Environment.integer(cloudInitTimeout, flagName: "--cloud-init-timeout", key: "ICESHELVES_CLOUD_INIT_TIMEOUT", default: 600, in: 1...86400)
+        let workers = try Environment.integer(concurrency, flagName: "--concurrency", key: "ICESHELVES_AGENT_CONCURRENCY", default: 2, in: 1...16)
+
+        let level: Logger.Level = debug ? .debug : .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "iceshelves-agent")
+        let broker = BrokerClient(server: server, clusterId: String(id), key: key)
+        let lxd = LocalLXD(
+            holder: LocalLXDClient(socketPath: LocalLXDClient.defaultSocket(), connector: LXDConnector(timeout: .seconds(30), logger: logger))
+        )
+        let agentId = UUID().uuidString.lowercased()
+        func runner(original: Bool) -> JobRunner {
+            let reporter = HTTPReporter(broker: broker, original: original)
+            return JobRunner(
+                broker: broker,
+                agentId: agentId,
+                lxd: lxd,
+                steps: LXDDeployment(reporter: reporter, cloudInitTimeout: .seconds(cloudInit), operationTimeout: .seconds(300)),
+                reporter: reporter,
+                leaseSeconds: original ? 0 : 60
+            )
+        }
+        let loop = AgentLoop(
+            broker: broker,
+            runner: runner(original: false),
+            originalRunner: runner(original: true),
+            pollInterval: interval,
+            capacity: workers,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+        logger.info("stopped")
     }
 }

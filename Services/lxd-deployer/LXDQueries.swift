@@ -1,5 +1,6 @@
 import IceShelvesBus
 import IceShelvesContracts
+import IceShelvesDeploy
 import IceShelvesLXD
 import IceShelvesService
 import Logging

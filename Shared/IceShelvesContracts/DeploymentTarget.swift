@@ -11,19 +11,24 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
     public var configOverrides: [String: String]
     /// Keep a failed instance for debugging instead of removing it.
     public var keepOnFailure: Bool
+    /// The cluster is `agent-poll`: the renderer sends the job to the agent-broker
+    /// (``BusNames/agentQueue``) instead of the target's deployer.
+    public var viaAgent: Bool
 
     public init(
         clusterId: String,
         targetMember: String? = nil,
         image: String? = nil,
         configOverrides: [String: String] = [:],
-        keepOnFailure: Bool = false
+        keepOnFailure: Bool = false,
+        viaAgent: Bool = false
     ) {
         self.clusterId = clusterId
         self.targetMember = targetMember
         self.image = image
         self.configOverrides = configOverrides
         self.keepOnFailure = keepOnFailure
+        self.viaAgent = viaAgent
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,6 +37,7 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
         case targetMember = "target_member"
         case configOverrides = "config_overrides"
         case keepOnFailure = "keep_on_failure"
+        case viaAgent = "via_agent"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -41,5 +47,6 @@ public struct DeploymentTarget: Codable, Sendable, Equatable {
         image = try c.decodeIfPresent(String.self, forKey: .image)
         configOverrides = try c.decodeIfPresent([String: String].self, forKey: .configOverrides) ?? [:]
         keepOnFailure = try c.decodeIfPresent(Bool.self, forKey: .keepOnFailure) ?? false
+        viaAgent = try c.decodeIfPresent(Bool.self, forKey: .viaAgent) ?? false
     }
 }

@@ -14,6 +14,13 @@ public enum BusNames {
     public static let renderQueue = "deploy.render"
     /// A deployer's work queue (renderer → deployer), of ``DeploymentRendered``.
     public static func deployQueue(_ target: TargetType) -> String { "deploy.\(target.rawValue)" }
+    /// The agent-broker's work queue (renderer → broker) of ``DeploymentRendered`` jobs for
+    /// agent-poll clusters (``DeploymentTarget/viaAgent``), LXD and KVM alike.
+    public static let agentQueue = "deploy.agent"
+    /// Where the renderer sends a rendered job: the agent-broker for an agent-poll cluster, else the target's deployer.
+    public static func jobQueue(_ target: TargetType, viaAgent: Bool) -> String { viaAgent ? agentQueue : deployQueue(target) }
+    /// The gateway's durable queue of cluster health changes (``ClusterStatusChanged``).
+    public static let gatewayClusterStatusQueue = "api-gateway.cluster-status"
     /// The gateway's durable queue of every deployment's progress.
     public static let gatewayEventsQueue = "api-gateway.events"
     /// The prefix of a deployer's exclusive cancel queue (`<service>.cancel.<random>`).
@@ -39,6 +46,10 @@ public enum BusNames {
     public static func progressBinding(deploymentId: String) -> String { "deployment.\(routingSafe(deploymentId)).*" }
     /// The routing key of a deployment's cancel.
     public static func cancelKey(deploymentId: String) -> String { "cancel.\(routingSafe(deploymentId))" }
+    /// The routing key of a cluster's health change (``ClusterStatusChanged``).
+    public static func clusterStatusKey(clusterId: String) -> String { "cluster.\(routingSafe(clusterId)).status" }
+    /// Binds to every cluster's health changes.
+    public static let everyClusterStatusBinding = "cluster.*.status"
     /// Binds to every cancel.
     public static let everyCancelBinding = "cancel.*"
 

@@ -1,4 +1,5 @@
 import IceShelvesContracts
+import IceShelvesDeploy
 import Testing
 
 @testable import LxdDeployer

@@ -26,13 +26,21 @@ enum SystemEnvironment {
     }
 
     /// Starts a built executable with the test broker's URL in its environment.
-    static func launch(_ name: String, arguments: [String], url: String? = nil, stdout: Pipe? = nil, stderr: Pipe? = nil) throws -> Process {
+    static func launch(
+        _ name: String,
+        arguments: [String],
+        url: String? = nil,
+        stdout: Pipe? = nil,
+        stderr: Pipe? = nil,
+        extraEnvironment: [String: String] = [:]
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDir!).appendingPathComponent(name)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["ICESHELVES_AMQP_URL"] = serviceURL(name, url ?? ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"])
         env["ICESHELVES_LOG_LEVEL"] = "warning"
+        env.merge(extraEnvironment) { _, new in new }
         process.environment = env
         process.standardOutput = stdout ?? FileHandle.nullDevice
         process.standardError = stderr ?? FileHandle.nullDevice

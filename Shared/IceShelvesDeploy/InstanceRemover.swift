@@ -1,13 +1,18 @@
 import IceShelvesLXD
 
 /// Stops and deletes an instance, used by the deploy cleanup and the `lxd.cleanup` RPC.
-struct InstanceRemover: Sendable {
+public struct InstanceRemover: Sendable {
     let client: LXDClient
     let timeout: Duration
 
     /// Removes `name` if it exists and, when `deploymentId` is given, carries that deployment's
     /// marker. Returns `false` when there was nothing to remove.
-    func remove(_ name: String, ifOwnedBy deploymentId: String?) async throws -> Bool {
+    public init(client: LXDClient, timeout: Duration) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    public func remove(_ name: String, ifOwnedBy deploymentId: String?) async throws -> Bool {
         _ = try await client.waitForOperations(onInstance: name, timeout: timeout)  // a create still running would outlive us
         guard let instance = try await client.instance(name) else { return false }
         if let deploymentId, !InstanceMarker.belongs(instance.config, to: deploymentId) {

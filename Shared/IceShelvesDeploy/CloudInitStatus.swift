@@ -2,8 +2,8 @@ import Foundation
 
 /// What `cloud-init status --wait --format json` said, read from its JSON rather than only its
 /// exit code (0 done, 1 error, 2 degraded on newer versions).
-struct CloudInitStatus: Sendable, Equatable {
-    enum Outcome: Sendable, Equatable {
+public struct CloudInitStatus: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
         case done
         /// Finished, with warnings (newer cloud-init's `degraded`, or recoverable errors).
         case degraded
@@ -12,12 +12,18 @@ struct CloudInitStatus: Sendable, Equatable {
         case other(String)
     }
 
-    var outcome: Outcome
-    var errors: [String]
-    var detail: String
+    public var outcome: Outcome
+    public var errors: [String]
+    public var detail: String
+
+    public init(outcome: Outcome, errors: [String], detail: String) {
+        self.outcome = outcome
+        self.errors = errors
+        self.detail = detail
+    }
 
     /// Parses the JSON; `nil` when the output is not JSON (a cloud-init too old for `--format`).
-    static func parse(json: String, exitCode: Int) -> CloudInitStatus? {
+    public static func parse(json: String, exitCode: Int) -> CloudInitStatus? {
         guard let start = json.firstIndex(of: "{"),
             let object = try? JSONSerialization.jsonObject(with: Data(json[start...].utf8)) as? [String: Any]
         else { return nil }

@@ -4,8 +4,8 @@ import IceShelvesLXD
 
 /// Turns an egg's `lxd-profile.yaml` into the LXD profile IceShelves creates for that egg
 /// version (named by ``LXDInstancePlan/profileName(egg:version:contentHash:)``).
-enum ProfileMapper {
-    static func profile(yaml: String, egg: String, version: String, contentHash: String) throws -> LXDProfile {
+public enum ProfileMapper {
+    public static func profile(yaml: String, egg: String, version: String, contentHash: String) throws -> LXDProfile {
         let spec: LXDProfileSpec
         do {
             spec = try LXDProfileSpec.parse(yaml)

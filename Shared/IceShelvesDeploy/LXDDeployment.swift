@@ -1,0 +1,319 @@
+import Foundation
+import IceShelvesContracts
+import IceShelvesLXD
+import Logging
+import Metrics
+
+/// Where a deployment's progress goes: the bus for `lxd-deployer`, the agent-broker over HTTP
+/// for `iceshelves-agent`.
+public protocol DeploymentReporter: Sendable {
+    func report(_ deploymentId: String, _ event: DeploymentEvent, logger: Logger) async
+}
+
+/// The LXD deploy steps that `lxd-deployer` and `iceshelves-agent` both run (one code path):
+/// check the name, profile, place, create, start, wait for cloud-init, read the instance's facts.
+///
+/// Idempotent per deployment id: every instance carries ``InstanceMarker/deploymentId``; a job
+/// handed out again finds its instance and continues from where it stopped.
+public struct LXDDeployment: Sendable {
+    let reporter: any DeploymentReporter
+    let placement = Placement()
+    /// How long cloud-init may take after the start.
+    let cloudInitTimeout: Duration
+    /// How long an LXD operation (create from image, start, delete) may take.
+    let operationTimeout: Duration
+
+    public init(reporter: any DeploymentReporter, cloudInitTimeout: Duration, operationTimeout: Duration) {
+        self.reporter = reporter
+        self.cloudInitTimeout = cloudInitTimeout
+        self.operationTimeout = operationTimeout
+    }
+
+    /// Deploys `job` with an LXD client already connected to its cluster; returns the instance's
+    /// facts (the original's `instance_info`). Throws ``DeployFailure``, or `CancellationError`.
+    public func run(
+        _ job: DeploymentRendered,
+        on lxd: LXDClient,
+        destination: DeploymentTarget,
+        taken: ContinuousClock.Instant = .now,
+        logger: Logger
+    ) async throws -> [String: String] {
+        let id = job.deploymentId
+        let name = job.instanceName
+        let server = try await step(.connect) { try await lxd.server() }
+
+        var existing = try await step(.inspect) { try await lxd.instance(name) }
+        if let found = existing {
+            guard InstanceMarker.belongs(found.config, to: id) else {
+                let owner = found.config[InstanceMarker.deploymentId].map { "deployment \($0)" } ?? "something IceShelves did not create"
+                throw DeployFailure(
+                    step: .inspect,
+                    message: "an instance named \(name) already exists and belongs to \(owner); choose another name",
+                    mayCleanUp: false
+                )
+            }
+            await report(
+                id,
+                .inProgress,
+                step: .resume,
+                "instance \(name) exists from an earlier attempt (\(found.status)); continuing",
+                logger: logger
+            )
+            try await waitForPendingOperations(lxd, name)
+        } else {
+            let image = destination.image ?? job.baseImage
+            let isFingerprint = image.count >= 12 && image.allSatisfy(\.isHexDigit)
+            if !isFingerprint, try await step(.image, { try await lxd.imageAlias(image) }) == nil {
+                throw DeployFailure(
+                    step: .image,
+                    message: "image '\(image)' is not on the LXD server (no such alias); import it or pick another base_image",
+                    mayCleanUp: false
+                )
+            }
+            if let yaml = job.lxdProfile, !yaml.isEmpty {
+                try await applyProfile(lxd, yaml: yaml, job: job, logger: logger)
+            }
+            let profiles = LXDInstancePlan.profiles(for: job)
+            let member: String?
+            if let wanted = destination.targetMember, !wanted.isEmpty {
+                member = wanted
+            } else {
+                member = try await step(.placement) { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
+            }
+            let config = LXDInstancePlan.config(for: job)
+            try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
+            existing = try await lxd.instance(name)
+        }
+
+        if existing?.status.lowercased() != "running" {
+            await report(id, .inProgress, step: .start, "starting \(name)", logger: logger)
+            let op = try await step(.start) { try await lxd.changeState(name, action: "start") }
+            let done = try await step(.start) { try await lxd.wait(op, timeout: operationTimeout) }
+            if !done.succeeded { throw DeployFailure(step: .start, message: "LXD could not start \(name): \(done.err ?? done.status)") }
+        }
+
+        await report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
+        let status = try await waitForCloudInit(lxd, name)
+        switch status.outcome {
+        case .done:
+            break
+        case .degraded:
+            await report(
+                id,
+                .inProgress,
+                step: .cloudInit,
+                level: .warning,
+                "cloud-init finished with warnings: \(status.errors.joined(separator: "; "))",
+                logger: logger
+            )
+        case .error:
+            throw DeployFailure(
+                step: .cloudInit,
+                message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))"
+            )
+        case .other(let s):
+            throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(status.detail)")
+        }
+        return try await instanceInfo(lxd, name)
+    }
+
+    /// Runs one LXD call, turning an LXD error into a failure of `name`d step.
+    private func step<T: Sendable>(_ name: EventStep, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let e as LXDError {
+            throw DeployFailure(step: name, message: e.message)
+        }
+    }
+
+    private func applyProfile(_ lxd: LXDClient, yaml: String, job: DeploymentRendered, logger: Logger) async throws {
+        let profile = try ProfileMapper.profile(yaml: yaml, egg: job.eggName, version: job.eggVersion, contentHash: job.eggContentHash)
+        try await step(.profile) {
+            if let current = try await lxd.profile(profile.name) {
+                if current.config != profile.config || current.devices != profile.devices || current.description != profile.description {
+                    try await lxd.updateProfile(profile)
+                }
+            } else {
+                do {
+                    try await lxd.createProfile(profile)
+                } catch let e as LXDError where e.status == 409 || e.message.contains("already exists") {
+                    try await lxd.updateProfile(profile)  // a competing deployer created it first
+                }
+            }
+        }
+    }
+
+    private func create(
+        _ lxd: LXDClient,
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        image: String,
+        config: [String: String],
+        profiles: [String],
+        member: String?,
+        taken: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws {
+        var spec = LXDClient.InstanceSpec(name: job.instanceName, image: image, config: config, profiles: profiles)
+        // Our own overhead: from taking the job to sending the create request.
+        let overhead = ContinuousClock.now - taken
+        Timer(label: "iceshelves_lxd_overhead_seconds").recordNanoseconds(Int64(overhead / .nanoseconds(1)))
+        var op: LXDOperation
+        do {
+            op = try await lxd.createInstance(spec, member: member)
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .create,
+                "creating \(job.instanceName) from \(image)\(member.map { " on \($0)" } ?? "")",
+                details: ["member": member ?? "", "image": image, "overhead_ms": String(format: "%.2f", Double(overhead / .microseconds(1)) / 1000)],
+                logger: logger
+            )
+        } catch let e as LXDError where e.kind == .api && e.message.contains("cloud-init.") {
+            // A server without the cloud-init.* keys: the user.* keys that cloud-init also reads.
+            logger.info("LXD refused cloud-init.* keys; using user.* keys", metadata: ["error": "\(e.message)"])
+            spec = LXDClient.InstanceSpec(
+                name: job.instanceName,
+                image: image,
+                config: LXDInstancePlan.config(for: job, modernKeys: false),
+                profiles: profiles
+            )
+            op = try await step(.create) { try await lxd.createInstance(spec, member: member) }
+        } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
+            // Another attempt of this deployment is creating it right now (a deployer killed mid-create).
+            let found = try await lxd.instance(job.instanceName)
+            guard let found, InstanceMarker.belongs(found.config, to: job.deploymentId) else {
+                throw DeployFailure(step: .create, message: "an instance named \(job.instanceName) already exists: \(e.message)", mayCleanUp: false)
+            }
+            try await waitForPendingOperations(lxd, job.instanceName)
+            return
+        } catch let e as LXDError {
+            throw DeployFailure(step: .create, message: e.message)
+        }
+        let done = try await step(.create) { try await lxd.wait(op, timeout: operationTimeout) }
+        if !done.succeeded {
+            throw DeployFailure(step: .create, message: "LXD could not create \(job.instanceName): \(done.err ?? done.status)")
+        }
+    }
+
+    /// Waits for LXD operations that still work on the instance (a create or start that an
+    /// earlier, killed attempt began).
+    private func waitForPendingOperations(_ lxd: LXDClient, _ name: String) async throws {
+        let failed = try await step(.resume) { try await lxd.waitForOperations(onInstance: name, timeout: operationTimeout) }
+        if let op = failed.first {
+            throw DeployFailure(step: .resume, message: "an earlier LXD operation on \(name) failed: \(op.err ?? op.status)")
+        }
+    }
+
+    /// `cloud-init status --wait --format json` in the instance, retried while the instance is
+    /// still booting far enough to run it.
+    private func waitForCloudInit(_ lxd: LXDClient, _ name: String) async throws -> CloudInitStatus {
+        let deadline = ContinuousClock.now + cloudInitTimeout
+        var lastProblem = ""
+        while ContinuousClock.now < deadline {
+            try Task.checkCancellation()
+            let left = deadline - ContinuousClock.now
+            do {
+                let r = try await lxd.exec(name, ["cloud-init", "status", "--wait", "--format", "json"], timeout: left)
+                if let status = CloudInitStatus.parse(json: r.stdout, exitCode: r.exitCode) { return status }
+                if r.exitCode == 127 || r.stdout.isEmpty && r.stderr.isEmpty {
+                    lastProblem = "cloud-init is not runnable yet (exit \(r.exitCode))"
+                } else if r.stderr.contains("--format") || r.stderr.contains("unrecognized") {
+                    // An old cloud-init without JSON output: the exit code says it.
+                    let plain = try await lxd.exec(name, ["cloud-init", "status", "--wait", "--long"], timeout: left)
+                    return CloudInitStatus(
+                        outcome: plain.exitCode == 0 ? .done : .error,
+                        errors: plain.exitCode == 0 ? [] : [plain.stdout + plain.stderr],
+                        detail: plain.stdout
+                    )
+                } else {
+                    return CloudInitStatus(
+                        outcome: .other("unreadable"),
+                        errors: [],
+                        detail: "exit \(r.exitCode): \(r.stdout) \(r.stderr)".trimmingCharacters(in: .whitespacesAndNewlines)
+                    )
+                }
+            } catch let e as LXDError where e.kind == .api {
+                lastProblem = e.message  // the container's init is not ready to run commands yet
+            } catch let e as LXDError {
+                throw DeployFailure(step: .cloudInit, message: e.message)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw DeployFailure(
+            step: .cloudInit,
+            message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")"
+        )
+    }
+
+    /// Name, status, architecture, IPv4 addresses and member, as the original's instance_info.
+    private func instanceInfo(_ lxd: LXDClient, _ name: String) async throws -> [String: String] {
+        let instance = try await step(.info) { try await lxd.instance(name) }
+        var state = try await step(.info) { try await lxd.instanceState(name) }
+        let until = ContinuousClock.now + .seconds(2)
+        while state.ipv4.isEmpty && ContinuousClock.now < until {  // DHCP may lag cloud-init by a moment; not worth more than 2 s
+            try await Task.sleep(for: .milliseconds(250))
+            state = try await step(.info) { try await lxd.instanceState(name) }
+        }
+        return [
+            "name": name,
+            "status": state.status,
+            "architecture": instance?.architecture ?? "",
+            "ipv4": state.ipv4.joined(separator: ","),
+            "member": instance?.location ?? "",
+        ]
+    }
+
+    // MARK: Cleanup and reporting
+
+    /// Removes the instance after a failure or cancel, when it is ours and not to be kept.
+    /// Returns `true` when an instance was removed.
+    public func cleanUp(
+        after job: DeploymentRendered,
+        keepOnFailure: Bool,
+        failure: DeployFailure,
+        cancelled: Bool,
+        client: @Sendable () async throws -> LXDClient,
+        logger: Logger
+    ) async -> Bool {
+        guard failure.mayCleanUp, !keepOnFailure else { return false }
+        do {
+            let lxd = try await client()
+            let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
+            if removed {
+                await report(
+                    job.deploymentId,
+                    .inProgress,
+                    step: .cleanup,
+                    level: .warning,
+                    "removed \(job.instanceName) after the \(cancelled ? "cancel" : "failure")",
+                    logger: logger
+                )
+            }
+            return removed
+        } catch {
+            logger.error("cleanup failed; the instance may be left behind", metadata: ["instance": "\(job.instanceName)", "error": "\(error)"])
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .cleanup,
+                level: .error,
+                "could not remove \(job.instanceName): \(error)",
+                logger: logger
+            )
+            return false
+        }
+    }
+
+    func report(
+        _ id: String,
+        _ status: DeploymentStatus,
+        step: EventStep,
+        level: LogLevel = .info,
+        _ message: String,
+        details: [String: String] = [:],
+        logger: Logger
+    ) async {
+        await reporter.report(id, DeploymentEvent(status: status, step: step, level: level, message: message, details: details), logger: logger)
+    }
+}
