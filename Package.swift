@@ -310,6 +310,11 @@ let package = Package(
             dependencies: ["IceShelvesLXD", "IceShelvesContracts", "IceShelvesTestSupport"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AgentBrokerTests",
+            dependencies: ["AgentBroker", "IceShelvesContracts", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesDeploy", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesLibvirtTests", dependencies: ["IceShelvesLibvirt"], swiftSettings: strict),
         .testTarget(name: "KvmDeployerTests", dependencies: ["KvmDeployer", "IceShelvesContracts", "IceShelvesLibvirt"], swiftSettings: strict),

@@ -26,20 +26,32 @@ struct AgentBrokerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("data-dir"),
-        help: ArgumentHelp("Directory of the job database. Env: ICESHELVES_AGENT_BROKER_DATA_DIR. Default: /var/tmp/iceshelves-agent-broker", valueName: "path")
+        help: ArgumentHelp(
+            "Directory of the job database. Env: ICESHELVES_AGENT_BROKER_DATA_DIR. Default: /var/tmp/iceshelves-agent-broker",
+            valueName: "path"
+        )
     )
     var dataDir: String?
 
     @Option(
         name: .customLong("lease-seconds"),
-        help: ArgumentHelp("Seconds a handed-out job stays with a silent agent. Env: ICESHELVES_AGENT_LEASE_SECONDS. Default: 300", valueName: "seconds")
+        help: ArgumentHelp(
+            "Seconds a handed-out job stays with a silent agent. Env: ICESHELVES_AGENT_LEASE_SECONDS. Default: 300",
+            valueName: "seconds"
+        )
     )
     var leaseSeconds: Int?
 
     func run() async throws {
         let host = host ?? Environment.value("ICESHELVES_AGENT_HOST") ?? "127.0.0.1"
         let port = try Environment.integer(port, flagName: "--port", key: "ICESHELVES_AGENT_PORT", default: 8010, in: 0...65535)
-        let lease = try Environment.integer(leaseSeconds, flagName: "--lease-seconds", key: "ICESHELVES_AGENT_LEASE_SECONDS", default: 300, in: 2...86400)
+        let lease = try Environment.integer(
+            leaseSeconds,
+            flagName: "--lease-seconds",
+            key: "ICESHELVES_AGENT_LEASE_SECONDS",
+            default: 300,
+            in: 2...86400
+        )
         let data = dataDir ?? Environment.value("ICESHELVES_AGENT_BROKER_DATA_DIR") ?? "/var/tmp/iceshelves-agent-broker"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
 

@@ -56,7 +56,13 @@ final class ClusterHealth: Sendable {
         }
     }
 
-    private func publish(_ id: String, _ status: ClusterStatusChanged.Status, previous: ClusterStatusChanged.Status, lastSeen: Date, _ message: String)
+    private func publish(
+        _ id: String,
+        _ status: ClusterStatusChanged.Status,
+        previous: ClusterStatusChanged.Status,
+        lastSeen: Date,
+        _ message: String
+    )
         async
     {
         let change = ClusterStatusChanged(
@@ -68,7 +74,12 @@ final class ClusterHealth: Sendable {
         )
         logger.info("cluster health changed", metadata: ["cluster": "\(id)", "status": "\(status.rawValue)", "previous": "\(previous.rawValue)"])
         do {
-            try await bus.publish(Envelope(change), exchange: BusNames.eventsExchange, routingKey: BusNames.clusterStatusKey(clusterId: id), mandatory: false)
+            try await bus.publish(
+                Envelope(change),
+                exchange: BusNames.eventsExchange,
+                routingKey: BusNames.clusterStatusKey(clusterId: id),
+                mandatory: false
+            )
         } catch {
             logger.warning("cannot publish a cluster health change", metadata: ["cluster": "\(id)", "error": "\(error)"])
         }

@@ -158,7 +158,8 @@ struct JobStore: Sendable {
             switch state {
             case .finished:
                 return .finished
-            case .pending, .leased where !leaseHolds:
+            case .pending,
+                .leased where !leaseHolds:
                 try db.execute(
                     sql: "UPDATE job SET state = 'finished', cancel_requested = 1, finished_at = ? WHERE deployment_id = ?",
                     arguments: [now.timeIntervalSince1970, deploymentId]

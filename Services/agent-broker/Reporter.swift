@@ -26,6 +26,10 @@ struct Reporter: Sendable {
         details: [String: String] = [:],
         logger: Logger
     ) async {
-        await bus.publishProgress(DeploymentEvent(status: status, step: step, level: level, message: message, details: details), deploymentId: id, logger: logger)
+        await bus.publishProgress(
+            DeploymentEvent(status: status, step: step, level: level, message: message, details: details),
+            deploymentId: id,
+            logger: logger
+        )
     }
 }

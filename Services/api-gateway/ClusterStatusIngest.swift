@@ -24,7 +24,10 @@ struct ClusterStatusIngest: Sendable {
         let previous = try await clusters.recordAgentHealth(id, status: status, lastSeen: change.lastSeen, message: change.message)
         if let previous {
             logger.info("agent-poll cluster health changed", metadata: ["cluster": "\(id)", "status": "\(status)", "previous": "\(previous)"])
-            await webhooks.notify(.clusterStatusChanged, data: ["cluster_id": id, "name": cluster.name, "previous_status": previous, "status": status])
+            await webhooks.notify(
+                .clusterStatusChanged,
+                data: ["cluster_id": id, "name": cluster.name, "previous_status": previous, "status": status]
+            )
         }
     }
 }

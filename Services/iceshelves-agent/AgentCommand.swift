@@ -65,7 +65,13 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--agent-key or ICESHELVES_AGENT_KEY is required")
         }
         let interval = try Environment.integer(pollInterval, flagName: "--poll-interval", key: "ICESHELVES_POLL_INTERVAL", default: 300, in: 1...600)
-        let cloudInit = try Environment.integer(cloudInitTimeout, flagName: "--cloud-init-timeout", key: "ICESHELVES_CLOUD_INIT_TIMEOUT", default: 600, in: 1...86400)
+        let cloudInit = try Environment.integer(
+            cloudInitTimeout,
+            flagName: "--cloud-init-timeout",
+            key: "ICESHELVES_CLOUD_INIT_TIMEOUT",
+            default: 600,
+            in: 1...86400
+        )
         let workers = try Environment.integer(concurrency, flagName: "--concurrency", key: "ICESHELVES_AGENT_CONCURRENCY", default: 2, in: 1...16)
 
         let level: Logger.Level = debug ? .debug : .info

@@ -35,7 +35,11 @@ struct BrokerClient: Sendable {
 
     /// A v1 long-poll. `nil` when the server does not know our protocol (an old server: 404/405).
     func poll(_ body: AgentProtocol.Poll, wait: Int) async throws -> AgentProtocol.PollAnswer? {
-        let (status, data) = try await post(AgentProtocol.pollPath(cluster: clusterId) + "?wait=\(wait)", body: try encoder.encode(body), timeout: Double(wait) + 30)
+        let (status, data) = try await post(
+            AgentProtocol.pollPath(cluster: clusterId) + "?wait=\(wait)",
+            body: try encoder.encode(body),
+            timeout: Double(wait) + 30
+        )
         if status == 404 || status == 405 { return nil }
         try check(status, data)
         return try decode(AgentProtocol.PollAnswer.self, data)
@@ -43,7 +47,11 @@ struct BrokerClient: Sendable {
 
     /// Renews a lease. Throws a ``Failure`` with status 409 when the lease is lost or the deployment ended.
     func renew(_ deploymentId: String, agentId: String) async throws -> AgentProtocol.LeaseAnswer {
-        let (status, data) = try await post(AgentProtocol.leasePath(deployment: deploymentId), body: try encoder.encode(AgentProtocol.Lease(agentId: agentId)), timeout: 30)
+        let (status, data) = try await post(
+            AgentProtocol.leasePath(deployment: deploymentId),
+            body: try encoder.encode(AgentProtocol.Lease(agentId: agentId)),
+            timeout: 30
+        )
         try check(status, data)
         return try decode(AgentProtocol.LeaseAnswer.self, data)
     }

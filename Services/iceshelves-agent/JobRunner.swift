@@ -75,8 +75,14 @@ struct JobRunner: Sendable {
                 client: { try await lxd.client() },
                 logger: logger
             )
-            let message = "deployment cancelled; " + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
-            await reporter.report(job.deploymentId, DeploymentEvent(status: .cancelled, step: .cancel, level: .warning, message: message), logger: logger)
+            let message =
+                "deployment cancelled; "
+                + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
+            await reporter.report(
+                job.deploymentId,
+                DeploymentEvent(status: .cancelled, step: .cancel, level: .warning, message: message),
+                logger: logger
+            )
             return .cancelled
         default:
             await finish(job, destination, outcome, logger: logger)
@@ -85,7 +91,11 @@ struct JobRunner: Sendable {
     }
 
     private func deploy(_ job: DeploymentRendered, _ destination: DeploymentTarget, logger: Logger) async throws -> [String: String] {
-        await reporter.report(job.deploymentId, DeploymentEvent(status: .inProgress, step: .connect, message: "the agent on \(ProcessInfo.processInfo.hostName) took the deployment"), logger: logger)
+        await reporter.report(
+            job.deploymentId,
+            DeploymentEvent(status: .inProgress, step: .connect, message: "the agent on \(ProcessInfo.processInfo.hostName) took the deployment"),
+            logger: logger
+        )
         let client: LXDClient
         do {
             client = try await lxd.client()
@@ -115,15 +125,31 @@ struct JobRunner: Sendable {
         return nil
     }
 
-    private func finish(_ job: DeploymentRendered, _ destination: DeploymentTarget, _ outcome: Result<[String: String], any Error>, logger: Logger) async {
+    private func finish(
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        _ outcome: Result<[String: String], any Error>,
+        logger: Logger
+    ) async {
         let id = job.deploymentId
         switch outcome {
         case .success(let info):
-            await reporter.report(id, DeploymentEvent(status: .completed, step: .done, message: "\(job.instanceName) is running and cloud-init finished", details: info), logger: logger)
+            await reporter.report(
+                id,
+                DeploymentEvent(status: .completed, step: .done, message: "\(job.instanceName) is running and cloud-init finished", details: info),
+                logger: logger
+            )
         case .failure(let error):
             let failure = error as? DeployFailure ?? DeployFailure(step: .deploy, message: "\(error)")
             let lxd = lxd
-            _ = await steps.cleanUp(after: job, keepOnFailure: destination.keepOnFailure, failure: failure, cancelled: false, client: { try await lxd.client() }, logger: logger)
+            _ = await steps.cleanUp(
+                after: job,
+                keepOnFailure: destination.keepOnFailure,
+                failure: failure,
+                cancelled: false,
+                client: { try await lxd.client() },
+                logger: logger
+            )
             await reporter.report(id, DeploymentEvent(status: .failed, step: failure.step, level: .error, message: failure.message), logger: logger)
         }
     }

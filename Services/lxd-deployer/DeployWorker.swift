@@ -141,6 +141,10 @@ struct DeployWorker: Sendable {
         details: [String: String] = [:],
         logger: Logger
     ) async {
-        await BusReporter(bus: bus).report(id, DeploymentEvent(status: status, step: step, level: level, message: message, details: details), logger: logger)
+        await BusReporter(bus: bus).report(
+            id,
+            DeploymentEvent(status: status, step: step, level: level, message: message, details: details),
+            logger: logger
+        )
     }
 }

@@ -59,7 +59,9 @@ struct AgentBrokerTests {
             #expect(item["deployment_type"] as? String == "lxd")
             #expect(item["instance_name"] as? String == "agent-orig-1")
             #expect(item["egg_name"] as? String == "debian-hello")
-            for field in ["deployment_id", "egg_name", "instance_name", "deployment_type", "cloud_init", "lxd_profile", "config_overrides", "target_member"] {
+            for field in [
+                "deployment_id", "egg_name", "instance_name", "deployment_type", "cloud_init", "lxd_profile", "config_overrides", "target_member",
+            ] {
                 #expect(item[field] != nil && !(item[field] is NSNull), "\(field) must be present and not null")
             }
             let userData = try #require(item["cloud_init"] as? String)
@@ -85,7 +87,11 @@ struct AgentBrokerTests {
             #expect(try await AgentHTTP.post(statusURL, agentKey: a.key, body: "{not json").json["error"] as? String == "Invalid JSON")
             #expect(try await AgentHTTP.post(statusURL, agentKey: a.key, body: Self.originalStatus("bogus", message: "x")).status == 400)
 
-            let started = try await AgentHTTP.post(statusURL, agentKey: a.key, body: Self.originalStatus("in_progress", message: "Starting deployment of agent-orig-1"))
+            let started = try await AgentHTTP.post(
+                statusURL,
+                agentKey: a.key,
+                body: Self.originalStatus("in_progress", message: "Starting deployment of agent-orig-1")
+            )
             #expect(started.status == 200)
             #expect(started.json["success"] as? Bool == true)
             #expect(started.json["message"] as? String == "Status updated")

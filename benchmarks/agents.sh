@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Simulated agents against the agent-broker, on loopback, through the URL real agents use (the
+# broker's own listener), with the whole deploy path running (broker, catalog, renderer,
+# gateway, agent-broker):
+#   1. 5,000 agents (one agent-poll cluster each) long-poll at once; 200 deployments are POSTed to
+#      the gateway at 10/s to random clusters; prints the pickup latency p50/p99 (deploy request
+#      sent -> the job in an agent's poll answer) and the RSS of every process on that path.
+#   2. 10,000 agents poll with the original protocol every 60 s (random phase) for 75 s; prints
+#      the poll latency p99.
+# No agent deploys anything: nothing is created. Bounded in count and time.
+#
+#   benchmarks/agents.sh [long-poll agents] [plain agents]
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ICESHELVES_ROOT"
+trap stop_started EXIT
+LONG=${1:-5000}
+PLAIN=${2:-10000}
+PORT=${BENCH_RMQ_PORT:-5686}
+HTTP=${BENCH_HTTP_PORT:-8040}
+AGENTS=${BENCH_AGENT_PORT:-8041}
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+swift build -c release >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+start_epmd
+start_rabbitmq iceshelves-agentbench "$PORT"
+RMQ=${STARTED_PIDS[-1]}
+export ICESHELVES_AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/" ICESHELVES_LOG_LEVEL=warning
+DATA=$(mktemp -d)
+"$BIN/egg-catalog" --metrics-port=-1 --eggs-dir eggs --data-dir "$DATA/catalog" & STARTED_PIDS+=($!)
+"$BIN/cloud-init-renderer" --metrics-port=-1 & STARTED_PIDS+=($!)
+RENDERER=$!
+"$BIN/api-gateway" --metrics-port=-1 --http-port "$HTTP" --data-dir "$DATA/gw" --max-concurrent-deployments 10000 & STARTED_PIDS+=($!)
+GATEWAY=$!
+"$BIN/agent-broker" --metrics-port=-1 --port "$AGENTS" --data-dir "$DATA/broker" & STARTED_PIDS+=($!)
+BROKER=$!
+for _ in $(seq 1 300); do [ -s "$DATA/gw/admin.key" ] && curl -sf "http://127.0.0.1:$HTTP/iceshelves/healthz" >/dev/null && break; sleep 0.1; done
+KEY=$(cat "$DATA/gw/admin.key")
+API="http://127.0.0.1:$HTTP/iceshelves/api"
+until curl -sf -H "Authorization: Bearer $KEY" "$API/eggs/debian-hello" >/dev/null; do sleep 0.2; done
+N=$(( LONG > PLAIN ? LONG : PLAIN ))
+echo "registering $N agent-poll clusters" >&2
+python3 - "$API" "$KEY" "$N" > "$DATA/clusters.json" <<'PY'
+import json, sys, urllib.request
+api, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out = []
+for i in range(n):
+    req = urllib.request.Request(api + "/clusters", method="POST", data=json.dumps(
+        {"name": f"bench-{i}", "connection_method": "agent-poll", "agent_poll_interval": 60}).encode(),
+        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    r = json.load(urllib.request.urlopen(req))
+    out.append({"id": r["cluster_id"], "key": r["agent_key"]})
+json.dump(out, sys.stdout)
+PY
+# rss PID: the resident MB of PID and its descendants.
+rss() {
+  local kb=0 p
+  for p in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    [ "$p" = "$1" ] || { kb=$((kb + $(rss "$p") * 1024)); continue; }
+    kb=$((kb + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo $((kb / 1024))
+}
+python3 benchmarks/agent-bench.py long --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$LONG" \
+  --gateway "http://127.0.0.1:$HTTP/iceshelves" --admin-key "$KEY" --deploys 200 --rate 10 &
+BENCH=$!
+sleep 25  # while every poll is held and the deployments arrive
+echo "RSS with $LONG long-polls held: agent-broker $(rss $BROKER) MB, api-gateway $(rss $GATEWAY) MB, cloud-init-renderer $(rss $RENDERER) MB, RabbitMQ $(rss $RMQ) MB"
+wait $BENCH
+python3 benchmarks/agent-bench.py plain --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$PLAIN" --interval 60 --seconds 75
+echo "RSS after $PLAIN plain pollers: agent-broker $(rss $BROKER) MB"
