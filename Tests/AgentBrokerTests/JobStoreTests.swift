@@ -17,7 +17,7 @@ struct JobStoreTests {
             baseImage: "iceshelves/debian-12",
             userData: "#cloud-config\n",
             metaData: "instance-id: x\n",
-            destination: DeploymentTarget(clusterId: cluster, connection: .unixSocket(), viaAgent: true)
+            destination: DeploymentTarget(clusterId: cluster, viaAgent: true)
         )
     }
 
