@@ -3,6 +3,10 @@ import IceShelvesBus
 import IceShelvesContracts
 import Testing
 
+/// The agent suites share one broker vhost (`ICESHELVES_TEST_AGENT_AMQP_URL`): one suite, one
+/// test at a time, so no stack's gateway answers another stack's broker.
+@Suite(.serialized) enum AgentSystemTests {}
+
 /// The real catalog, renderer, api-gateway and agent-broker on a broker vhost of their own
 /// (`ICESHELVES_TEST_AGENT_AMQP_URL`), and agents played by HTTP requests or by the real
 /// `iceshelves-agent`.
