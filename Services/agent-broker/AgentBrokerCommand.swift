@@ -53,7 +53,7 @@ struct AgentBrokerCommand: AsyncParsableCommand {
             in: 2...86400
         )
         let data = dataDir ?? Environment.value("ICESHELVES_AGENT_BROKER_DATA_DIR") ?? "/var/tmp/iceshelves-agent-broker"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try DataDirectory.prepare(data)
 
         try await ServiceRunner(name: .agentBroker, options: options, defaultMetricsPort: 9105).run { context, _ in
             let store = try JobStore.open(path: data + "/agent-broker.sqlite")
