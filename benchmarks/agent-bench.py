@@ -89,7 +89,7 @@ async def long_mode(a, clusters):
 
     agents = [asyncio.ensure_future(agent(c)) for c in clusters]
     await ready.wait()
-    await asyncio.sleep(3)  # every poll is held by the broker now
+    await asyncio.sleep(a.settle)  # the first polls (each one a cluster going active) are answered and held again
     gw = Conn(a.gateway)
     for i in range(a.deploys):
         c = random.choice(clusters)
@@ -148,6 +148,7 @@ def main():
     p.add_argument("--deploys", type=int, default=200)
     p.add_argument("--rate", type=float, default=10)
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--settle", type=float, default=20)
     p.add_argument("--interval", type=float, default=60)
     p.add_argument("--seconds", type=float, default=75)
     a = p.parse_args()

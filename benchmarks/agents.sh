@@ -20,8 +20,9 @@ PORT=${BENCH_RMQ_PORT:-5686}
 HTTP=${BENCH_HTTP_PORT:-8040}
 AGENTS=${BENCH_AGENT_PORT:-8041}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+CONFIG=${BENCH_CONFIG:-release}  # BENCH_CONFIG=debug for a quick look without a release build
+swift build -c "$CONFIG" >/dev/null
+BIN=$(swift build -c "$CONFIG" --show-bin-path)
 start_epmd
 start_rabbitmq iceshelves-agentbench "$PORT"
 RMQ=${STARTED_PIDS[-1]}
@@ -64,8 +65,9 @@ rss() {
 python3 benchmarks/agent-bench.py long --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$LONG" \
   --gateway "http://127.0.0.1:$HTTP/iceshelves" --admin-key "$KEY" --deploys 200 --rate 10 &
 BENCH=$!
-sleep 25  # while every poll is held and the deployments arrive
+sleep 30  # while every poll is held and the deployments arrive
 echo "RSS with $LONG long-polls held: agent-broker $(rss $BROKER) MB, api-gateway $(rss $GATEWAY) MB, cloud-init-renderer $(rss $RENDERER) MB, RabbitMQ $(rss $RMQ) MB"
 wait $BENCH
+[ "$PLAIN" -gt 0 ] || exit 0
 python3 benchmarks/agent-bench.py plain --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$PLAIN" --interval 60 --seconds 75
 echo "RSS after $PLAIN plain pollers: agent-broker $(rss $BROKER) MB"

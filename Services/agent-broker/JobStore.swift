@@ -88,6 +88,18 @@ struct JobStore: Sendable {
     func claim(clusterId: String, targets: Set<TargetType>, holder: String, lease: Duration, limit: Int, now: Date = Date()) async throws -> [Job] {
         let until = now.addingTimeInterval(lease.seconds)
         let targetList = targets.map(\.rawValue)
+        // Most polls find nothing: a read says so without queueing behind the one writer.
+        let available = try await writer.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM job WHERE cluster_id = ? AND cancel_requested = 0
+                    AND (state = 'pending' OR (state = 'leased' AND lease_until < ?)))
+                    """,
+                arguments: [clusterId, now.timeIntervalSince1970]
+            ) ?? false
+        }
+        guard available else { return [] }
         return try await writer.write { db in
             let rows = try Row.fetchAll(
                 db,
