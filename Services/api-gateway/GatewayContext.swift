@@ -73,13 +73,14 @@ struct AuthMiddleware: RouterMiddleware {
         let presented = request.headers[.authorization].flatMap {
             $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
         }
-        if throttle.isBlocked(address), !(presented.map(keys.recentlyVerified) ?? false) {
+        if throttle.refuses(address, presented: presented) {
             throw APIError(.tooManyRequests, "too many failed authentications from \(address); wait a minute")
         }
         guard let presented, let identity = try await keys.verify(presented) else {
             throttle.failed(address)
             throw APIError.unauthorized
         }
+        throttle.succeeded(address, presented: presented)
         var context = context
         context.identity = identity
         return try await next(request, context)

@@ -71,11 +71,6 @@ struct KeyStore: Sendable {
         return identity
     }
 
-    /// Whether `presented` was verified a moment ago (no database read).
-    func recentlyVerified(_ presented: String) -> Bool {
-        verified.value(presented) != nil
-    }
-
     private func lookUp(_ presented: String) async throws -> Identity? {
         let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "isk", parts[1].count == 12, parts[1].allSatisfy(\.isHexDigit), !parts[2].isEmpty,
