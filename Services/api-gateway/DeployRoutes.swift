@@ -114,11 +114,16 @@ struct DeployRoutes {
         let viaAgent = cluster.method == .agentPoll
         let egg = try await EggRoutes(gateway: gateway).egg(body.eggId.text, version: body.eggVersion)
         guard egg.egg.isActive else { throw APIError.conflict("egg \(egg.egg.name) is deactivated") }
-        if who.role < .admin {
-            try await HostAccessGuard(reviews: gateway.reviews).check(egg: egg, overrides: body.configOverrides ?? [:], cluster: cluster)
-        }
         // The cluster's kind decides the target; a deployment_type that disagrees is refused.
         let target = cluster.hypervisor.target
+        if who.role < .admin {
+            try await HostAccessGuard(reviews: gateway.reviews).check(
+                egg: egg,
+                overrides: body.configOverrides ?? [:],
+                cluster: cluster,
+                target: target
+            )
+        }
         if let asked = body.deploymentType, asked != target {
             throw APIError.badRequest(
                 "cluster \(cluster.name) is a \(cluster.hypervisor.rawValue) cluster; deployment_type \(asked.rawValue) cannot go there"

@@ -132,7 +132,8 @@ struct DeploymentRoutes {
                 try await HostAccessGuard(reviews: gateway.reviews).check(
                     egg: egg,
                     overrides: request.destination?.configOverrides ?? [:],
-                    cluster: cluster
+                    cluster: cluster,
+                    target: request.target
                 )
             }
             request.deploymentId = UUID().uuidString.lowercased()

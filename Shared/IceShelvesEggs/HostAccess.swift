@@ -40,7 +40,7 @@ public enum HostAccess {
         {
             return true
         }
-        return ["devices.disk", "devices.proxy"].contains(entry) || hostDeviceTypes.contains { "devices." + $0 == entry }
+        return ["devices.disk", "devices.proxy"].contains(entry) || hostDeviceTypes.contains { "devices." + $0 == entry } || kvmKeys.contains(entry)
     }
 
     /// Dangerous config keys.

@@ -50,3 +50,36 @@ struct HostAccessTests {
         #expect(spec.devices["d"]?["source"] == "/srv")
     }
 }
+
+@Suite("Host access in KVM domain fragments")
+struct HostAccessKVMTests {
+    @Test func passthroughHostPathsAndRawQEMUAreFoundAndPlainSettingsAreNot() {
+        let xml = """
+            <domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+              <memory unit='MiB'>2048</memory>
+              <seclabel type='none'/>
+              <devices>
+                <hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' function='0'/></source></hostdev>
+                <filesystem type='mount'><source dir='/srv'/><target dir='srv'/></filesystem>
+                <disk type='block' device='disk'><source dev='/dev/sda'/><target dev='vdb'/></disk>
+                <interface type='direct'><source dev='eth0' mode='bridge'/></interface>
+                <interface type='network'><source network='default'/></interface>
+                <serial type='pty'/>
+                <channel type='unix'><source mode='bind' path='/tmp/x'/></channel>
+                <video><model type='virtio'/></video>
+              </devices>
+              <qemu:commandline><qemu:arg value='-device'/></qemu:commandline>
+            </domain>
+            """
+        let keys = Set(HostAccess.findings(kvmFragment: xml, origin: "kvm-config.xml").map(\.key))
+        #expect(
+            keys == [
+                "security.seclabel", "devices.hostdev", "devices.filesystem", "devices.disk", "devices.interface", "devices.chardev", "raw.qemu",
+            ]
+        )
+        let plain =
+            "<domain type='kvm'><vcpu>2</vcpu><devices><interface type='network'><source network='n'/></interface><rng model='virtio'/></devices></domain>"
+        #expect(HostAccess.findings(kvmFragment: plain, origin: "x").isEmpty)
+        #expect(HostAccess.isKnownAllowEntry("devices.hostdev") && HostAccess.isKnownAllowEntry("raw.qemu"))
+    }
+}
