@@ -101,6 +101,15 @@ struct ApiGatewayCommand: AsyncParsableCommand {
     )
     var allowInsecureLibvirt: Int?
 
+    @Option(
+        name: .customLong("agent-url"),
+        help: ArgumentHelp(
+            "The agent-broker's URL that agents use, shown in the web UI's agent install command (ICESHELVES_SERVER). Env: ICESHELVES_AGENT_URL. Default: http://<http-host>:8010",
+            valueName: "url"
+        )
+    )
+    var agentURL: String?
+
     func run() async throws {
         let trusted = Set(
             (deployerUsers ?? Environment.value("ICESHELVES_DEPLOYER_USERS") ?? "lxd-deployer,kvm-deployer,agent-broker")
@@ -139,6 +148,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             default: 0,
             in: 0...1
         )
+        let agent = try Self.resolvedAgentURL(agentURL ?? Environment.value("ICESHELVES_AGENT_URL"), httpHost: host)
         let data = dataDir ?? Environment.value("ICESHELVES_GATEWAY_DATA_DIR") ?? "/var/tmp/iceshelves"
         try DataDirectory.prepare(data)
 
@@ -152,6 +162,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             settings.authFailureLimit = failureLimit
             settings.hosts = HostPolicy(allowedHosts ?? Environment.value("ICESHELVES_ALLOWED_HOSTS"))
             settings.allowInsecureLibvirt = insecureLibvirt == 1
+            settings.agentURL = agent
             let registry = context.metrics
             let client = context.client
             let gateway = Gateway(
@@ -220,5 +231,21 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                 StreamCloser(hub: gateway.events),
             ]
         }
+    }
+
+    /// The agents' URL: `--agent-url` as given (http or https, a host, no spaces, no query), else
+    /// the agent-broker's default port on the gateway's own host.
+    static func resolvedAgentURL(_ given: String?, httpHost: String) throws -> String {
+        guard let given, !given.isEmpty else {
+            let host = httpHost.contains(":") && !httpHost.hasPrefix("[") ? "[\(httpHost)]" : httpHost
+            return "http://\(host):8010"
+        }
+        guard given.unicodeScalars.count <= 2048, !given.contains(where: { $0.isWhitespace || $0.isNewline }),
+            let parts = URLComponents(string: given), ["http", "https"].contains(parts.scheme ?? ""), parts.host?.isEmpty == false,
+            parts.query == nil, parts.fragment == nil, parts.user == nil, parts.password == nil
+        else {
+            throw ValidationError("--agent-url (ICESHELVES_AGENT_URL) must be http(s)://host[:port][/path], without spaces, query or credentials")
+        }
+        return given
     }
 }

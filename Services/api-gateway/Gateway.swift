@@ -49,6 +49,8 @@ struct Gateway: Sendable {
         var authFailureLimit = 20
         /// Accept `qemu+tcp://` KVM clusters (no authentication, no encryption): tests only.
         var allowInsecureLibvirt = false
+        /// The agent-broker's URL for agents (`--agent-url`), shown in the web UI's agent install command.
+        var agentURL = "http://127.0.0.1:8010"
     }
 
     /// Builds every part over one database: the stores, the ledger, the hub, webhooks, the recorder and the submitter.

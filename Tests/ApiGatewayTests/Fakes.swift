@@ -118,13 +118,14 @@ struct Harness {
     let bus = FakeBus()
     let admin: String, operatorKey: String, viewer: String
 
-    init(maxConcurrent: Int = 10, allowedHosts: String? = nil) async throws {
+    init(maxConcurrent: Int = 10, allowedHosts: String? = nil, agentURL: String? = nil) async throws {
         let db = try GatewayDatabase.inMemory()
         let box = SecretBox(key: SymmetricKey(size: .bits256))
         var settings = Gateway.Settings()
         settings.maxConcurrentPerCluster = maxConcurrent
         settings.maxBodyBytes = 64 * 1024
         settings.hosts = HostPolicy(allowedHosts)
+        if let agentURL { settings.agentURL = agentURL }
         gateway = Gateway(
             db: db,
             box: box,

@@ -50,8 +50,8 @@ struct WebUITests {
         }
     }
 
-    func run(_ body: @escaping @Sendable (Harness, Browser) async throws -> Void) async throws {
-        let h = try await Harness()
+    func run(agentURL: String? = nil, _ body: @escaping @Sendable (Harness, Browser) async throws -> Void) async throws {
+        let h = try await Harness(agentURL: agentURL)
         let app = Application(router: h.gateway.router())
         try await app.test(.router) { client in try await body(h, Browser(client: client)) }
     }
@@ -221,9 +221,95 @@ struct WebUITests {
             )
             #expect(added.status == .ok, "\(added.text.prefix(300))")
             #expect(added.text.contains("ICESHELVES_AGENT_KEY="), "the install command, with the key")
+            #expect(added.text.contains("ICESHELVES_SERVER=http://127.0.0.1:8010\n"), "the agent-broker's default URL, not the gateway's")
             let again = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
             #expect(again.status == .ok)
             #expect(!again.text.contains("ICESHELVES_AGENT_KEY="), "never shown again")
+        }
+    }
+
+    @Test func theAgentInstallCommandPointsAtTheAgentBroker() async throws {
+        try await run(agentURL: "https://agents.example.org/iceshelves") { h, b in
+            let (cookie, csrf) = try await b.login(h.admin)
+            let added = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&name=edge&connection_method=agent-poll"
+            )
+            #expect(added.status == .ok, "\(added.text.prefix(300))")
+            #expect(added.text.contains("ICESHELVES_SERVER=https://agents.example.org/iceshelves\n"))
+        }
+        #expect(try ApiGatewayCommand.resolvedAgentURL(nil, httpHost: "127.0.0.1") == "http://127.0.0.1:8010")
+        #expect(try ApiGatewayCommand.resolvedAgentURL("", httpHost: "10.0.0.5") == "http://10.0.0.5:8010")
+        #expect(try ApiGatewayCommand.resolvedAgentURL(nil, httpHost: "::1") == "http://[::1]:8010")
+        #expect(try ApiGatewayCommand.resolvedAgentURL("https://a.example:8443/x", httpHost: "h") == "https://a.example:8443/x")
+        for bad in ["ftp://a.example", "http://", "http://a b", "http://a.example/?k=v", "http://u:p@a.example", "a.example:8010", "http://a\nEOF"] {
+            #expect(throws: (any Error).self, "\(bad)") { try ApiGatewayCommand.resolvedAgentURL(bad, httpHost: "h") }
+        }
+    }
+
+    @Test func aKVMClusterIsRegisteredThroughItsForm() async throws {
+        try await run { h, b in
+            let (cookie, csrf) = try await b.login(h.admin)
+            let form = try await b.go(.get, "/iceshelves/clusters/new?method=libvirt", cookie: cookie)
+            #expect(form.status == .ok)
+            for field in ["libvirt_uri", "storage_pool", "network", "domain_type", "ssh_key", "ssh_host_key", "client_cert", "client_key", "ca_cert"]
+            {
+                let id = try #require(
+                    form.text.range(of: #"name="\#(field)""#).map { form.text[..<$0.lowerBound] }?.components(separatedBy: #"id=""#).last?
+                        .prefix { $0 != "\"" },
+                    "\(field)"
+                )
+                #expect(form.text.contains(#"<label for="\#(id)">"#), "\(field) has a label")
+            }
+            #expect(form.text.contains(#"name="hypervisor" value="kvm""#))
+            // A qemu+ssh URI without its host key: the API's message, the form again, the key not echoed.
+            let refused = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&name=kvm1&connection_method=libvirt&hypervisor=kvm&libvirt_uri=qemu%2Bssh%3A%2F%2Fops%40kvm.example%2Fsystem"
+                    + "&ssh_key=-----BEGIN+OPENSSH+PRIVATE+KEY-----%0Asecretkeymaterial%0A-----END+OPENSSH+PRIVATE+KEY-----"
+            )
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("ssh_host_key is required"), "\(refused.text.prefix(500))")
+            #expect(refused.text.contains("qemu+ssh://ops@kvm.example/system") && !refused.text.contains("secretkeymaterial"))
+            let noToken = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "name=kvm1&connection_method=libvirt&libvirt_uri=qemu%3A%2F%2F%2Fsystem"
+            )
+            #expect(noToken.status == .forbidden, "CSRF")
+            let added = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&name=kvm1&connection_method=libvirt&hypervisor=kvm&libvirt_uri=qemu%3A%2F%2F%2Fsystem"
+                    + "&storage_pool=iceshelves&network=&domain_type=qemu&ssh_key=&ssh_host_key=&client_cert=&client_key=&ca_cert="
+            )
+            #expect(added.status == .seeOther, "\(added.text.prefix(500))")
+            #expect(added.location == "/iceshelves/clusters/1")
+            let page = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
+            #expect(page.text.contains(#"<dd id="cluster-hypervisor">kvm</dd>"#))
+            #expect(page.text.contains("<dd>qemu:///system</dd>") && page.text.contains("<dd>iceshelves</dd>") && page.text.contains("<dd>qemu</dd>"))
+            #expect(page.text.contains("<dd>default</dd>"), "the network's default")
+            let list = try await b.go(.get, "/iceshelves/clusters", cookie: cookie)
+            #expect(list.text.contains("<td>kvm</td><td>libvirt</td>"))
+            let api = try await Harness.Client(client: b.client).call(.get, "/iceshelves/api/clusters/1", key: h.admin)
+            let registered = try #require(api.json["data"] as? [String: Any])
+            #expect(registered["hypervisor"] as? String == "kvm" && registered["domain_type"] as? String == "qemu", "\(api.text)")
+            // An operator sees no "Add a cluster", and the API refuses the post.
+            let (opCookie, opCsrf) = try await b.login(h.operatorKey)
+            #expect(!(try await b.go(.get, "/iceshelves/clusters", cookie: opCookie)).text.contains("Add a cluster"))
+            let denied = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: opCookie,
+                form: "_csrf=\(opCsrf)&name=kvm2&connection_method=libvirt&libvirt_uri=qemu%3A%2F%2F%2Fsystem"
+            )
+            #expect(denied.status == .forbidden)
         }
     }
 

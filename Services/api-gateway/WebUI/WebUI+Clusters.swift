@@ -2,12 +2,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Cluster pages: list with health, add (a form per connection method; agent-poll shows its key
-/// once), test, detail with members and resources, remove.
+/// Cluster pages: list with health, add (a form per connection method, KVM through libvirt among
+/// them; agent-poll shows its key once, with the agent-broker's URL), test, detail with members and
+/// resources, remove.
 extension WebUI {
     static let methods: [(String, String)] = [
         ("direct-api", "LXD HTTPS API (direct-api)"), ("ssh", "SSH tunnel to LXD's socket (ssh)"),
         ("unix-socket", "LXD socket on this host (unix-socket)"), ("agent-poll", "Agent on the cluster polls us (agent-poll)"),
+        ("libvirt", "KVM through libvirt (libvirt)"),
     ]
 
     func addClusters(to root: RouterGroup<GatewayContext>) {
@@ -50,6 +52,7 @@ extension WebUI {
                 "title": "Add a cluster", "method": method, "form": form,
                 "methods": Self.methods.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == method] },
                 "isDirect": method == "direct-api", "isSSH": method == "ssh", "isSocket": method == "unix-socket", "isAgent": method == "agent-poll",
+                "isKVM": method == "libvirt", "kvmQemu": (form["domain_type"] as? String) == "qemu",
             ].merging(error.map { ["error": $0] } ?? [:]) { $1 },
             v.session,
             status: status
@@ -60,7 +63,8 @@ extension WebUI {
         var body: [String: Any] = [:]
         for name in [
             "name", "description", "connection_method", "endpoint_url", "client_cert", "client_key", "server_cert", "server_fingerprint", "ssh_host",
-            "ssh_user", "ssh_key", "ssh_host_key_fingerprint", "socket_path",
+            "ssh_user", "ssh_key", "ssh_host_key_fingerprint", "socket_path", "hypervisor", "libvirt_uri", "storage_pool", "network", "domain_type",
+            "ssh_host_key", "ca_cert",
         ] {
             if let value = v.form.text(name) { body[name] = value }
         }
@@ -113,8 +117,7 @@ extension WebUI {
         }
         if let agentKey {
             data["agentKey"] = agentKey
-            let host = v.request.head.authority ?? "127.0.0.1:8000"
-            data["gatewayURL"] = "http://\(host)/iceshelves"
+            data["agentURL"] = gateway.settings.agentURL  // agents talk to the agent-broker's listener, not to the gateway
         }
         return render("cluster", data, v.session)
     }

@@ -4,8 +4,8 @@ extension WebTemplates {
         <h1>Clusters</h1>
         {{#isAdmin}}<p><a class="button" href="/iceshelves/clusters/new">Add a cluster</a></p>{{/isAdmin}}
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Name</th><th scope="col">Method</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Last check</th>{{#canDeploy}}<th scope="col">Test</th>{{/canDeploy}}</tr></thead>
-        <tbody>{{#clusters}}<tr><td><a href="/iceshelves/clusters/{{id}}">{{name}}</a></td><td>{{connection_method}}</td><td>{{endpoint_url}}</td><td class="status s-{{status}}">{{status}}</td><td>{{last_check}}</td>
+        <thead><tr><th scope="col">Name</th><th scope="col">Hypervisor</th><th scope="col">Method</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Last check</th>{{#canDeploy}}<th scope="col">Test</th>{{/canDeploy}}</tr></thead>
+        <tbody>{{#clusters}}<tr><td><a href="/iceshelves/clusters/{{id}}">{{name}}</a></td><td>{{hypervisor}}</td><td>{{connection_method}}</td><td>{{endpoint_url}}</td><td class="status s-{{status}}">{{status}}</td><td>{{last_check}}</td>
         {{#canDeploy}}<td><form method="post" action="/iceshelves/clusters/{{id}}/test" class="inline"><input type="hidden" name="_csrf" value="{{csrf}}"><button type="submit" class="secondary" aria-label="Test {{name}}">Test</button></form></td>{{/canDeploy}}</tr>{{/clusters}}</tbody>
         </table></div>
         {{^hasClusters}}<p>No clusters yet.</p>{{/hasClusters}}
@@ -49,6 +49,25 @@ extension WebTemplates {
         <label for="c-interval">Agent poll interval (seconds)</label><input id="c-interval" name="agent_poll_interval" type="number" value="{{form.agent_poll_interval}}" placeholder="10">
         <p class="hint">The agent key is shown once, after you add the cluster.</p>
         {{/isAgent}}
+        {{#isKVM}}
+        <input type="hidden" name="hypervisor" value="kvm">
+        <label for="c-lv-uri">libvirt URI</label><input id="c-lv-uri" name="libvirt_uri" required value="{{form.libvirt_uri}}" placeholder="qemu+ssh://user@host/system" aria-describedby="c-lv-uri-hint">
+        <p class="hint" id="c-lv-uri-hint">qemu:///system on the deployer's machine, qemu+ssh://user@host[:port]/system (SSH key and host key below), or qemu+tls://host[:port]/system (certificates below). No parameters (?…).</p>
+        <label for="c-lv-pool">Storage pool</label><input id="c-lv-pool" name="storage_pool" value="{{form.storage_pool}}" placeholder="default">
+        <label for="c-lv-net">Network</label><input id="c-lv-net" name="network" value="{{form.network}}" placeholder="default">
+        <label for="c-lv-domain">Domain type</label>
+        <select id="c-lv-domain" name="domain_type"><option value="kvm">kvm (hardware virtualisation)</option><option value="qemu"{{#kvmQemu}} selected{{/kvmQemu}}>qemu (software emulation, where KVM is unavailable)</option></select>
+        <fieldset><legend>qemu+ssh: SSH</legend>
+        <label for="c-lv-sshkey">SSH private key</label><textarea id="c-lv-sshkey" name="ssh_key"></textarea>
+        <label for="c-lv-hostkey">Host key, as in known_hosts (ssh-ed25519 AAAA…)</label><input id="c-lv-hostkey" name="ssh_host_key" value="{{form.ssh_host_key}}">
+        </fieldset>
+        <fieldset><legend>qemu+tls: certificates</legend>
+        <label for="c-lv-cert">Client certificate (PEM)</label><textarea id="c-lv-cert" name="client_cert">{{form.client_cert}}</textarea>
+        <label for="c-lv-key">Client key (PEM)</label><textarea id="c-lv-key" name="client_key"></textarea>
+        <label for="c-lv-ca">CA certificate (PEM)</label><textarea id="c-lv-ca" name="ca_cert">{{form.ca_cert}}</textarea>
+        </fieldset>
+        <p class="hint">Keys are sealed on the server and never shown again.</p>
+        {{/isKVM}}
         <button type="submit">Add the cluster</button>
         </form>
         {{/content}}{{/layout}}
@@ -64,7 +83,7 @@ extension WebTemplates {
         <p>Install the agent on a host of the cluster:</p>
         <pre><code>sudo install -d -m 700 /etc/iceshelves
         sudo install -m 600 /dev/stdin /etc/iceshelves/agent.env &lt;&lt;'EOF'
-        ICESHELVES_SERVER={{gatewayURL}}
+        ICESHELVES_SERVER={{agentURL}}
         ICESHELVES_CLUSTER_ID={{cluster.id}}
         ICESHELVES_AGENT_KEY={{agentKey}}
         EOF
@@ -73,7 +92,12 @@ extension WebTemplates {
         {{/agentKey}}
         {{#testResult}}<div class="{{#ok}}flash{{/ok}}{{^ok}}error{{/ok}}" role="status" id="test-result"><p>Connection test: <span class="status s-{{status}}">{{status}}</span>. {{message}}</p></div>{{/testResult}}
         <dl>
+        <dt>Hypervisor</dt><dd id="cluster-hypervisor">{{cluster.hypervisor}}</dd>
         <dt>Method</dt><dd>{{cluster.connection_method}}</dd>
+        {{#cluster.libvirt_uri}}<dt>libvirt URI</dt><dd>{{cluster.libvirt_uri}}</dd>
+        <dt>Storage pool</dt><dd>{{cluster.storage_pool}}</dd>
+        <dt>Network</dt><dd>{{cluster.network}}</dd>
+        <dt>Domain type</dt><dd>{{cluster.domain_type}}</dd>{{/cluster.libvirt_uri}}
         <dt>Endpoint</dt><dd>{{cluster.endpoint_url}}</dd>
         <dt>Status</dt><dd class="status s-{{cluster.status}}" id="cluster-status">{{cluster.status}}</dd>
         <dt>Last check</dt><dd>{{cluster.last_check}}</dd>
