@@ -164,20 +164,56 @@ struct ClusterStore: Sendable {
         }
     }
 
+    /// A new agent key for an agent-poll cluster (returned once); the current one stays valid for
+    /// `overlap` more seconds, so agents can be moved over one by one.
+    func rotateAgentKey(_ id: Int64, overlap: Int) async throws -> String {
+        let key = KeyStore.base64url(KeyStore.random(32))
+        let hash = Data(SHA256Digest.of(key))
+        let until = Timestamp.string(Date().addingTimeInterval(Double(overlap)))
+        try await db.writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE cluster SET agent_key_previous_hash = CASE WHEN ? > 0 THEN agent_key_hash ELSE NULL END,
+                        agent_key_previous_until = ?, agent_key_hash = ? WHERE id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [overlap, until, hash, id]
+            )
+        }
+        return key
+    }
+
+    /// Revokes every agent key of the cluster: no agent authenticates until a new key is made.
+    func revokeAgentKeys(_ id: Int64) async throws {
+        try await db.writer.write { db in
+            try db.execute(
+                sql: "UPDATE cluster SET agent_key_hash = NULL, agent_key_previous_hash = NULL, agent_key_previous_until = NULL WHERE id = ?",
+                arguments: [id]
+            )
+        }
+    }
+
     /// The active agent-poll clusters and their key hashes, for the agent-broker (``AgentKeysRequest``).
     func agentKeys() async throws -> AgentKeys {
         try await db.writer.read { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT id, agent_key_hash, agent_poll_interval FROM cluster WHERE connection_method = ? AND is_active = 1 ORDER BY id",
+                sql: """
+                    SELECT id, agent_key_hash, agent_poll_interval, agent_key_previous_hash, agent_key_previous_until FROM cluster
+                    WHERE connection_method = ? AND is_active = 1 AND deleted_at IS NULL ORDER BY id
+                    """,
                 arguments: [ClusterRegistration.Method.agentPoll.rawValue]
             )
+            let now = Timestamp.now()
             return AgentKeys(
                 clusters: rows.map { row in
-                    let hash: Data? = row["agent_key_hash"]
+                    var hashes: [Data] = [row["agent_key_hash"]].compactMap { $0 }
+                    // A rotated key keeps working until its overlap ends.
+                    if let previous: Data = row["agent_key_previous_hash"], let until: String = row["agent_key_previous_until"], now < until {
+                        hashes.append(previous)
+                    }
                     return AgentKeys.Cluster(
                         clusterId: String(row["id"] as Int64),
-                        keyHashes: hash.map { [$0.map { String(format: "%02x", $0) }.joined()] } ?? [],
+                        keyHashes: hashes.map { $0.map { String(format: "%02x", $0) }.joined() },
                         pollIntervalSeconds: row["agent_poll_interval"] ?? 300
                     )
                 }

@@ -110,6 +110,7 @@ struct Gateway: Sendable {
         KeyRoutes(gateway: self).add(to: api)
         WebhookRoutes(gateway: self).add(to: api)
         HostAccessRoutes(gateway: self).add(to: api)
+        AgentKeyRoutes(gateway: self).add(to: api)
         let web = WebUI(gateway: self)  // the web UI (WebUI/): pages at /iceshelves/ over this same API
         web.add(to: root)
         allowed.load(router.routes)

@@ -185,6 +185,14 @@ struct GatewayDatabase: Sendable {
                     """
             )
         }
+        m.registerMigration("agent key rotation") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE cluster ADD COLUMN agent_key_previous_hash BLOB;
+                    ALTER TABLE cluster ADD COLUMN agent_key_previous_until TEXT;
+                    """
+            )
+        }
         return m
     }
 }

@@ -124,6 +124,38 @@ extension AgentSystemTests {
             }
         }
 
+        /// Keys are rotatable with an overlap and revocable: the broker takes a new key at once
+        /// and stops taking an old or revoked one within its 30 s cache.
+        @Test func aRotatedKeyWorksAtOnceAndAnEndedOrRevokedOneStopsWithinTheCacheTime() async throws {
+            let stack = try AgentStack(leaseSeconds: 30)
+            try await stack.run {
+                let a = try await stack.registerAgentCluster("agent-rotate")
+                let poll = { (key: String) in try await AgentHTTP.post(stack.agentServer + "/api/agent/poll/\(a.id)", agentKey: key, body: "").status
+                }
+                #expect(try await poll(a.key) == 200)
+                let rotated = try await HTTP.call(
+                    "POST",
+                    stack.gatewayBase + "/api/clusters/\(a.id)/agent-key",
+                    key: stack.adminKey,
+                    body: #"{"overlap_seconds":0}"#
+                )
+                let second = try #require(rotated.json["agent_key"] as? String, "\(rotated.json)")
+                func within(_ limit: Duration, _ key: String, becomes status: Int) async throws -> Bool {
+                    let deadline = ContinuousClock.now + limit
+                    while ContinuousClock.now < deadline {
+                        if try await poll(key) == status { return true }
+                        try await Task.sleep(for: .milliseconds(500))
+                    }
+                    return false
+                }
+                #expect(try await within(.seconds(5), second, becomes: 200), "the new key works at once")
+                #expect(try await within(.seconds(40), a.key, becomes: 401), "the old key ends (no overlap asked)")
+                let revoked = try await HTTP.call("DELETE", stack.gatewayBase + "/api/clusters/\(a.id)/agent-key", key: stack.adminKey)
+                #expect(revoked.status == 200)
+                #expect(try await within(.seconds(40), second, becomes: 401), "a revoked key stops working")
+            }
+        }
+
         @Test func aLongPollIsAnsweredUnderASecondAfterTheDeployRequest() async throws {
             let stack = try AgentStack()
             try await stack.run {
