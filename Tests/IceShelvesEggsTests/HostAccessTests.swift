@@ -27,7 +27,7 @@ struct HostAccessTests {
                 "hostroot": ["type": "disk", "path": "/mnt", "source": "/"],
                 "tty": ["type": "unix-char", "path": "/dev/ttyS0"],
                 "gpu": ["type": "gpu"],
-                "web": ["type": "proxy", "listen": "tcp:0.0.0.0:80", "connect": "tcp:127.0.0.1:80"],
+                "web": ["type": "proxy", "listen": "tcp:127.0.0.1:8080", "connect": "tcp:127.0.0.1:80"],
                 "inside": ["type": "proxy", "bind": "container", "listen": "tcp:127.0.0.1:80", "connect": "tcp:127.0.0.1:81"],
                 "eth0": ["type": "nic", "network": "lxdbr0"],
             ],
