@@ -104,6 +104,10 @@ public final class AMQPClient: Service, Sendable {
     /// `true` while the connection is up.
     public var isConnected: Bool { loop.inbox.withLock { $0.connected } }
 
+    /// How many connections this client has opened: 1 after the first, one more for each
+    /// reconnect. A channel error on one operation does not reconnect (see ``AMQPError``).
+    public var connections: UInt64 { loop.inbox.withLock { $0.connections } }
+
     // MARK: Topology
 
     /// Declares exchanges and queues now and after every reconnect.

@@ -37,6 +37,7 @@ extension ConnectionLoop {
         )
         let waiters = inbox.withLock { box -> [@Sendable (Bool) -> Void] in
             box.connected = true
+            box.connections += 1
             defer { box.connectWaiters = [] }
             return box.connectWaiters
         }

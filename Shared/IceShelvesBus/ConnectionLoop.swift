@@ -30,6 +30,8 @@ final class ConnectionLoop: @unchecked Sendable {
     struct Inbox {
         var commands: [Command] = []
         var connected = false
+        /// How many connections the loop has opened (1 after the first; more after reconnects).
+        var connections: UInt64 = 0
         var stopped = false
         var connectWaiters: [@Sendable (Bool) -> Void] = []
         /// Acks for the loop's next pass (see ConnectionLoop+Acks.swift).
