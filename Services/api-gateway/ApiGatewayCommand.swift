@@ -155,7 +155,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
         try await ServiceRunner(name: .apiGateway, options: options, defaultMetricsPort: 9100).run { context, router in
             let db = try await GatewayDatabase.open(path: data + "/gateway.sqlite")
             let box = try SecretBox.load(directory: data)
-            let bus = BusGatewayClient(client: context.client)
+            let bus = BusGatewayClient(client: context.client, logger: context.logger)
             var settings = Gateway.Settings()
             settings.maxConcurrentPerCluster = concurrent
             settings.maxUploadBytes = eggMB << 20

@@ -1,6 +1,7 @@
 import Foundation
 import IceShelvesBus
 import IceShelvesContracts
+import Logging
 
 /// The egg catalogue, as the gateway asks it over the bus.
 protocol EggCatalogClient: Sendable {
@@ -31,7 +32,16 @@ protocol PipelineClient: Sendable {
 /// not answer is a 503 that names it.
 struct BusGatewayClient: EggCatalogClient, PipelineClient {
     let client: AMQPClient
+    /// Where a deployer's reason for an unreachable cluster goes (the caller gets ``unreachable``).
+    var logger = Logger(label: "api-gateway")
     var timeout: Duration = .seconds(15)
+
+    /// What the API caller learns when a deployer cannot reach or understand a cluster's endpoint,
+    /// whatever the reason: a refused connection, a timeout, a failed TLS handshake and a server
+    /// that is not LXD or libvirt all read the same, so that registering and testing clusters
+    /// cannot map which internal ports are open. The deployer's reason goes to the gateway's log.
+    static let unreachable =
+        "the cluster cannot be reached: no LXD or libvirt server answered at its endpoint (the gateway's log has the reason)"
 
     func list(_ r: EggListRequest) async throws -> EggPage { try await call(r, .eggCatalog) }
     func get(_ r: EggGetRequest) async throws -> EggDetail { try await call(r, .eggCatalog) }
@@ -117,7 +127,9 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
             case "not_found": throw APIError.notFound(e.message)
             case "conflict": throw APIError.conflict(e.message)
             case "forbidden": throw APIError.forbidden(e.message)
-            case "unavailable": throw APIError(.conflict, "the cluster cannot be reached: \(e.message)")
+            case "unavailable":
+                logger.warning("a cluster cannot be reached", metadata: ["service": "\(service)", "reason": "\(e.message.prefix(500))"])
+                throw APIError(.conflict, Self.unreachable)
             default: throw APIError(.serviceUnavailable, "\(service): \(e.message)")
             }
         } catch {

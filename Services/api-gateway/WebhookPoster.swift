@@ -21,6 +21,10 @@ struct WebhookPoster: Sendable {
 
     struct WebhookError: Error, Sendable { var message: String }
 
+    /// The text a delivery records for any failure to get an HTTP answer (refused, timed out,
+    /// TLS, not HTTP): the same for all, so that webhooks cannot probe internal ports.
+    static let unreachable = "no HTTP answer from the endpoint (the gateway's log has the reason)"
+
     private static let global: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     private static func perform(url: String, resolve: String, body: [UInt8], headers: [String], timeout: Duration) -> Result<Int, WebhookError> {

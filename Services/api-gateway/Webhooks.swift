@@ -239,7 +239,10 @@ struct Webhooks: Sendable {
                 code = c
                 if (200..<300).contains(c) { status = "delivered" } else { failure = "HTTP \(c)" }
             case .failure(let e):
-                failure = e.message
+                // The deliveries list shows one text for every transport failure, so that it
+                // cannot tell a closed port from a silent or non-HTTP one; the log has the reason.
+                failure = WebhookPoster.unreachable
+                logger.warning("webhook endpoint not reached", metadata: ["delivery": "\(d.id)", "reason": "\(e.message)"])
             }
         } catch {
             status = "failed"  // the destination is not allowed: no retry sends it anywhere

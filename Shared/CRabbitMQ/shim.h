@@ -23,6 +23,7 @@ static inline amqp_method_number_t iceshelves_amqp_basic_deliver_method(void) { 
 static inline amqp_method_number_t iceshelves_amqp_basic_cancel_method(void) { return AMQP_BASIC_CANCEL_METHOD; }
 static inline amqp_method_number_t iceshelves_amqp_basic_cancel_ok_method(void) { return AMQP_BASIC_CANCEL_OK_METHOD; }
 static inline amqp_method_number_t iceshelves_amqp_channel_close_method(void) { return AMQP_CHANNEL_CLOSE_METHOD; }
+static inline amqp_method_number_t iceshelves_amqp_channel_close_ok_method(void) { return AMQP_CHANNEL_CLOSE_OK_METHOD; }
 static inline amqp_method_number_t iceshelves_amqp_connection_close_method(void) { return AMQP_CONNECTION_CLOSE_METHOD; }
 static inline amqp_method_number_t iceshelves_amqp_connection_blocked_method(void) { return AMQP_CONNECTION_BLOCKED_METHOD; }
 static inline amqp_method_number_t iceshelves_amqp_connection_unblocked_method(void) { return AMQP_CONNECTION_UNBLOCKED_METHOD; }

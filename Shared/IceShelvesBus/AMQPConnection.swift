@@ -4,7 +4,19 @@ import CRabbitMQ
 import Glibc
 #endif
 
-/// One rabbitmq-c connection with channel 1 in confirm mode.
+/// One rabbitmq-c connection with three channels, so that a channel error stays with the
+/// operation that caused it:
+///
+/// - channel 1 (``channel``, confirm mode): consumers and their acks, direct reply-to and the
+///   requests, and confirmed publishes to the default exchange (jobs);
+/// - channel 2 (``side``, confirm mode): publishes whose success depends on the broker's state or
+///   on a caller's input: to a named exchange (it may be missing or forbidden) and RPC replies
+///   (the reply-to address comes from the caller);
+/// - channel 3 (``control``): declarations and queue operations, which the broker answers with a
+///   channel error when they fail (a missing queue, a declaration with other arguments).
+///
+/// When the broker closes channel 2 or 3, the loop reopens it on the same connection
+/// (``reopen(_:)``); only a closed channel 1 or a closed connection costs a reconnect.
 ///
 /// rabbitmq-c is not thread-safe and its calls block, so this class is deliberately not
 /// `Sendable`: only ``ConnectionLoop``'s own thread touches it.
@@ -12,9 +24,11 @@ final class AMQPConnection {
     /// A frame read from the broker, already decoded into what the loop acts on.
     enum Event {
         case deliver(consumerTag: String, Delivery)
-        case ack(tag: UInt64, multiple: Bool)
-        case nack(tag: UInt64, multiple: Bool)
+        case ack(channel: amqp_channel_t, tag: UInt64, multiple: Bool)
+        case nack(channel: amqp_channel_t, tag: UInt64, multiple: Bool)
         case returned(messageId: String?, replyText: String)
+        /// The broker closed channel 2 or 3 (a closed channel 1 is thrown: it ends the connection).
+        case channelClosed(channel: amqp_channel_t, code: UInt16, text: String)
         case cancelled(consumerTag: String)
         case cancelOk(consumerTag: String)
         case blocked(Bool)
@@ -22,7 +36,12 @@ final class AMQPConnection {
     }
 
     let state: amqp_connection_state_t
+    /// Channel 1: consumers, acks, requests and default-exchange publishes.
     let channel: amqp_channel_t = 1
+    /// Channel 2: publishes to named exchanges and RPC replies.
+    static let side: amqp_channel_t = 2
+    /// Channel 3: declarations and queue operations.
+    static let control: amqp_channel_t = 3
     let generation: UInt64
     /// The broker user this connection logged in as. Every message it publishes carries it as
     /// `user_id`, which RabbitMQ checks against the login, so a receiver knows who sent it.
@@ -44,10 +63,24 @@ final class AMQPConnection {
         _ = amqp_set_handshake_timeout(state, &timeout)
         _ = amqp_set_rpc_timeout(state, &timeout)
         try check(iceshelves_amqp_login_plain(state, url.vhost, 0, 131_072, heartbeatSeconds, url.user, url.password), "login")
-        amqp_channel_open(state, channel)
-        try checkReply("channel.open")
-        amqp_confirm_select(state, channel)
-        try checkReply("confirm.select")
+        for ch in [channel, Self.side, Self.control] { try open(ch) }
+    }
+
+    /// Opens a channel; channels 1 and 2 go into confirm mode.
+    private func open(_ ch: amqp_channel_t) throws {
+        amqp_channel_open(state, ch)
+        try checkReply("channel.open", on: ch)
+        if ch != Self.control {
+            amqp_confirm_select(state, ch)
+            try checkReply("confirm.select", on: ch)
+        }
+    }
+
+    /// Answers the broker's channel.close with close-ok and opens the channel again.
+    func reopen(_ ch: amqp_channel_t) throws {
+        var closeOk = amqp_channel_close_ok_t()
+        try checkStatus(amqp_send_method(state, ch, iceshelves_amqp_channel_close_ok_method(), &closeOk), "channel.close-ok")
+        try open(ch)
     }
 
     deinit {
@@ -59,7 +92,7 @@ final class AMQPConnection {
         guard !closed else { return }
         closed = true
         if graceful {
-            _ = amqp_channel_close(state, channel, Int32(AMQP_REPLY_SUCCESS))
+            for ch in [Self.control, Self.side, channel] { _ = amqp_channel_close(state, ch, Int32(AMQP_REPLY_SUCCESS)) }
             _ = amqp_connection_close(state, Int32(AMQP_REPLY_SUCCESS))
         }
         amqp_destroy_connection(state)
@@ -100,10 +133,10 @@ final class AMQPConnection {
     func declareExchange(_ name: String, type: String) throws {
         name.withCString { n in
             type.withCString { t in
-                _ = amqp_exchange_declare(state, channel, amqp_cstring_bytes(n), amqp_cstring_bytes(t), 0, 1, 0, 0, amqp_empty_table)
+                _ = amqp_exchange_declare(state, Self.control, amqp_cstring_bytes(n), amqp_cstring_bytes(t), 0, 1, 0, 0, amqp_empty_table)
             }
         }
-        try checkReply("exchange.declare \(name)")
+        try checkReply("exchange.declare \(name)", on: Self.control)
     }
 
     @discardableResult
@@ -114,7 +147,7 @@ final class AMQPConnection {
             name.withCString { n in
                 amqp_queue_declare(
                     state,
-                    channel,
+                    Self.control,
                     amqp_cstring_bytes(n),
                     passive ? 1 : 0,
                     durable ? 1 : 0,
@@ -124,7 +157,7 @@ final class AMQPConnection {
                 )
             }
         }
-        try checkReply("queue.declare \(name)")
+        try checkReply("queue.declare \(name)", on: Self.control)
         return ok?.pointee.message_count ?? 0
     }
 
@@ -132,21 +165,21 @@ final class AMQPConnection {
         queue.withCString { q in
             exchange.withCString { e in
                 key.withCString { k in
-                    _ = amqp_queue_bind(state, channel, amqp_cstring_bytes(q), amqp_cstring_bytes(e), amqp_cstring_bytes(k), amqp_empty_table)
+                    _ = amqp_queue_bind(state, Self.control, amqp_cstring_bytes(q), amqp_cstring_bytes(e), amqp_cstring_bytes(k), amqp_empty_table)
                 }
             }
         }
-        try checkReply("queue.bind \(queue)")
+        try checkReply("queue.bind \(queue)", on: Self.control)
     }
 
     func deleteQueue(_ name: String) throws {
-        _ = name.withCString { amqp_queue_delete(state, channel, amqp_cstring_bytes($0), 0, 0) }
-        try checkReply("queue.delete \(name)")
+        _ = name.withCString { amqp_queue_delete(state, Self.control, amqp_cstring_bytes($0), 0, 0) }
+        try checkReply("queue.delete \(name)", on: Self.control)
     }
 
     func purgeQueue(_ name: String) throws {
-        _ = name.withCString { amqp_queue_purge(state, channel, amqp_cstring_bytes($0)) }
-        try checkReply("queue.purge \(name)")
+        _ = name.withCString { amqp_queue_purge(state, Self.control, amqp_cstring_bytes($0)) }
+        try checkReply("queue.purge \(name)", on: Self.control)
     }
 
     // MARK: Consuming
@@ -184,11 +217,12 @@ final class AMQPConnection {
 
     // MARK: Publishing
 
-    /// Sends basic.publish with its header and body frames.
+    /// Sends basic.publish with its header and body frames, on channel 1 unless told otherwise.
     ///
     /// Every string of the frame is copied into one buffer (one allocation per message); only
     /// headers need a ``FieldTable``.
-    func publish(_ message: OutgoingMessage) throws {
+    func publish(_ message: OutgoingMessage, on ch: amqp_channel_t? = nil) throws {
+        let ch = ch ?? channel
         let p = message.properties
         var text: [UInt8] = []
         text.reserveCapacity(128)
@@ -251,7 +285,7 @@ final class AMQPConnection {
                 return message.body.withUnsafeBytes { body in
                     amqp_basic_publish(
                         state,
-                        channel,
+                        ch,
                         bytes(exchange),
                         bytes(key),
                         message.mandatory ? 1 : 0,
@@ -287,7 +321,7 @@ final class AMQPConnection {
             let consumerTag = FieldTable.string(m.consumer_tag)
             let exchange = FieldTable.string(m.exchange)
             let routingKey = FieldTable.string(m.routing_key)
-            let (props, body) = try readContent()
+            let (props, body) = try readContent(on: frame.channel)
             return .deliver(
                 consumerTag: consumerTag,
                 Delivery(
@@ -302,14 +336,14 @@ final class AMQPConnection {
             )
         case iceshelves_amqp_basic_ack_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-            return .ack(tag: m.delivery_tag, multiple: m.multiple != 0)
+            return .ack(channel: frame.channel, tag: m.delivery_tag, multiple: m.multiple != 0)
         case iceshelves_amqp_basic_nack_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
-            return .nack(tag: m.delivery_tag, multiple: m.multiple != 0)
+            return .nack(channel: frame.channel, tag: m.delivery_tag, multiple: m.multiple != 0)
         case iceshelves_amqp_basic_return_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
             let text = FieldTable.string(m.reply_text)
-            let (props, _) = try readContent()
+            let (props, _) = try readContent(on: frame.channel)
             return .returned(messageId: props.messageId, replyText: text)
         case iceshelves_amqp_basic_cancel_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
@@ -317,6 +351,9 @@ final class AMQPConnection {
         case iceshelves_amqp_basic_cancel_ok_method():
             let m = decoded!.assumingMemoryBound(to: amqp_basic_cancel_ok_t.self).pointee
             return .cancelOk(consumerTag: FieldTable.string(m.consumer_tag))
+        case iceshelves_amqp_channel_close_method() where frame.channel != channel:
+            let m = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            return .channelClosed(channel: frame.channel, code: m.reply_code, text: FieldTable.string(m.reply_text))
         case iceshelves_amqp_channel_close_method(), iceshelves_amqp_connection_close_method():
             let m = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
             throw AMQPError(
@@ -333,9 +370,9 @@ final class AMQPConnection {
     }
 
     /// Reads the header and body frames that follow basic.deliver or basic.return.
-    private func readContent() throws -> (MessageProperties, [UInt8]) {
+    private func readContent(on ch: amqp_channel_t) throws -> (MessageProperties, [UInt8]) {
         var message = amqp_message_t()
-        let reply = amqp_read_message(state, channel, &message, 0)
+        let reply = amqp_read_message(state, ch, &message, 0)
         try check(reply, "read message")
         defer { amqp_destroy_message(&message) }
         let p = message.properties
@@ -360,9 +397,13 @@ final class AMQPConnection {
 
     // MARK: Errors
 
-    private func checkReply(_ what: String) throws { try check(amqp_get_rpc_reply(state), what) }
+    private func checkReply(_ what: String, on ch: amqp_channel_t? = nil) throws {
+        try check(amqp_get_rpc_reply(state), what, on: ch ?? channel)
+    }
 
-    private func check(_ reply: amqp_rpc_reply_t, _ what: String) throws {
+    /// Throws ``ChannelClosed`` when the broker closed channel 2 or 3 in answer, and
+    /// ``AMQPError`` for everything else.
+    private func check(_ reply: amqp_rpc_reply_t, _ what: String, on ch: amqp_channel_t? = nil) throws {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
             return
@@ -371,6 +412,9 @@ final class AMQPConnection {
         case AMQP_RESPONSE_SERVER_EXCEPTION:
             if reply.reply.id == iceshelves_amqp_channel_close_method() || reply.reply.id == iceshelves_amqp_connection_close_method() {
                 let m = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                if reply.reply.id == iceshelves_amqp_channel_close_method(), let ch, ch != channel {
+                    throw ChannelClosed(channel: ch, code: m.reply_code, text: FieldTable.string(m.reply_text), operation: what)
+                }
                 throw AMQPError(.brokerError, "\(what): \(m.reply_code) \(FieldTable.string(m.reply_text))")
             }
             throw AMQPError(.brokerError, "\(what): broker error (method 0x\(String(reply.reply.id, radix: 16)))")

@@ -74,6 +74,10 @@ extension ConnectionLoop {
                 }
             }
             switch command {
+            case .publish(let message, let deadline, let done) where !message.exchange.isEmpty || done == nil:
+                // Named exchanges and RPC replies go on channel 2, where a channel error fails
+                // only the publish that caused it.
+                try sendSide(SidePublish(message: message, deadline: deadline, done: done), on: conn)
             case .publish(let message, let deadline, let done):
                 if now > deadline {
                     done?(.failure(AMQPError(.timeout, "publish timed out before it was sent")))
@@ -95,11 +99,23 @@ extension ConnectionLoop {
                     try declare(t, on: conn)
                     topology = topology.merging(t)
                     done(.success(()))
+                } catch let closed as ChannelClosed {
+                    done(.failure(closed.error))
+                    try channelClosed(closed, on: conn)
                 } catch let error as AMQPError {
                     done(.failure(error))
                     if error.kind == .brokerError || error.kind == .connectionLost { throw error }
                 }
             case .consume(let spec, let done):
+                do {
+                    // Looked at on channel 3 first: a missing or locked queue would otherwise
+                    // close channel 1 and, with it, every consumer and request.
+                    try conn.declareQueue(spec.queue, durable: true, exclusive: false, arguments: [:], passive: true)
+                } catch let closed as ChannelClosed {
+                    done(.failure(closed.error))
+                    try channelClosed(closed, on: conn)
+                    break
+                }
                 do {
                     try conn.consume(queue: spec.queue, tag: spec.tag, prefetch: spec.prefetch, noAck: spec.noAck)
                     consumers[spec.tag] = spec
@@ -153,6 +169,9 @@ extension ConnectionLoop {
                         try conn.deleteQueue(name)
                         done(.success(0))
                     }
+                } catch let closed as ChannelClosed {
+                    done(.failure(closed.error))
+                    try channelClosed(closed, on: conn)
                 } catch let error as AMQPError {
                     done(.failure(error))
                     throw error

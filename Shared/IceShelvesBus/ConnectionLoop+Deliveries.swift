@@ -31,8 +31,13 @@ extension ConnectionLoop {
         defer { flush(&batches) }
         for _ in 0..<512 {
             guard let event = try conn.nextEvent() else { break }
-            handle(event, batches: &batches)
+            if case .channelClosed(let channel, let code, let text) = event {
+                try channelClosed(ChannelClosed(channel: channel, code: code, text: text, operation: "channel \(channel)"), on: conn)
+            } else {
+                handle(event, batches: &batches)
+            }
         }
+        try advanceProbation(on: conn)
         expireRequests()
     }
 
@@ -76,14 +81,18 @@ extension ConnectionLoop {
                 // the channel closes.
                 logger.warning("delivery for an unknown consumer", metadata: ["consumer_tag": "\(tag)"])
             }
-        case .ack(let tag, let multiple):
+        case .ack(AMQPConnection.side, let tag, let multiple):
+            settleSide(tag: tag, multiple: multiple, nacked: false)
+        case .nack(AMQPConnection.side, let tag, let multiple):
+            settleSide(tag: tag, multiple: multiple, nacked: true)
+        case .ack(_, let tag, let multiple):
             settle(tag: tag, multiple: multiple) { id in
                 if let id, self.returnedIds.remove(id) != nil {
                     return .failure(AMQPError(.unroutable, "no queue received the message"))
                 }
                 return .success(())
             }
-        case .nack(let tag, let multiple):
+        case .nack(_, let tag, let multiple):
             settle(tag: tag, multiple: multiple) { _ in .failure(AMQPError(.nacked, "the broker refused the message")) }
         case .returned(let id, let text):
             if let id { returnedIds.insert(id) }
@@ -94,7 +103,8 @@ extension ConnectionLoop {
         case .blocked(let on):
             if on != blocked { logger.warning(on ? "broker blocked publishing (resource alarm)" : "broker unblocked publishing") }
             blocked = on
-        case .other:
+        case .other, .channelClosed:
+            // A closed channel is handled in pumpEvents; during shutdown it no longer matters.
             break
         }
     }

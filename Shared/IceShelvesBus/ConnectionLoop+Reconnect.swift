@@ -18,6 +18,7 @@ extension ConnectionLoop {
             generation: generation
         )
         publishSeq = 0
+        side = SideChannel()
         acks.reset()
         do {
             try declare(topology, on: conn)
@@ -55,6 +56,7 @@ extension ConnectionLoop {
         idForTag = [:]
         returnedIds = []
         for confirm in pending { confirm(.failure(lost)) }
+        for publish in side.removeAll() { publish.done?(.failure(lost)) }
         failRequests(AMQPError(.connectionLost, "connection lost before the reply came: \(error.message)"))
         idle(for: settings.minBackoff)
     }

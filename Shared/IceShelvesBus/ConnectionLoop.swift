@@ -13,7 +13,8 @@ import Glibc
 /// Every rabbitmq-c call happens on this thread, so blocking C calls never run on Swift's
 /// cooperative pool. Other threads talk to it through a locked inbox and an eventfd that wakes
 /// its `poll`. On a lost connection it fails the unconfirmed publishes, reconnects with backoff,
-/// declares the topology again and resumes every consumer.
+/// declares the topology again and resumes every consumer. A channel error on channel 2 or 3
+/// (see ``AMQPConnection``) reopens that channel and fails only the operation that caused it.
 final class ConnectionLoop: @unchecked Sendable {
     // @unchecked: the cross-thread state is `inbox` (a Mutex) and `wakeFD` (an immutable fd).
     // Everything below "Thread-confined state" is read and written only on the loop thread.
@@ -55,6 +56,8 @@ final class ConnectionLoop: @unchecked Sendable {
     var generation: UInt64 = 0
     var publishSeq: UInt64 = 0
     var pendingConfirms = PendingConfirms()
+    /// Channel 2's publishes (see ConnectionLoop+SideChannel.swift).
+    var side = SideChannel()
     var returnedIds: Set<String> = []
     var idForTag: [UInt64: String] = [:]
     var topology = BusTopology()
@@ -224,7 +227,8 @@ final class ConnectionLoop: @unchecked Sendable {
             // Wait briefly for outstanding confirms so that nothing confirmed is reported lost.
             let deadline = ContinuousClock.now + .seconds(2)
             var batches: [String: [Delivery]] = [:]
-            while !pendingConfirms.isEmpty && ContinuousClock.now < deadline {
+            while (!pendingConfirms.isEmpty || !side.isIdle) && ContinuousClock.now < deadline {
+                try? advanceProbation(on: conn)
                 guard let event = try? conn.nextEvent() else {
                     var fds = [pollfd(fd: conn.socketFD, events: Int16(POLLIN), revents: 0)]
                     _ = poll(&fds, 1, 50)
@@ -240,6 +244,7 @@ final class ConnectionLoop: @unchecked Sendable {
         connection = nil
         let closed = AMQPError(.closed, "the AMQP client shut down before the broker confirmed")
         for confirm in pendingConfirms.removeAll() { confirm(.failure(closed)) }
+        for publish in side.removeAll() { publish.done?(.failure(closed)) }
         failRequests(AMQPError(.closed, "the AMQP client shut down before the reply came"))
         for consumer in consumers.values { consumer.finish() }
         consumers = [:]

@@ -11,6 +11,8 @@ import ServiceLifecycle
 /// - A handler error retries the message (republished with an attempt count, confirmed before the
 ///   original is acked) until `maxAttempts`, then dead-letters it.
 /// - On graceful shutdown it cancels its consumer, lets in-flight handlers finish and ack, then returns.
+///   When the shutdown budget runs short the service is cancelled: a handler that then fails
+///   has its message requeued as it was (no retry counted), for the next consumer.
 ///
 /// Handlers must be idempotent per deployment id: a message can come again after a crash.
 public struct QueueWorker<Message: BusMessage>: Service {
@@ -78,6 +80,9 @@ public struct QueueWorker<Message: BusMessage>: Service {
             try await handler(envelope, logger)
             client.ack(delivery)
             Counter(label: "iceshelves_bus_handled_total", dimensions: [("queue", queue)]).increment()
+        } catch where Task.isCancelled {
+            logger.warning("handler cancelled by the shutdown; message requeued", metadata: ["error": "\(error)"])
+            client.reject(delivery, requeue: true)
         } catch {
             let attempt = delivery.attempts + 1
             if attempt < maxAttempts {

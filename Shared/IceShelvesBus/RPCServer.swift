@@ -57,6 +57,13 @@ public struct RPCServer: Service {
             logger.warning("RPC request without reply_to or correlation_id dropped after ack", metadata: ["queue": "\(queue)"])
             return
         }
+        // Replies go to a caller's direct reply-to only, never into a queue the caller names
+        // (through the default exchange that could be any queue, a job queue among them), and
+        // only to an address the broker can decode without losing the connection (DirectReplyTo).
+        guard DirectReplyTo.isWellFormed(replyTo) else {
+            logger.warning("RPC request whose reply_to is not a direct reply-to address dropped after ack", metadata: ["queue": "\(queue)"])
+            return
+        }
         let reply: (type: String, body: [UInt8])
         do {
             let header = try MessageCodec.header(from: delivery.body)

@@ -51,6 +51,15 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     )
     public var rpcConcurrency: Int?
 
+    @Option(
+        name: .customLong("shutdown-grace-seconds"),
+        help: ArgumentHelp(
+            "The budget of a graceful shutdown (SIGTERM, SIGINT): in-flight work may finish until 5 s before it (at most half of it earlier), is then cancelled and requeued, and at the budget the process exits; nothing unacked is lost, the broker gives it to the next consumer. Keep it below the supervisor's kill timeout (compose stop_grace_period, systemd TimeoutStopSec). Env: ICESHELVES_SHUTDOWN_GRACE_SECONDS. Default: 25",
+            valueName: "seconds"
+        )
+    )
+    public var shutdownGraceSeconds: Int?
+
     public init() {}
 
     /// The broker URL after flag, environment and default.
@@ -95,7 +104,15 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         try env.integer(rpcConcurrency, flagName: "--rpc-concurrency", key: "ICESHELVES_RPC_CONCURRENCY", default: 16, in: 1...1024)
     }
 
+    /// The graceful-shutdown budget after flag, environment and default.
+    public func resolvedShutdownGrace(in env: Environment = .process) throws -> Duration {
+        .seconds(
+            try env.integer(shutdownGraceSeconds, flagName: "--shutdown-grace-seconds", key: "ICESHELVES_SHUTDOWN_GRACE_SECONDS", default: 25, in: 1...3600)
+        )
+    }
+
     public mutating func validate() throws {
+        _ = try resolvedShutdownGrace()
         _ = try resolvedAMQPURL()
         _ = try resolvedLogLevel()
         _ = try resolvedRPCConcurrency()

@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// the health and metrics endpoint, and the service's own workers.
 ///
 /// SIGTERM and SIGINT shut it down gracefully: workers stop consuming and finish in-flight
-/// work, then the connection closes, and the process exits 0.
+/// work, then the connection closes, and the process exits 0. All of it within one budget
+/// (`--shutdown-grace-seconds`, see ``ShutdownBudget``): work still running near its end is
+/// cancelled and requeued, and at its end the process exits regardless.
 public struct ServiceRunner: Sendable {
     /// The version every service reports in ``Pong``.
     public static let version = "0.1.0"
@@ -64,15 +66,18 @@ public struct ServiceRunner: Sendable {
             RPCServer(client: client, queue: name.rpcQueue, router: router, concurrency: try options.resolvedRPCConcurrency(), logger: logger)
         )
         services.append(contentsOf: own)
+        // Last, so that it is told first and its clock starts with the shutdown.
+        let budget = ShutdownBudget(budget: try options.resolvedShutdownGrace(), logger: logger)
+        services.append(budget)
 
         logger.info("starting", metadata: ["broker": "\(url.redacted)", "version": "\(Self.version)", "instance": "\(instanceId)"])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        configuration.maximumGracefulShutdownDuration = budget.drainTime
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         logger.info("stopped")
     }
