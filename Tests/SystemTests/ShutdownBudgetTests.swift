@@ -60,6 +60,7 @@ struct ShutdownBudgetTests {
         #expect(exited)
         #expect(took < .seconds(budget) + .milliseconds(1500), "the renderer took \(took) to stop; its budget is \(budget) s")
         #expect(renderer.terminationReason == .exit)
+        #expect(renderer.terminationStatus == 0, "the job's handler gave up when cancelled, so no forced exit was needed")
 
         // The next consumer gets the same job, as it was: requeued, not retried and not lost.
         let next = try await client.consume(queue: BusNames.renderQueue, prefetch: 10)
