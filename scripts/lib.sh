@@ -69,14 +69,15 @@ check_openapi() {
   rm -f "$fresh"
 }
 
-# Stops everything this script started, newest first, by PID: SIGTERM, then SIGKILL after 15 s.
+# Stops everything this script started, newest first, by PID: SIGTERM, then SIGKILL after 30 s
+# (above the services' default shutdown budget of 25 s, --shutdown-grace-seconds).
 stop_started() {
   local i pid
   for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
     pid=${STARTED_PIDS[$i]}
     kill -0 "$pid" 2>/dev/null || continue
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
