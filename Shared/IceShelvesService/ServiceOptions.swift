@@ -107,7 +107,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     /// The graceful-shutdown budget after flag, environment and default.
     public func resolvedShutdownGrace(in env: Environment = .process) throws -> Duration {
         .seconds(
-            try env.integer(shutdownGraceSeconds, flagName: "--shutdown-grace-seconds", key: "ICESHELVES_SHUTDOWN_GRACE_SECONDS", default: 25, in: 1...3600)
+            try env.integer(
+                shutdownGraceSeconds,
+                flagName: "--shutdown-grace-seconds",
+                key: "ICESHELVES_SHUTDOWN_GRACE_SECONDS",
+                default: 25,
+                in: 1...3600
+            )
         )
     }
 

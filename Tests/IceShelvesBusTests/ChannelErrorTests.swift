@@ -5,7 +5,10 @@ import Testing
 
 /// A channel error on one operation fails that operation only: the connection, its consumers and
 /// every other request and publish carry on, and the client does not reconnect.
-@Suite("Channel errors stay with their operation (real RabbitMQ)", .enabled(if: TestBroker.available, "set ICESHELVES_TEST_AMQP_URL (scripts/test does)"))
+@Suite(
+    "Channel errors stay with their operation (real RabbitMQ)",
+    .enabled(if: TestBroker.available, "set ICESHELVES_TEST_AMQP_URL (scripts/test does)")
+)
 struct ChannelErrorTests {
     /// An RPC server whose `ping` takes `delay`, so that calls are in flight while something fails.
     static func slowServer(_ client: AMQPClient, queue: String, delay: Duration) -> RPCServer {
@@ -22,7 +25,12 @@ struct ChannelErrorTests {
         await withTaskGroup(of: Bool.self) { calls in
             for i in 0..<50 {
                 calls.addTask {
-                    let reply = try? await caller.call(Envelope(Ping(), correlationId: "c\(i)"), queue: queue, expecting: Pong.self, timeout: .seconds(10))
+                    let reply = try? await caller.call(
+                        Envelope(Ping(), correlationId: "c\(i)"),
+                        queue: queue,
+                        expecting: Pong.self,
+                        timeout: .seconds(10)
+                    )
                     return reply?.correlationId == "c\(i)"
                 }
             }

@@ -63,7 +63,9 @@ struct PortOracleTests {
         var key = ""
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, key.isEmpty {
-            if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8), (try? await HTTP.call("GET", base + "/healthz"))?.status == 200 {
+            if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
+                (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
+            {
                 key = k.trimmingCharacters(in: .whitespacesAndNewlines)
             } else {
                 try await Task.sleep(for: .milliseconds(100))

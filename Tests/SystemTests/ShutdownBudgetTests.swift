@@ -9,7 +9,10 @@ import Testing
 @Suite(
     "Shutdown within its budget (real renderer, RabbitMQ)",
     .serialized,
-    .enabled(if: SystemEnvironment.ready && SystemEnvironment.gatewayURL != nil, "set ICESHELVES_TEST_GW_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)")
+    .enabled(
+        if: SystemEnvironment.ready && SystemEnvironment.gatewayURL != nil,
+        "set ICESHELVES_TEST_GW_AMQP_URL and ICESHELVES_BIN_DIR (scripts/test does)"
+    )
 )
 struct ShutdownBudgetTests {
     @Test func sigtermWithAJobInFlightExitsInTimeAndTheJobIsRedelivered() async throws {
