@@ -80,10 +80,12 @@ public struct QueueWorker<Message: BusMessage>: Service {
             try await handler(envelope, logger)
             client.ack(delivery)
             Counter(label: "iceshelves_bus_handled_total", dimensions: [("queue", queue)]).increment()
-        } catch  where Task.isCancelled {
-            logger.warning("handler cancelled by the shutdown; message requeued", metadata: ["error": "\(error)"])
-            client.reject(delivery, requeue: true)
         } catch {
+            guard !Task.isCancelled else {
+                logger.warning("handler cancelled by the shutdown; message requeued", metadata: ["error": "\(error)"])
+                client.reject(delivery, requeue: true)
+                return
+            }
             let attempt = delivery.attempts + 1
             if attempt < maxAttempts {
                 logger.warning(
