@@ -10,11 +10,13 @@ struct ServiceOptionsTests {
     @Test func flagsWin() throws {
         let options = try ServiceOptions.parse([
             "--amqp-url", "amqp://u:p@h:1234/v", "--metrics-port=-1", "--log-level", "debug", "--rpc-concurrency", "3",
+            "--shutdown-grace-seconds", "40",
         ])
         #expect(try options.resolvedAMQPURL() == AMQPURL(host: "h", port: 1234, user: "u", password: "p", vhost: "v"))
         #expect(try options.resolvedMetricsPort(default: 9101) == nil)
         #expect(try options.resolvedLogLevel() == .debug)
         #expect(try options.resolvedRPCConcurrency() == 3)
+        #expect(try options.resolvedShutdownGrace() == .seconds(40))
     }
 
     @Test func defaultsApplyWithoutFlagsOrEnvironment() throws {
@@ -25,18 +27,20 @@ struct ServiceOptionsTests {
         #expect(options.resolvedMetricsHost(in: empty) == "127.0.0.1")
         #expect(try options.resolvedLogLevel(in: empty) == .info)
         #expect(try options.resolvedRPCConcurrency(in: empty) == 16)
+        #expect(try options.resolvedShutdownGrace(in: empty) == .seconds(25))
     }
 
     @Test func theEnvironmentFillsInWhatNoFlagSets() throws {
         let env = Environment([
             "ICESHELVES_METRICS_PORT": "-1", "ICESHELVES_METRICS_HOST": "127.0.0.2", "ICESHELVES_LOG_LEVEL": "debug",
-            "ICESHELVES_RPC_CONCURRENCY": "4",
+            "ICESHELVES_RPC_CONCURRENCY": "4", "ICESHELVES_SHUTDOWN_GRACE_SECONDS": "12",
         ])
         let options = try ServiceOptions.parse([])
         #expect(try options.resolvedMetricsPort(default: 9101, in: env) == nil)
         #expect(options.resolvedMetricsHost(in: env) == "127.0.0.2")
         #expect(try options.resolvedLogLevel(in: env) == .debug)
         #expect(try options.resolvedRPCConcurrency(in: env) == 4)
+        #expect(try options.resolvedShutdownGrace(in: env) == .seconds(12))
         let flagged = try ServiceOptions.parse(["--metrics-port", "9200", "--rpc-concurrency", "2"])
         #expect(try flagged.resolvedMetricsPort(default: 9101, in: env) == 9200, "a flag wins over the environment")
         #expect(try flagged.resolvedRPCConcurrency(in: env) == 2)
@@ -47,6 +51,8 @@ struct ServiceOptionsTests {
         ["--log-level", "loud"],
         ["--metrics-port", "70000"],
         ["--rpc-concurrency", "0"],
+        ["--shutdown-grace-seconds", "0"],
+        ["--shutdown-grace-seconds", "soon"],
     ])
     func badValuesAreClearErrors(_ args: [String]) {
         #expect(throws: (any Error).self) { try ServiceOptions.parse(args) }
@@ -65,8 +71,16 @@ struct ServiceOptionsTests {
         let help = ServiceOptions.helpMessage()
         for key in [
             "ICESHELVES_AMQP_URL", "ICESHELVES_METRICS_HOST", "ICESHELVES_METRICS_PORT", "ICESHELVES_LOG_LEVEL", "ICESHELVES_RPC_CONCURRENCY",
+            "ICESHELVES_SHUTDOWN_GRACE_SECONDS",
         ] {
             #expect(help.contains(key), "--help does not mention \(key)")
         }
+    }
+
+    /// In-flight work may run until 5 s before the budget ends, or half of it when it is short.
+    @Test(arguments: [(25, 20.0), (10, 5.0), (4, 2.0), (1, 0.5), (60, 55.0)])
+    func theDrainTimeLeavesRoomToRequeueAndExit(_ budget: Int, _ drain: Double) {
+        let b = ShutdownBudget(budget: .seconds(budget), logger: Logger(label: "test"))
+        #expect(b.drainTime == .milliseconds(Int(drain * 1000)))
     }
 }
