@@ -192,6 +192,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
             router.onCall(ClusterConnectionRequest.self) { envelope, call in try await grants.grant(envelope.payload, caller: call.caller) }
             let ingest = EventIngest(recorder: gateway.recorder, pipeline: bus)
             router.onCall(AgentKeysRequest.self) { _, call in try await grants.agentKeys(caller: call.caller) }
+            router.onCall(WarmPoolsRequest.self) { _, call in try await grants.warmPools(caller: call.caller) }
             let clusterStatus = ClusterStatusIngest(clusters: gateway.clusters, webhooks: gateway.webhooks)
             let logger = context.logger
             let app = Application(

@@ -21,6 +21,8 @@ protocol PipelineClient: Sendable {
     /// Asks a deployer to test a registered cluster; it fetches the connection from us.
     func testConnection(clusterId: String) async throws -> LXDTestResult
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
+    /// The cluster's warm pools as an lxd-deployer sees them (``LXDPoolStatusRequest``).
+    func warmPoolStatus(clusterId: String) async throws -> LXDPoolStatus
     /// The kvm-deployer's RPCs, for KVM clusters.
     func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult
     func cleanupKVM(_ r: KVMCleanupRequest) async throws -> KVMCleanupResult
@@ -107,6 +109,10 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
 
     func cleanupKVM(_ r: KVMCleanupRequest) async throws -> KVMCleanupResult {
         try await call(r, .kvmDeployer, timeout: .seconds(120))
+    }
+
+    func warmPoolStatus(clusterId: String) async throws -> LXDPoolStatus {
+        try await call(LXDPoolStatusRequest(clusterId: clusterId), .lxdDeployer, timeout: .seconds(3))
     }
 
     func ping(_ service: ServiceName, timeout: Duration) async throws -> Pong {

@@ -50,7 +50,10 @@ struct ClusterRoutes {
         }
         api.get("clusters/:id") { _, context -> Response in
             _ = try context.require(.viewer)
-            return JSONBody.raw(["success": true, "data": try detail(try await cluster(context))] as [String: Any], status: .ok)
+            let c = try await cluster(context)
+            var d = try detail(c)
+            d["warm_pool_status"] = await warmPoolStatus(c)
+            return JSONBody.raw(["success": true, "data": d] as [String: Any], status: .ok)
         }
         api.post("clusters") { request, context -> Response in
             let who = try context.require(.admin)
@@ -123,6 +126,21 @@ struct ClusterRoutes {
                 status: .ok
             )
         }
+        api.put("clusters/:id/warm-pools") { request, context -> Response in
+            let who = try context.require(.admin)
+            let c = try await cluster(context)
+            let body = try await JSONBody.read(WarmPoolsBody.self, from: request, limit: gateway.settings.maxBodyBytes)
+            let pools = try body.validated(for: c)
+            try await gateway.clusters.setWarmPools(c.id, pools)
+            await gateway.audit.record(
+                who,
+                "cluster.warm_pools",
+                target: "cluster \(c.id)",
+                detail: pools.map { "\($0.image)×\($0.size)" }.joined(separator: ", ")
+            )
+            let out = try JSONSerialization.jsonObject(with: JSONEncoder().encode(pools))
+            return JSONBody.raw(["success": true, "data": ["warm_pools": out], "message": "warm pools of \(c.name) set"] as [String: Any], status: .ok)
+        }
         api.delete("clusters/:id") { _, context -> Response in
             let who = try context.require(.admin)
             let c = try await cluster(context)
@@ -162,6 +180,16 @@ struct ClusterRoutes {
         return (status, details, String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self))
     }
 
+    /// The warm pools as an lxd-deployer last saw them (ready, hits, misses, warnings), or `null`
+    /// when the cluster has none or no deployer answered within 3 s.
+    func warmPoolStatus(_ c: ClusterStore.Cluster) async -> Any {
+        guard c.canHaveWarmPools, !c.warmPools.isEmpty,
+            let status = try? await gateway.pipeline.warmPoolStatus(clusterId: String(c.id)),
+            let json = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(status.pools))
+        else { return NSNull() }
+        return json
+    }
+
     func cluster(_ context: GatewayContext) async throws -> ClusterStore.Cluster {
         let raw = context.parameters.get("id") ?? ""
         guard let id = Int64(raw), let c = try await gateway.clusters.get(id) else { throw APIError.notFound("no cluster \(raw.prefix(40))") }
@@ -181,6 +209,7 @@ struct ClusterRoutes {
         d["last_check"] = c.lastCheck ?? NSNull()
         d["auth_type"] = c.authType ?? NSNull()
         d["hypervisor"] = c.hypervisor.rawValue
+        d["warm_pools"] = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c.warmPools))) ?? []
         switch c.method {
         case .libvirt:
             d["libvirt_uri"] = c.libvirtURI ?? NSNull()

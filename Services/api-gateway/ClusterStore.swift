@@ -44,6 +44,8 @@ struct ClusterStore: Sendable {
         var domainType: String?
         var sshHostKey: String?
         var caCert: String?
+        /// The warm pools an admin set (LXD clusters the deployer reaches directly).
+        var warmPools: [WarmPoolSpec]
 
         init(row: Row) {
             id = row["id"]
@@ -80,7 +82,12 @@ struct ClusterStore: Sendable {
             domainType = row["domain_type"]
             sshHostKey = row["ssh_host_key"]
             caCert = row["ca_cert"]
+            let pools: String = row["warm_pools"] ?? "[]"
+            warmPools = (try? JSONDecoder().decode([WarmPoolSpec].self, from: Data(pools.utf8))) ?? []
         }
+
+        /// Whether the lxd-deployer can keep warm pools for this cluster.
+        var canHaveWarmPools: Bool { hypervisor == .lxd && method != .agentPoll && method != .libvirt }
     }
 
     /// Inserts; returns the id and, for agent-poll, the new agent key (shown once).
@@ -150,6 +157,24 @@ struct ClusterStore: Sendable {
         try await db.writer.write { db in
             try db.execute(sql: "UPDATE cluster SET host_access_allow = ? WHERE id = ? AND deleted_at IS NULL", arguments: [json, id])
         }
+    }
+
+    /// Replaces the cluster's warm pools.
+    func setWarmPools(_ id: Int64, _ pools: [WarmPoolSpec]) async throws {
+        let json = String(decoding: try JSONEncoder().encode(pools), as: UTF8.self)
+        try await db.writer.write { db in
+            try db.execute(sql: "UPDATE cluster SET warm_pools = ? WHERE id = ? AND deleted_at IS NULL", arguments: [json, id])
+        }
+    }
+
+    /// Every active cluster's warm pools, for the lxd-deployer (``WarmPoolsRequest``).
+    func warmPoolsConfig() async throws -> WarmPoolsConfig {
+        let all = try await list()
+        return WarmPoolsConfig(
+            clusters: all.filter { $0.isActive && $0.canHaveWarmPools && !$0.warmPools.isEmpty }.map {
+                WarmPoolsConfig.Cluster(clusterId: String($0.id), pools: $0.warmPools)
+            }
+        )
     }
 
     /// Records a health check. Returns the previous status when it changed.

@@ -32,6 +32,14 @@ struct ConnectionGrants: Sendable {
         return try await clusters.agentKeys()
     }
 
+    /// Every cluster's warm pools (``WarmPoolsRequest``), for the same trusted callers.
+    func warmPools(caller: String?) async throws -> WarmPoolsConfig {
+        guard let caller, deployerUsers.contains(caller) || caller == ownUser else {
+            throw RPCError(code: "forbidden", message: "broker user \(caller ?? "(none)") may not fetch warm pools")
+        }
+        return try await clusters.warmPoolsConfig()
+    }
+
     func grant(_ request: ClusterConnectionRequest, caller: String?) async throws -> ClusterConnectionGrant {
         guard let caller, deployerUsers.contains(caller) || caller == ownUser else {
             logger.warning(
@@ -42,6 +50,9 @@ struct ConnectionGrants: Sendable {
         }
         guard let id = Int64(request.clusterId), let cluster = try await clusters.get(id) else {
             throw RPCError.notFound("no cluster \(request.clusterId.prefix(40))")
+        }
+        if request.purpose == .warmPool, !cluster.canHaveWarmPools {
+            throw RPCError.conflict("cluster \(cluster.name) cannot have warm pools")
         }
         if request.purpose == .deployment {
             guard let deploymentId = request.deploymentId, let d = try await ledger.get(deploymentId), d.clusterId == id else {

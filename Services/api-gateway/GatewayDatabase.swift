@@ -193,6 +193,9 @@ struct GatewayDatabase: Sendable {
                     """
             )
         }
+        m.registerMigration("warm pools") { db in
+            try db.execute(sql: "ALTER TABLE cluster ADD COLUMN warm_pools TEXT NOT NULL DEFAULT '[]'")
+        }
         return m
     }
 }

@@ -25,9 +25,13 @@ struct DeployWorker: Sendable {
     let cloudInitTimeout: Duration
     /// How long an LXD operation (create from image, start, delete) may take.
     let operationTimeout: Duration
+    /// Where matching deployments claim never-started instances.
+    var warmPools: WarmPoolClaims?
+    /// Counts the running deployments, so that filling the warm pools waits for them.
+    var activity = DeployActivity()
 
     var steps: LXDDeployment {
-        LXDDeployment(reporter: BusReporter(bus: bus), cloudInitTimeout: cloudInitTimeout, operationTimeout: operationTimeout)
+        LXDDeployment(reporter: BusReporter(bus: bus), cloudInitTimeout: cloudInitTimeout, operationTimeout: operationTimeout, warmPools: warmPools)
     }
 
     /// The queue handler. Business failures are reported and acked; nothing is retried by the bus.
@@ -78,6 +82,8 @@ struct DeployWorker: Sendable {
             )
             return
         }
+        activity.begin()
+        defer { activity.end() }
         let work = Task { try await deploy(job, destination, connection, taken: taken, logger: logger) }
         cancels.register(id) { work.cancel() }
         defer { cancels.unregister(id) }

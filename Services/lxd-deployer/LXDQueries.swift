@@ -10,6 +10,10 @@ struct LXDQueries: Sendable {
     let connector: LXDConnector
     let connections: any ConnectionSource
     let operationTimeout: Duration
+    let warmPools: WarmPoolBook
+
+    /// The cluster's warm pools as this deployer saw them at its last fill.
+    func poolStatus(_ request: LXDPoolStatusRequest) -> LXDPoolStatus { warmPools.status(request.clusterId) }
 
     func test(_ request: LXDTestRequest) async throws -> LXDTestResult {
         let lxd = try await open(cluster: request.clusterId, deploymentId: nil, purpose: .test)

@@ -14,6 +14,8 @@ public struct ClusterConnectionRequest: BusMessage, Equatable {
         case deployment
         /// The gateway's own "test connection" call.
         case test
+        /// Filling a cluster's warm pools: only for a cluster that has warm pools.
+        case warmPool = "warm-pool"
     }
 
     public var clusterId: String

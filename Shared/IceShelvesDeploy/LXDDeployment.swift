@@ -22,11 +22,19 @@ public struct LXDDeployment: Sendable {
     let cloudInitTimeout: Duration
     /// How long an LXD operation (create from image, start, delete) may take.
     let operationTimeout: Duration
+    /// Where a matching deployment claims a never-started instance instead of creating one.
+    let warmPools: (any WarmPoolClaimer)?
 
-    public init(reporter: any DeploymentReporter, cloudInitTimeout: Duration, operationTimeout: Duration) {
+    public init(
+        reporter: any DeploymentReporter,
+        cloudInitTimeout: Duration,
+        operationTimeout: Duration,
+        warmPools: (any WarmPoolClaimer)? = nil
+    ) {
         self.reporter = reporter
         self.cloudInitTimeout = cloudInitTimeout
         self.operationTimeout = operationTimeout
+        self.warmPools = warmPools
     }
 
     /// Deploys `job` with an LXD client already connected to its cluster; returns the instance's
@@ -43,7 +51,12 @@ public struct LXDDeployment: Sendable {
         let server = try await step(.connect) { try await lxd.server() }
 
         var existing = try await step(.inspect) { try await lxd.instance(name) }
-        if let found = existing {
+        if let found = existing, !InstanceMarker.belongs(found.config, to: id), WarmPoolMarker.isUnfinishedClaim(found) {
+            // A claim renamed this pool instance, then its deployer stopped before preparing it.
+            await report(id, .inProgress, step: .resume, "\(name) is a warm-pool instance an earlier attempt claimed; finishing the claim", logger: logger)
+            try await step(.create) { try await ClaimedInstance(lxd: lxd).prepare(job) }
+            existing = try await step(.inspect) { try await lxd.instance(name) }
+        } else if let found = existing {
             guard InstanceMarker.belongs(found.config, to: id) else {
                 let owner = found.config[InstanceMarker.deploymentId].map { "deployment \($0)" } ?? "something IceShelves did not create"
                 throw DeployFailure(
@@ -74,15 +87,22 @@ public struct LXDDeployment: Sendable {
                 try await applyProfile(lxd, yaml: yaml, job: job, logger: logger)
             }
             let profiles = LXDInstancePlan.profiles(for: job)
-            let member: String?
-            if let wanted = destination.targetMember, !wanted.isEmpty {
-                member = wanted
+            let wanted = destination.targetMember.flatMap { $0.isEmpty ? nil : $0 }
+            if try await claim(lxd, job, image: image, profiles: profiles, member: wanted, logger: logger) {
+                existing = try await step(.inspect) { try await lxd.instance(name) }
             } else {
-                member = try await step(.placement) { try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false) }
+                let member: String?
+                if let wanted {
+                    member = wanted
+                } else {
+                    member = try await step(.placement) {
+                        try await placement.member(for: lxd, clustered: server.environment?.serverClustered ?? false)
+                    }
+                }
+                let config = LXDInstancePlan.config(for: job)
+                try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
+                existing = try await lxd.instance(name)
             }
-            let config = LXDInstancePlan.config(for: job)
-            try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
-            existing = try await lxd.instance(name)
         }
 
         if existing?.status.lowercased() != "running" {
@@ -115,6 +135,40 @@ public struct LXDDeployment: Sendable {
             throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(status.detail)")
         }
         return try await instanceInfo(lxd, name)
+    }
+
+    /// Claims a warm-pool instance when a pool matches, and says in the event log which path
+    /// the deployment takes (`warm_pool`: `hit` or `miss`). Returns `true` on a hit, once the
+    /// instance carries the deployment's config and seed.
+    private func claim(_ lxd: LXDClient, _ job: DeploymentRendered, image: String, profiles: [String], member: String?, logger: Logger)
+        async throws -> Bool
+    {
+        guard let warmPools else { return false }
+        switch await warmPools.claim(job, image: image, profiles: profiles, member: member, on: lxd, logger: logger) {
+        case .noPool:
+            return false
+        case .miss:
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .create,
+                "no free warm-pool instance for \(image) (pool miss); creating from the image",
+                details: ["warm_pool": "miss", "image": image],
+                logger: logger
+            )
+            return false
+        case .claimed(let from):
+            await report(
+                job.deploymentId,
+                .inProgress,
+                step: .create,
+                "claimed warm-pool instance \(from) as \(job.instanceName) (pool hit)",
+                details: ["warm_pool": "hit", "image": image, "pool_instance": from],
+                logger: logger
+            )
+            try await step(.create) { try await ClaimedInstance(lxd: lxd).prepare(job) }
+            return true
+        }
     }
 
     /// Runs one LXD call, turning an LXD error into a failure of `name`d step.

@@ -220,21 +220,21 @@ public struct LXDClient: Sendable {
         }
     }
 
-    private func get<M: Decodable>(_ path: String, extra: Duration = .zero) async throws -> M {
+    func get<M: Decodable>(_ path: String, extra: Duration = .zero) async throws -> M {
         guard let m: M = try await send("GET", path, body: Optional<String>.none, extra: extra) else {
             throw LXDError(.protocolError, "LXD answered GET \(path) without metadata")
         }
         return m
     }
 
-    private func operation(_ method: String, _ path: String, body: (some Encodable)?) async throws -> LXDOperation {
+    func operation(_ method: String, _ path: String, body: (some Encodable)?) async throws -> LXDOperation {
         guard let op: LXDOperation = try await send(method, path, body: body) else {
             throw LXDError(.protocolError, "LXD answered \(method) \(path) without an operation")
         }
         return op
     }
 
-    private func send<M: Decodable>(_ method: String, _ path: String, body: (some Encodable)?, extra: Duration = .zero) async throws -> M? {
+    func send<M: Decodable>(_ method: String, _ path: String, body: (some Encodable)?, extra: Duration = .zero) async throws -> M? {
         let data = try body.map { Array(try JSONEncoder().encode($0)) }
         let response = try await raw(method, path, body: data, extra: extra)
         let decoded: Response<M>
@@ -254,7 +254,7 @@ public struct LXDClient: Sendable {
     }
 
     /// A body that is not LXD's JSON envelope (a file, an exec log), or LXD's error for it.
-    private func content(_ path: String) async throws -> [UInt8] {
+    func content(_ path: String) async throws -> [UInt8] {
         let response = try await raw("GET", path)
         guard response.status < 400 else {
             struct Failure: Decodable { var error: String? }
@@ -264,18 +264,18 @@ public struct LXDClient: Sendable {
         return response.body
     }
 
-    private func raw(_ method: String, _ path: String, body: [UInt8]? = nil, extra: Duration = .zero) async throws -> LXDHTTPResponse {
+    func raw(_ method: String, _ path: String, body: [UInt8]? = nil, extra: Duration = .zero) async throws -> LXDHTTPResponse {
         try await transport.send(LXDHTTPRequest(method: method, path: path, body: body, timeout: timeout + extra))
     }
 
-    private func query(_ items: [String: String?], project withProject: Bool = true) -> String {
+    func query(_ items: [String: String?], project withProject: Bool = true) -> String {
         var all = items.compactMapValues { $0 }
         if withProject, let project, project != "default" { all["project"] = project }
         guard !all.isEmpty else { return "" }
         return "?" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\(escape($0.value))" }.joined(separator: "&")
     }
 
-    private func escape(_ s: String) -> String {
+    func escape(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?#+/"))) ?? s
     }
 }

@@ -91,6 +91,7 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }
+    func warmPoolStatus(clusterId: String) async throws -> LXDPoolStatus { LXDPoolStatus(pools: []) }
     func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult {
         KVMTestResult(
             hostname: "hv1",

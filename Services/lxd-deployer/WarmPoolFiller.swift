@@ -1,0 +1,144 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesDeploy
+import IceShelvesLXD
+import IceShelvesService
+import Logging
+import ServiceLifecycle
+
+/// Keeps every cluster's warm pools at their size, in the background and at low priority: every
+/// `interval` it asks the gateway for the pools (``WarmPoolsRequest``), then per cluster
+///
+/// - removes pool instances whose pool is gone (or has size 0), whose image fingerprint is no
+///   longer the alias's (the alias moved), which were started, or which exceed the size;
+/// - creates the missing ones, one at a time, from the image's fingerprint, with the pool's
+///   profiles, on the pool's member (or the usual placement), marked with ``WarmPoolMarker``,
+///   never started. It creates only while no deployment runs in this process, and only while the
+///   storage pool keeps room (``minimumFree(imageSize:)``); otherwise the pool's status carries a warning.
+struct WarmPoolFiller: Service {
+    let bus: AMQPClient
+    let book: WarmPoolBook
+    let clients: ClientCache
+    let connections: any ConnectionSource
+    let activity: DeployActivity
+    let interval: Duration
+    let operationTimeout: Duration
+    let logger: Logger
+
+    /// Free space a pool instance must leave on the storage pool: four times the (compressed)
+    /// image, which covers its unpacked rootfs, plus 512 MiB.
+    static func minimumFree(imageSize: UInt64) -> UInt64 { imageSize * 4 + 512 * 1_048_576 }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await cycle()
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func cycle() async {
+        let config: WarmPoolsConfig
+        do {
+            config = try await bus.call(Envelope(WarmPoolsRequest()), service: .apiGateway, expecting: WarmPoolsConfig.self, timeout: .seconds(10))
+                .payload
+        } catch {
+            logger.debug("no warm-pool configuration from the gateway", metadata: ["error": "\(error)"])
+            return
+        }
+        for clusterId in book.replace(config) {
+            if Task.isCancelled { return }
+            do {
+                try await fill(clusterId, pools: book.pools(clusterId))
+                if book.pools(clusterId).isEmpty { book.forget(clusterId) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("filling the warm pools failed", metadata: ["cluster_id": "\(clusterId)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func fill(_ clusterId: String, pools: [WarmPoolSpec]) async throws {
+        let connection = try await connections.connection(clusterId: clusterId, deploymentId: nil, purpose: .warmPool)
+        let lxd = try await clients.client(for: connection)
+        let remover = InstanceRemover(client: lxd, timeout: operationTimeout)
+        let mine = try await lxd.instances().filter {
+            $0.name.hasPrefix(book.prefix + "-") && ($0.config[WarmPoolMarker.pool] ?? "").hasPrefix("\(book.prefix)/\(clusterId)/")
+        }
+        let wanted = Dictionary(pools.map { (book.poolId(clusterId, $0), $0) }, uniquingKeysWith: { a, _ in a })
+        for instance in mine where (wanted[instance.config[WarmPoolMarker.pool] ?? ""]?.size ?? 0) == 0 {
+            _ = try await remover.remove(instance.name, ifOwnedBy: nil)
+            logger.info("removed a warm-pool instance whose pool is gone", metadata: ["instance": "\(instance.name)"])
+        }
+        let clustered = try await lxd.server().environment?.serverClustered ?? false
+        for pool in pools where pool.size > 0 {
+            try Task.checkCancellation()
+            let id = book.poolId(clusterId, pool)
+            guard let image = try await lxd.image(pool.image) else {
+                book.recordFill(clusterId, pool, ready: 0, warning: "image \(pool.image) is not on the LXD server")
+                continue
+            }
+            var ready: [LXDInstance] = []
+            for instance in mine where instance.config[WarmPoolMarker.pool] == id {
+                let fresh = instance.config[WarmPoolMarker.fingerprint] == image.fingerprint && instance.status.lowercased() == "stopped"
+                if fresh && ready.count < pool.size {
+                    ready.append(instance)
+                } else {
+                    _ = try await remover.remove(instance.name, ifOwnedBy: nil)
+                    logger.info(
+                        "replaced a warm-pool instance",
+                        metadata: ["instance": "\(instance.name)", "reason": "\(fresh ? "over the pool size" : "stale image or started")"]
+                    )
+                }
+            }
+            var warning: String?
+            var count = ready.count
+            while count < pool.size {
+                guard activity.isIdle else { break }  // low priority: a deployment is running here
+                if let short = try await diskShortage(lxd, pool: pool, imageSize: image.size, clustered: clustered) {
+                    warning = short
+                    logger.warning("warm pool left short", metadata: ["cluster_id": "\(clusterId)", "image": "\(pool.image)", "reason": "\(short)"])
+                    break
+                }
+                try await create(lxd, pool, id: id, fingerprint: image.fingerprint, clustered: clustered)
+                count += 1
+                book.recordFill(clusterId, pool, ready: count, warning: nil)
+            }
+            book.recordFill(clusterId, pool, ready: count, warning: warning)
+        }
+    }
+
+    private func create(_ lxd: LXDClient, _ pool: WarmPoolSpec, id: String, fingerprint: String, clustered: Bool) async throws {
+        let name = "\(book.prefix)-\(pool.key.prefix(6))-\(UUID().uuidString.prefix(8).lowercased())"
+        var member = pool.member
+        if member == nil { member = try await Placement().member(for: lxd, clustered: clustered) }
+        let spec = LXDClient.InstanceSpec(
+            name: name,
+            image: fingerprint,
+            config: [WarmPoolMarker.pool: id, WarmPoolMarker.fingerprint: fingerprint],
+            profiles: pool.profileSet
+        )
+        let op = try await lxd.createInstance(spec, member: member)
+        let done = try await lxd.wait(op, timeout: operationTimeout)
+        if !done.succeeded { throw LXDError(.api, "creating warm-pool instance \(name) failed: \(done.err ?? done.status)") }
+        logger.info("warm-pool instance ready", metadata: ["instance": "\(name)", "image": "\(pool.image)", "member": "\(member ?? "")"])
+    }
+
+    /// Why one more instance would not fit on the storage pool of the pool's root disk, or `nil`.
+    private func diskShortage(_ lxd: LXDClient, pool: WarmPoolSpec, imageSize: UInt64, clustered: Bool) async throws -> String? {
+        var storage = "default"
+        for name in pool.profileSet {
+            if let p = try await lxd.profile(name)?.devices.values.first(where: { $0["type"] == "disk" && $0["path"] == "/" })?["pool"] {
+                storage = p
+            }
+        }
+        let space = try await lxd.storagePoolSpace(storage, member: clustered ? pool.member : nil)
+        let free = space.total > space.used ? space.total - space.used : 0
+        let needed = Self.minimumFree(imageSize: imageSize)
+        guard free < needed else { return nil }
+        return "storage pool \(storage) has \(free / 1_048_576) MiB free; a pool instance needs \(needed / 1_048_576) MiB"
+    }
+}
