@@ -155,6 +155,11 @@ schemas = {
  # is a 400; null is as good as absent), so every branch names them all with their types.
  **cluster_schemas,
  "DeployRequest": deploy_request,
+ "WarmPool": {"type": "object", "required": ["image", "size"], "properties": {
+    "image": S("string", minLength=1, maxLength=200, pattern="^[A-Za-z0-9_./:-]+$", description="an image alias or fingerprint, as deployments name it"),
+    "size": S("integer", minimum=0, maximum=50, description="ready instances to keep; 0 keeps none"),
+    "profiles": nullable(S("array", items=S("string", minLength=1, maxLength=63, pattern="^[A-Za-z0-9_.-]+$"), description="the profile set; [\"default\"] when null or empty")),
+    "member": nullable(S("string", maxLength=63, pattern="^[A-Za-z](([A-Za-z0-9-])*[A-Za-z0-9])?$", description="the cluster member the instances live on; any when null"))}},
 }
 def with_dry_run(o):
     """POST /deploy?dry_run=true answers 200 with what would be sent, and creates nothing."""
@@ -185,6 +190,8 @@ paths = {
                         "delete": op("Delete a cluster without active deployments (admin)", 200, ok({"message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},
  "/api/clusters/{id}/host-access": {"put": op("Allow host access on a cluster: config keys (security.nesting, raw.*) or device types (devices.disk) an operator's deployment may use (admin)", 200, ok({"cluster_id": S("integer"), "host_access_allow": S("array", items=S("string"))}), [400, 401, 403, 404, 413],
                         params=[pp("id", S("integer"))], body=jbody({"type": "object", "required": ["allow"], "properties": {"allow": S("array", maxItems=64, items=S("string", pattern=HOST_ACCESS_ENTRY))}}), tags=["clusters"])},
+ "/api/clusters/{id}/warm-pools": {"put": op("Set a cluster's warm pools: never-started instances the lxd-deployer keeps ready per image, profile set and member; [] removes every pool and its instances (admin)", 200, ok({"cluster_id": S("integer"), "warm_pools": S("array", items=ref("WarmPool")), "message": S("string")}, ["warm_pools"]), [400, 401, 403, 404, 413],
+                        params=[pp("id", S("integer"))], body=jbody({"type": "object", "required": ["warm_pools"], "properties": {"warm_pools": S("array", maxItems=20, items=ref("WarmPool"))}}), tags=["clusters"])},
  "/api/clusters/{id}/agent-key": {"post": op("Rotate an agent-poll cluster's agent key: a new key, shown once; the current one stays valid for overlap_seconds (admin)", 201, ok({"cluster_id": S("integer"), "agent_key": S("string"), "previous_key_valid_seconds": S("integer")}, ["agent_key"]), [400, 401, 403, 404, 409, 413],
                         params=[pp("id", S("integer"))], body=jbody({"type": "object", "properties": {"overlap_seconds": nullable(S("integer", minimum=0, maximum=604800, description="default 3600 (also when null)"))}}, required=False), tags=["clusters"]),
                         "delete": op("Revoke every agent key of an agent-poll cluster (admin)", 200, ok({"cluster_id": S("integer"), "message": S("string")}), [401, 403, 404, 409], params=[pp("id", S("integer"))], tags=["clusters"])},

@@ -138,8 +138,14 @@ struct ClusterRoutes {
                 target: "cluster \(c.id)",
                 detail: pools.map { "\($0.image)×\($0.size)" }.joined(separator: ", ")
             )
-            let out = try JSONSerialization.jsonObject(with: JSONEncoder().encode(pools))
-            return JSONBody.raw(["success": true, "data": ["warm_pools": out], "message": "warm pools of \(c.name) set"] as [String: Any], status: .ok)
+            let out: [String: Any] = [
+                "cluster_id": c.id, "warm_pools": try JSONSerialization.jsonObject(with: JSONEncoder().encode(pools)),
+                "message": "warm pools of \(c.name) set; the lxd-deployer fills or empties them within its fill interval",
+            ]
+            var envelope = out
+            envelope["success"] = true
+            envelope["data"] = out
+            return JSONBody.raw(envelope, status: .ok)
         }
         api.delete("clusters/:id") { _, context -> Response in
             let who = try context.require(.admin)

@@ -14,7 +14,7 @@ import ServiceLifecycle
 ///   longer the alias's (the alias moved), which were started, or which exceed the size;
 /// - creates the missing ones, one at a time, from the image's fingerprint, with the pool's
 ///   profiles, on the pool's member (or the usual placement), marked with ``WarmPoolMarker``,
-///   never started. It creates only while no deployment runs in this process, and only while the
+///   never started, one name per slot (``slotName(_:_:)``). It creates only while no deployment runs in this process, and only while the
 ///   storage pool keeps room (``minimumFree(imageSize:)``); otherwise the pool's status carries a warning.
 struct WarmPoolFiller: Service {
     let bus: AMQPClient
@@ -81,11 +81,12 @@ struct WarmPoolFiller: Service {
                 book.recordFill(clusterId, pool, ready: 0, warning: "image \(pool.image) is not on the LXD server")
                 continue
             }
-            var ready: [LXDInstance] = []
+            let slots = (0..<pool.size).map { slotName(pool, $0) }
+            var ready = Set<String>()
             for instance in mine where instance.config[WarmPoolMarker.pool] == id {
                 let fresh = instance.config[WarmPoolMarker.fingerprint] == image.fingerprint && instance.status.lowercased() == "stopped"
-                if fresh && ready.count < pool.size {
-                    ready.append(instance)
+                if fresh && slots.contains(instance.name) {
+                    ready.insert(instance.name)
                 } else {
                     _ = try await remover.remove(instance.name, ifOwnedBy: nil)
                     logger.info(
@@ -95,24 +96,30 @@ struct WarmPoolFiller: Service {
                 }
             }
             var warning: String?
-            var count = ready.count
-            while count < pool.size {
+            for slot in slots where !ready.contains(slot) {
                 guard activity.isIdle else { break }  // low priority: a deployment is running here
                 if let short = try await diskShortage(lxd, pool: pool, imageSize: image.size, clustered: clustered) {
                     warning = short
                     logger.warning("warm pool left short", metadata: ["cluster_id": "\(clusterId)", "image": "\(pool.image)", "reason": "\(short)"])
                     break
                 }
-                try await create(lxd, pool, id: id, fingerprint: image.fingerprint, clustered: clustered)
-                count += 1
-                book.recordFill(clusterId, pool, ready: count, warning: nil)
+                if try await create(lxd, slot, pool, id: id, fingerprint: image.fingerprint, clustered: clustered) {
+                    ready.insert(slot)
+                    book.recordFill(clusterId, pool, ready: ready.count, warning: nil)
+                }
             }
-            book.recordFill(clusterId, pool, ready: count, warning: warning)
+            book.recordFill(clusterId, pool, ready: ready.count, warning: warning)
         }
     }
 
-    private func create(_ lxd: LXDClient, _ pool: WarmPoolSpec, id: String, fingerprint: String, clustered: Bool) async throws {
-        let name = "\(book.prefix)-\(pool.key.prefix(6))-\(UUID().uuidString.prefix(8).lowercased())"
+    /// A pool's instances have one name per slot (`<prefix>-<pool key>-<n>`, n < size): two deployers
+    /// filling the same pool cannot overfill it, because LXD refuses the second create of a name.
+    func slotName(_ pool: WarmPoolSpec, _ slot: Int) -> String { "\(book.prefix)-\(pool.key.prefix(8))-\(slot)" }
+
+    /// Creates one pool instance; `false` when another deployer is creating that slot.
+    private func create(_ lxd: LXDClient, _ name: String, _ pool: WarmPoolSpec, id: String, fingerprint: String, clustered: Bool) async throws
+        -> Bool
+    {
         var member = pool.member
         if member == nil { member = try await Placement().member(for: lxd, clustered: clustered) }
         let spec = LXDClient.InstanceSpec(
@@ -121,10 +128,16 @@ struct WarmPoolFiller: Service {
             config: [WarmPoolMarker.pool: id, WarmPoolMarker.fingerprint: fingerprint],
             profiles: pool.profileSet
         )
-        let op = try await lxd.createInstance(spec, member: member)
+        let op: LXDOperation
+        do {
+            op = try await lxd.createInstance(spec, member: member)
+        } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
+            return false
+        }
         let done = try await lxd.wait(op, timeout: operationTimeout)
         if !done.succeeded { throw LXDError(.api, "creating warm-pool instance \(name) failed: \(done.err ?? done.status)") }
         logger.info("warm-pool instance ready", metadata: ["instance": "\(name)", "image": "\(pool.image)", "member": "\(member ?? "")"])
+        return true
     }
 
     /// Why one more instance would not fit on the storage pool of the pool's root disk, or `nil`.

@@ -399,6 +399,41 @@ struct HostAccessRouterTests {
         }
     }
 
+    @Test func anAdminSetsWarmPoolsAndTheDetailShowsThem() async throws {
+        let h = try await Harness()
+        try await h.run { c in
+            #expect(
+                try await c.call(.post, "/iceshelves/api/clusters", key: h.admin, json: #"{"name":"local","connection_method":"unix-socket"}"#).status
+                    == .created
+            )
+            let path = "/iceshelves/api/clusters/1/warm-pools"
+            let pools = #"{"warm_pools":[{"image":"iceshelves/debian-12","size":2},{"image":"iceshelves/busybox","size":1,"profiles":["default"],"member":"node1"}]}"#
+            #expect(try await c.call(.put, path, key: h.operatorKey, json: pools).status == .forbidden)
+            for bad in [
+                #"{"warm_pools":[{"image":"","size":1}]}"#, #"{"warm_pools":[{"image":"x","size":51}]}"#,
+                #"{"warm_pools":[{"image":"x","size":-1}]}"#, #"{"warm_pools":[{"image":"x y","size":1}]}"#,
+                #"{"warm_pools":[{"image":"x","size":1,"profiles":["a/b"]}]}"#, #"{"warm_pools":[{"image":"x","size":1,"member":"-n"}]}"#,
+                #"{"warm_pools":[{"image":"x","size":1},{"image":"x","size":2}]}"#, #"{"warm_pools":"x"}"#, #"{}"#,
+            ] {
+                let r = try await c.call(.put, path, key: h.admin, json: bad)
+                #expect(r.status == .badRequest, "\(bad): \(r.text)")
+                #expect(r.json["error"] is String)
+            }
+            let ok = try await c.call(.put, path, key: h.admin, json: pools)
+            #expect(ok.status == .ok, "\(ok.text)")
+            #expect((ok.json["warm_pools"] as? [Any])?.count == 2)
+            let detail = try await c.call(.get, "/iceshelves/api/clusters/1", key: h.viewer)
+            let data = detail.json["data"] as? [String: Any] ?? [:]
+            let stored = data["warm_pools"] as? [[String: Any]] ?? []
+            #expect(stored.map { $0["image"] as? String } == ["iceshelves/debian-12", "iceshelves/busybox"])
+            #expect(data["warm_pool_status"] != nil)
+            #expect(try await c.call(.put, path, key: h.admin, json: #"{"warm_pools":[]}"#).status == .ok)
+            let after = try await c.call(.get, "/iceshelves/api/clusters/1", key: h.viewer)
+            #expect(((after.json["data"] as? [String: Any])?["warm_pools"] as? [Any])?.isEmpty == true)
+            #expect(try await c.call(.put, "/iceshelves/api/clusters/9/warm-pools", key: h.admin, json: pools).status == .notFound)
+        }
+    }
+
     /// Seen by a user: an operator uploaded an egg whose LXD profile mounts the host's `/`.
     @Test func anEggProfileWithAHostDiskIsRefusedUntilAnAdminReviewsThatVersion() async throws {
         let h = try await Harness()

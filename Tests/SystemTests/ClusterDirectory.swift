@@ -10,6 +10,12 @@ final class ClusterDirectory: Sendable {
     static let shared = ClusterDirectory()
 
     private let entries = Mutex<[String: ClusterConnection]>([:])
+    private let pools = Mutex<[String: [WarmPoolSpec]]>([:])
+
+    /// Sets a registered cluster's warm pools (what the gateway answers to `cluster.warm_pools`).
+    func setWarmPools(_ clusterId: String, _ specs: [WarmPoolSpec]) {
+        pools.withLock { $0[clusterId] = specs.isEmpty ? nil : specs }
+    }
 
     /// Registers a connection; returns the cluster id to put into jobs and RPCs.
     func register(_ connection: ClusterConnection) -> String {
@@ -26,6 +32,9 @@ final class ClusterDirectory: Sendable {
                 throw RPCError.notFound("no cluster \(envelope.payload.clusterId)")
             }
             return ClusterConnectionGrant(connection: c)
+        }
+        router.on(WarmPoolsRequest.self) { [self] _, _ in
+            WarmPoolsConfig(clusters: pools.withLock { $0.sorted { $0.key < $1.key }.map { .init(clusterId: $0.key, pools: $0.value) } })
         }
         return router
     }

@@ -46,8 +46,8 @@ final class LXDStack: @unchecked Sendable {
 
     /// Starts one more deployer process.
     @discardableResult
-    func startDeployer() async throws -> Process {
-        let p = try SystemEnvironment.launch("lxd-deployer", arguments: ["--metrics-port=-1", "--cloud-init-timeout", "180"], url: Self.url)
+    func startDeployer(_ extra: [String] = []) async throws -> Process {
+        let p = try SystemEnvironment.launch("lxd-deployer", arguments: ["--metrics-port=-1", "--cloud-init-timeout", "180"] + extra, url: Self.url)
         processes.append(p)
         try await waitFor(.lxdDeployer)
         return p

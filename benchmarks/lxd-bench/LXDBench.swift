@@ -2,12 +2,16 @@ import Foundation
 import IceShelvesBus
 import IceShelvesContracts
 import Logging
+import Synchronization
 
 /// Deploys the offline egg through IceShelves (bus, renderer, deployer, cloud-init wait) and
 /// the same image and user-data directly with `lxc launch` + `cloud-init status --wait`, in
 /// the same run, and prints medians and ratios. Run by benchmarks/lxd.sh, which starts the stack.
 ///
-///   lxd-bench <amqp-url> <image> <socket> [runs] [parallel]
+///   lxd-bench <amqp-url> <image> <socket> [runs] [parallel] [pool]
+///
+/// With `pool`, it compares with warm pools instead (see ``WarmPoolBench``): one at a time
+/// without a pool, one at a time with a pool of 1, and `parallel` at once with a pool of `parallel`.
 @main
 struct LXDBench {
     static func main() async throws {
@@ -31,6 +35,12 @@ struct LXDBench {
         // No gateway runs here: answer the deployer's cluster.connection calls (jobs carry the cluster id only).
         var router = RPCRouter()
         router.on(ClusterConnectionRequest.self) { _, _ in ClusterConnectionGrant(connection: .unixSocket(socket)) }
+        // The warm pool of the "bench" cluster, as the gateway would answer it.
+        let poolSize = Mutex(0)
+        router.on(WarmPoolsRequest.self) { _, _ in
+            let size = poolSize.withLock { $0 }
+            return WarmPoolsConfig(clusters: size == 0 ? [] : [.init(clusterId: "bench", pools: [WarmPoolSpec(image: image, size: size)])])
+        }
         let standIn = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: router, logger: logger)
         Task { try await standIn.run() }
 
@@ -45,6 +55,11 @@ struct LXDBench {
 
         // Warm-up: the first launch after an import unpacks the image.
         _ = try await bench.direct(name: "bench-warm", userData: userData)
+        if args.count > 6 && args[6] == "pool" {
+            try await WarmPoolBench(bench: bench, userData: userData, setPool: { n in poolSize.withLock { $0 = n } }).run(runs: runs, parallel: parallel)
+            await client.shutdown()
+            return
+        }
 
         var ours: [Double] = []
         var direct: [Double] = []
@@ -145,6 +160,12 @@ struct Bench: Sendable {
     /// One deployment through IceShelves: seconds from publish to the `completed` event, and the
     /// deployer's own overhead (job taken to create sent) from its create event.
     func ours(name: String) async throws -> (Double, Double) {
+        let (elapsed, overhead, _) = try await oursWithPath(name: name)
+        return (elapsed, overhead)
+    }
+
+    /// The same, and the warm-pool path its log names (`hit`, `miss`, or empty without a pool).
+    func oursWithPath(name: String) async throws -> (Double, Double, String) {
         let request = request(name: name)
         let id = request.deploymentId
         let queue = "bench.events.\(id)"
@@ -153,11 +174,13 @@ struct Bench: Sendable {
         let start = ContinuousClock.now
         try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
         var overhead = 0.0
+        var path = ""
         var final: DeploymentStatus?
         for await delivery in consumer.deliveries {
             client.ack(delivery)
             guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload else { continue }
             if e.step == .create, let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
+            if let p = e.details["warm_pool"] { path = p }
             if e.status.isTerminal {
                 final = e.status
                 if e.status != .completed { say("deployment \(name) \(e.status.rawValue): \(e.message)") }
@@ -173,7 +196,7 @@ struct Bench: Sendable {
             timeout: .seconds(60)
         )
         guard final == .completed else { throw BenchError(message: "deployment \(name) ended \(final?.rawValue ?? "without a result")") }
-        return (elapsed, overhead)
+        return (elapsed, overhead, path)
     }
 
     /// The same by hand: `lxc launch` with the user-data, then `cloud-init status --wait`.

@@ -1,0 +1,209 @@
+import Foundation
+import IceShelvesBus
+import IceShelvesContracts
+import IceShelvesLXD
+import IceShelvesTestSupport
+import Logging
+import Testing
+
+/// Warm pools on real LXD: deployments claim never-started instances (each still gets a first
+/// boot with its own instance-id and host name), the pool refills, a deployer killed mid-claim
+/// leaves exactly one instance, and a moved alias replaces the pool. Every pool here has a
+/// marker and name prefix of its own (`tpool-…`), and the test removes what it made.
+@Suite(
+    "Warm pools (real LXD, RabbitMQ)",
+    .serialized,
+    .enabled(if: LXDStack.ready && TestLXD.unixSocket != nil, "run scripts/lxd-env up and set ICESHELVES_TEST_LXD_AMQP_URL (scripts/test does)")
+)
+struct WarmPoolTests {
+    let connector = LXDConnector(timeout: .seconds(10), logger: Logger(label: "warm-pool-test"))
+    let prefix = "tpool-\(UUID().uuidString.prefix(6).lowercased())"
+
+    static func request(clusterId: String, name: String, image: String? = nil) -> DeploymentRequested {
+        DeploymentRequested(
+            deploymentId: "dep-\(UUID().uuidString.prefix(12).lowercased())",
+            eggName: "debian-hello",
+            instanceName: name,
+            target: .lxd,
+            variables: ["greeting": .string("hello from the pool"), "hostname": .string(name)],
+            destination: DeploymentTarget(clusterId: clusterId, image: image)
+        )
+    }
+
+    /// The deployer arguments that give this test's pools their own prefix and a quick refill.
+    var deployerArguments: [String] { ["--warm-pool-prefix", prefix, "--warm-pool-interval", "1", "--concurrency", "4"] }
+
+    /// This test's pool instances (never started ones only when `ready`).
+    func poolInstances(_ lxd: LXDClient, ready: Bool = true) async throws -> [LXDInstance] {
+        try await lxd.instances().filter { $0.name.hasPrefix(prefix + "-") && (!ready || $0.status.lowercased() == "stopped") }
+    }
+
+    /// Waits until `check` holds on this test's pool instances.
+    func waitForPool(_ lxd: LXDClient, _ what: String, timeout: Duration = .seconds(180), _ check: ([LXDInstance]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var last: [LXDInstance] = []
+        while ContinuousClock.now < deadline {
+            last = try await poolInstances(lxd)
+            if check(last) { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        Issue.record("the pool did not reach: \(what); it has \(last.map { "\($0.name) \($0.config["user.iceshelves.warm-pool-image"]?.prefix(12) ?? "")" })")
+    }
+
+    /// Removes this test's pool instances and the named instances.
+    func clean(_ lxd: LXDClient, clusterId: String, names: [String]) async {
+        ClusterDirectory.shared.setWarmPools(clusterId, [])
+        let all = (try? await lxd.instances()) ?? []
+        for i in all where i.name.hasPrefix(prefix + "-") || names.contains(i.name) {
+            if i.status.lowercased() != "stopped", let op = try? await lxd.changeState(i.name, action: "stop", force: true) {
+                _ = try? await lxd.wait(op, timeout: .seconds(60))
+            }
+            if let op = try? await lxd.deleteInstance(i.name) { _ = try? await lxd.wait(op, timeout: .seconds(60)) }
+        }
+    }
+
+    /// cloud-init's own view inside the instance: its instance-id, and the host name.
+    func firstBoot(_ lxd: LXDClient, _ name: String) async throws -> (instanceId: String, hostname: String) {
+        let data = try await lxd.file(name, path: "/run/cloud-init/instance-data.json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(data)) as? [String: Any])
+        let v1 = try #require(json["v1"] as? [String: Any])
+        let hostname = try await lxd.exec(name, ["hostname"], timeout: .seconds(30)).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (v1["instance_id"] as? String ?? "", hostname)
+    }
+
+    @Test func aPoolOfTwoServesTwoOfThreeDeploymentsAtOnceAndRefills() async throws {
+        let c = try #require(TestLXD.unixSocket)
+        let lxd = try await connector.connect(c)
+        defer { lxd.close() }
+        let clusterId = ClusterDirectory.shared.register(c)
+        let names = (1...3).map { "\(prefix)-dep\($0)" }.map { $0.replacingOccurrences(of: "tpool-", with: "tpdep-") }
+        let stack = try await LXDStack()
+        do {
+            ClusterDirectory.shared.setWarmPools(clusterId, [WarmPoolSpec(image: TestLXD.image, size: 2)])
+            try await stack.startDeployer(deployerArguments)
+            try await waitForPool(lxd, "2 ready instances") { $0.count == 2 }
+
+            let requests = names.map { Self.request(clusterId: clusterId, name: $0) }
+            let results = try await withThrowingTaskGroup(of: (DeploymentRequested, [DeploymentEvent]).self) { group in
+                for r in requests { group.addTask { (r, try await stack.deploy(r)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            var paths: [String] = []
+            for (request, events) in results {
+                #expect(events.last?.status == .completed, "\(events.map { "\($0.status)/\($0.step): \($0.message)" })")
+                paths += events.compactMap { $0.details["warm_pool"] }
+                let boot = try await firstBoot(lxd, request.instanceName)
+                #expect(boot.instanceId == "iid-\(request.deploymentId)", "cloud-init's instance-id in \(request.instanceName)")
+                #expect(boot.hostname == request.instanceName)
+                let greeting = String(decoding: try await lxd.file(request.instanceName, path: "/etc/iceshelves/hello.txt"), as: UTF8.self)
+                #expect(greeting == "hello from the pool")
+                let instance = try #require(try await lxd.instance(request.instanceName))
+                #expect(instance.config["user.iceshelves.deployment-id"] == request.deploymentId)
+                #expect(instance.config["user.iceshelves.warm-pool"] == nil)
+            }
+            #expect(paths.sorted() == ["hit", "hit", "miss"], "the event log says which path each took")
+            try await waitForPool(lxd, "refilled to 2") { $0.count == 2 }
+        } catch {
+            await stack.stop()
+            await clean(lxd, clusterId: clusterId, names: names)
+            throw error
+        }
+        await stack.stop()
+        await clean(lxd, clusterId: clusterId, names: names)
+    }
+
+    @Test func aDeployerKilledMidClaimLeavesOneInstanceAndThePoolRecovers() async throws {
+        let c = try #require(TestLXD.unixSocket)
+        let lxd = try await connector.connect(c)
+        defer { lxd.close() }
+        let clusterId = ClusterDirectory.shared.register(c)
+        let killed = prefix.replacingOccurrences(of: "tpool-", with: "tpdep-") + "-kill9"
+        let adopted = prefix.replacingOccurrences(of: "tpool-", with: "tpdep-") + "-adopt"
+        let stack = try await LXDStack()
+        do {
+            ClusterDirectory.shared.setWarmPools(clusterId, [WarmPoolSpec(image: TestLXD.image, size: 1)])
+            let first = try await stack.startDeployer(deployerArguments)
+            try await waitForPool(lxd, "1 ready instance") { $0.count == 1 }
+
+            // kill -9 as soon as the claim is reported, then a new deployer takes the job again.
+            let request = Self.request(clusterId: clusterId, name: killed)
+            nonisolated(unsafe) var wasKilled = false
+            let events = try await stack.deploy(request) { event in
+                if event.details["warm_pool"] == "hit" && !wasKilled {
+                    kill(first.processIdentifier, SIGKILL)
+                    wasKilled = true
+                    try await stack.startDeployer(deployerArguments)
+                }
+            }
+            #expect(wasKilled)
+            #expect(events.last?.status == .completed, "\(events.map { "\($0.status)/\($0.step): \($0.message)" })")
+            let ours = try await lxd.instances().filter { $0.config["user.iceshelves.deployment-id"] == request.deploymentId }
+            #expect(ours.map(\.name) == [killed], "exactly one instance for the deployment")
+            #expect(try await firstBoot(lxd, killed).instanceId == "iid-\(request.deploymentId)")
+            try await waitForPool(lxd, "recovered to 1") { $0.count == 1 }
+
+            // The narrowest window: killed right after the rename, before the instance was
+            // prepared. Made by hand: the pool instance renamed to the deployment's name.
+            let free = try #require(try await poolInstances(lxd).first)
+            let op = try await lxd.renameInstance(free.name, to: adopted)
+            #expect(try await lxd.wait(op, timeout: .seconds(60)).succeeded)
+            let second = Self.request(clusterId: clusterId, name: adopted)
+            let resumed = try await stack.deploy(second)
+            #expect(resumed.last?.status == .completed, "\(resumed.map { "\($0.status)/\($0.step): \($0.message)" })")
+            #expect(resumed.contains { $0.step == .resume && $0.message.contains("finishing the claim") })
+            #expect(try await firstBoot(lxd, adopted).instanceId == "iid-\(second.deploymentId)")
+            #expect(try await lxd.instances().filter { $0.config["user.iceshelves.deployment-id"] == second.deploymentId }.count == 1)
+            try await waitForPool(lxd, "recovered to 1 again") { $0.count == 1 }
+        } catch {
+            await stack.stop()
+            await clean(lxd, clusterId: clusterId, names: [killed, adopted])
+            throw error
+        }
+        await stack.stop()
+        await clean(lxd, clusterId: clusterId, names: [killed, adopted])
+    }
+
+    @Test func aMovedAliasReplacesThePoolAndRemovingThePoolRemovesItsInstances() async throws {
+        let c = try #require(TestLXD.unixSocket)
+        let busybox = try #require(ProcessInfo.processInfo.environment["ICESHELVES_TEST_LXD_BUSYBOX_IMAGE"])
+        let lxd = try await connector.connect(c)
+        defer { lxd.close() }
+        let clusterId = ClusterDirectory.shared.register(c)
+        let alias = "\(prefix)/image"
+        let small = try #require(try await lxd.imageAlias(busybox))
+        let large = try #require(try await lxd.imageAlias(TestLXD.image))
+        func aliasRequest(_ method: String, _ path: String, _ body: [String: String]?) async throws {
+            let data = try body.map { Array(try JSONEncoder().encode($0)) }
+            let r = try await lxd.transport.send(LXDHTTPRequest(method: method, path: path, body: data, timeout: .seconds(10)))
+            #expect(r.status < 400, "\(method) \(path): \(String(decoding: r.body, as: UTF8.self))")
+        }
+        let escaped = alias.replacingOccurrences(of: "/", with: "%2F")
+        try await aliasRequest("POST", "/1.0/images/aliases", ["name": alias, "target": small])
+        let stack = try await LXDStack()
+        do {
+            ClusterDirectory.shared.setWarmPools(clusterId, [WarmPoolSpec(image: alias, size: 1)])
+            try await stack.startDeployer(deployerArguments)
+            try await waitForPool(lxd, "1 instance of the first image", timeout: .seconds(60)) {
+                $0.count == 1 && $0[0].config["user.iceshelves.warm-pool-image"] == small
+            }
+            try await aliasRequest("PUT", "/1.0/images/aliases/\(escaped)", ["target": large, "description": ""])
+            try await waitForPool(lxd, "1 instance of the moved alias' image") {
+                $0.count == 1 && $0[0].config["user.iceshelves.warm-pool-image"] == large
+            }
+            ClusterDirectory.shared.setWarmPools(clusterId, [])
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await !poolInstances(lxd, ready: false).isEmpty && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(try await poolInstances(lxd, ready: false).isEmpty, "removing the pool removes its instances")
+        } catch {
+            await stack.stop()
+            await clean(lxd, clusterId: clusterId, names: [])
+            try? await aliasRequest("DELETE", "/1.0/images/aliases/\(escaped)", nil)
+            throw error
+        }
+        await stack.stop()
+        await clean(lxd, clusterId: clusterId, names: [])
+        try await aliasRequest("DELETE", "/1.0/images/aliases/\(escaped)", nil)
+    }
+}

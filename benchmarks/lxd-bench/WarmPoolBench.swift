@@ -1,0 +1,109 @@
+import Foundation
+
+/// Deployments through IceShelves with and without a warm pool against `lxc launch` +
+/// `cloud-init status --wait`, alternating, in the same run. Before every measured run the pool is
+/// full and no pool instance is being created, so the filling never runs during a measurement
+/// (of either side): what is compared is a deployment that finds a ready instance.
+struct WarmPoolBench {
+    let bench: Bench
+    let userData: String
+    /// Sets the "bench" cluster's pool size (0: no pool); the deployers pick it up within their fill interval.
+    let setPool: @Sendable (Int) -> Void
+    static let prefix = "bench-pool-"
+
+    func run(runs: Int, parallel: Int) async throws {
+        // Without a pool.
+        setPool(0)
+        try await waitForPool(0)
+        var ours: [Double] = []
+        var direct: [Double] = []
+        for i in 0..<runs {
+            direct.append(try await bench.direct(name: "bench-nd-\(i)", userData: userData))
+            ours.append(try await bench.ours(name: "bench-no-\(i)").0)
+            say(String(format: "no pool, run %d: iceshelves %.2f s, direct %.2f s", i + 1, ours[i], direct[i]))
+        }
+        say(ratio("one deployment, no pool", ours, direct, target: "<= 1.10"))
+
+        // A pool of 1, refilled before each run.
+        setPool(1)
+        ours = []
+        direct = []
+        var hits = 0
+        for i in 0..<runs {
+            try await waitForPool(1)
+            direct.append(try await bench.direct(name: "bench-pd-\(i)", userData: userData))
+            try await waitForPool(1)
+            let (t, _, path) = try await bench.oursWithPath(name: "bench-po-\(i)")
+            ours.append(t)
+            if path == "hit" { hits += 1 }
+            say(String(format: "pool of 1, run %d: iceshelves %.2f s (%@), direct %.2f s", i + 1, t, path, direct[i]))
+        }
+        say(ratio("one deployment, warm pool of 1 (\(hits)/\(runs) hits)", ours, direct, target: "<= 0.5"))
+
+        // `parallel` at once with a pool of `parallel`: direct first, then ours, each on a full pool.
+        setPool(parallel)
+        try await waitForPool(parallel)
+        var t = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            for i in 0..<parallel { group.addTask { try await bench.direct(name: "bench-ppd-\(i)", userData: userData) } }
+            for try await _ in group {}
+        }
+        let directWall = seconds(ContinuousClock.now - t)
+        say(String(format: "%d at once, direct: %.2f s", parallel, directWall))
+        try await waitForPool(parallel)
+        t = ContinuousClock.now
+        let paths = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<parallel { group.addTask { try await bench.oursWithPath(name: "bench-ppo-\(i)").2 } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let oursWall = seconds(ContinuousClock.now - t)
+        say(
+            String(
+                format: "%d at once, warm pool of %d (%d hits): iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 0.5)",
+                parallel,
+                parallel,
+                paths.filter { $0 == "hit" }.count,
+                oursWall,
+                directWall,
+                oursWall / directWall
+            )
+        )
+        setPool(0)
+        try await waitForPool(0)
+    }
+
+    func ratio(_ what: String, _ ours: [Double], _ direct: [Double], target: String) -> String {
+        let o = LXDBench.median(ours)
+        let d = LXDBench.median(direct)
+        return String(format: "%@: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target %@)", what, o, d, o / d, target)
+    }
+
+    /// Waits until exactly `size` pool instances exist, stopped, with no LXD operation running on any.
+    func waitForPool(_ size: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(900)
+        while ContinuousClock.now < deadline {
+            let list = try await output(["lxc", "list", Self.prefix, "-c", "ns", "--format", "csv"])
+            let rows = list.split(separator: "\n").filter { $0.hasPrefix(Self.prefix) }
+            let stopped = rows.filter { $0.hasSuffix(",STOPPED") }.count
+            if rows.count == size && stopped == size {
+                let ops = try await output(["lxc", "query", "/1.0/operations?recursion=1"])
+                if !ops.contains("/instances/\(Self.prefix)") { return }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw BenchError(message: "the warm pool did not reach \(size) ready instances")
+    }
+
+    func output(_ argv: [String]) async throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
