@@ -74,6 +74,12 @@ struct WarmPoolFiller: Service {
             logger.info("removed a warm-pool instance whose pool is gone", metadata: ["instance": "\(instance.name)"])
         }
         let clustered = try await lxd.server().environment?.serverClustered ?? false
+        // Instances an LXD operation works on: a pool instance still being unpacked is not stale.
+        let busy = Set(
+            try await lxd.runningOperations().flatMap { $0.resources?["instances"] ?? [] }.compactMap {
+                $0.split(separator: "?").first?.split(separator: "/").last.map(String.init)
+            }
+        )
         for pool in pools where pool.size > 0 {
             try Task.checkCancellation()
             let id = book.poolId(clusterId, pool)
@@ -83,7 +89,12 @@ struct WarmPoolFiller: Service {
             }
             let slots = (0..<pool.size).map { slotName(pool, $0) }
             var ready = Set<String>()
+            var pending = Set<String>()
             for instance in mine where instance.config[WarmPoolMarker.pool] == id {
+                if instance.config[WarmPoolMarker.fingerprint] == nil && slots.contains(instance.name) && busy.contains(instance.name) {
+                    pending.insert(instance.name)  // being created (by this or another deployer)
+                    continue
+                }
                 let fresh = instance.config[WarmPoolMarker.fingerprint] == image.fingerprint && instance.status.lowercased() == "stopped"
                 if fresh && slots.contains(instance.name) {
                     ready.insert(instance.name)
@@ -96,7 +107,7 @@ struct WarmPoolFiller: Service {
                 }
             }
             var warning: String?
-            for slot in slots where !ready.contains(slot) {
+            for slot in slots where !ready.contains(slot) && !pending.contains(slot) {
                 guard activity.isIdle else { break }  // low priority: a deployment is running here
                 if let short = try await diskShortage(lxd, pool: pool, imageSize: image.size, clustered: clustered) {
                     warning = short
@@ -122,12 +133,9 @@ struct WarmPoolFiller: Service {
     {
         var member = pool.member
         if member == nil { member = try await Placement().member(for: lxd, clustered: clustered) }
-        let spec = LXDClient.InstanceSpec(
-            name: name,
-            image: fingerprint,
-            config: [WarmPoolMarker.pool: id, WarmPoolMarker.fingerprint: fingerprint],
-            profiles: pool.profileSet
-        )
+        // The fingerprint marker comes once the create finished: LXD lists (and would rename) an
+        // instance while it is still being unpacked, and a claim takes only marked ones.
+        let spec = LXDClient.InstanceSpec(name: name, image: fingerprint, config: [WarmPoolMarker.pool: id], profiles: pool.profileSet)
         let op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
@@ -136,6 +144,7 @@ struct WarmPoolFiller: Service {
         }
         let done = try await lxd.wait(op, timeout: operationTimeout)
         if !done.succeeded { throw LXDError(.api, "creating warm-pool instance \(name) failed: \(done.err ?? done.status)") }
+        try await lxd.patchConfig(name, [WarmPoolMarker.fingerprint: fingerprint])
         logger.info("warm-pool instance ready", metadata: ["instance": "\(name)", "image": "\(pool.image)", "member": "\(member ?? "")"])
         return true
     }
