@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// `iceshelves cluster list|show|add|test|remove`.
+/// `iceshelves cluster list|show|add|test|remove|warm-pools`.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Register, test and remove clusters.",
-        subcommands: [List.self, Show.self, Add.self, Test.self, Remove.self]
+        abstract: "Register, test and remove clusters; set their warm pools.",
+        subcommands: [List.self, Show.self, Add.self, Test.self, Remove.self, WarmPools.self]
     )
 
     /// A cluster's id from its id or name.

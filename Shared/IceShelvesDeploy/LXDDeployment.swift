@@ -333,7 +333,12 @@ public struct LXDDeployment: Sendable {
         guard failure.mayCleanUp, !keepOnFailure else { return false }
         do {
             let lxd = try await client()
-            let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(job.instanceName, ifOwnedBy: job.deploymentId)
+            // A claimed pool instance that failed (or was cancelled) before it got our marker is ours too.
+            let unfinishedClaim = try await lxd.instance(job.instanceName).map(WarmPoolMarker.isUnfinishedClaim) ?? false
+            let removed = try await InstanceRemover(client: lxd, timeout: operationTimeout).remove(
+                job.instanceName,
+                ifOwnedBy: unfinishedClaim ? nil : job.deploymentId
+            )
             if removed {
                 await report(
                     job.deploymentId,

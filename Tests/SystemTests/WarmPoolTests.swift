@@ -208,4 +208,76 @@ struct WarmPoolTests {
         await clean(lxd, clusterId: clusterId, names: [])
         try await aliasRequest("DELETE", "/1.0/images/aliases/\(escaped)", nil)
     }
+
+    /// Through the real gateway: an admin sets the pool over REST, the deployer learns it with
+    /// `cluster.warm_pools` (and fetches the connection with purpose `warm-pool`), the cluster's
+    /// detail and the deployer's /metrics show it, and an empty list removes the instance.
+    @Test func poolsSetThroughTheGatewayAreFilledShownAndRemoved() async throws {
+        let c = try #require(TestLXD.unixSocket)
+        let busybox = try #require(ProcessInfo.processInfo.environment["ICESHELVES_TEST_LXD_BUSYBOX_IMAGE"])
+        let lxd = try await connector.connect(c)
+        defer { lxd.close() }
+        let stack = try await LXDStack(gatewayStandIn: false)
+        let gateway = try await GatewayProcess(amqpURL: LXDStack.url!)
+        do {
+            let metricsPort = Int.random(in: 50000...54999)
+            try await stack.startDeployer(deployerArguments + ["--metrics-port", "\(metricsPort)"])
+            let registered = try await HTTP.call(
+                "POST",
+                gateway.base + "/api/clusters",
+                key: gateway.key,
+                body: #"{"name":"pool","connection_method":"unix-socket","socket_path":"\#(c.socketPath)"}"#
+            )
+            let id = try #require(registered.json["cluster_id"] as? Int, "\(registered.json)")
+            let set = try await HTTP.call(
+                "PUT",
+                gateway.base + "/api/clusters/\(id)/warm-pools",
+                key: gateway.key,
+                body: #"{"warm_pools":[{"image":"\#(busybox)","size":1}]}"#
+            )
+            #expect(set.status == 200, "\(set.json)")
+            try await waitForPool(lxd, "1 instance set through REST", timeout: .seconds(60)) { $0.count == 1 }
+            var status: [[String: Any]] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                let detail = try await HTTP.call("GET", gateway.base + "/api/clusters/\(id)", key: gateway.key)
+                status = (detail.json["data"] as? [String: Any])?["warm_pool_status"] as? [[String: Any]] ?? []
+                if status.first?["ready"] as? Int == 1 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(status.first?["ready"] as? Int == 1 && status.first?["size"] as? Int == 1, "\(status)")
+            #expect(status.first?["image"] as? String == busybox)
+            let metrics = try await Self.text("http://127.0.0.1:\(metricsPort)/metrics")
+            #expect(metrics.contains("iceshelves_lxd_warm_pool_ready"), "\(metrics.prefix(2000))")
+            #expect(metrics.contains("iceshelves_lxd_warm_pool_size"))
+
+            let cleared = try await HTTP.call("PUT", gateway.base + "/api/clusters/\(id)/warm-pools", key: gateway.key, body: #"{"warm_pools":[]}"#)
+            #expect(cleared.status == 200)
+            let gone = ContinuousClock.now + .seconds(30)
+            while try await !poolInstances(lxd, ready: false).isEmpty && ContinuousClock.now < gone {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(try await poolInstances(lxd, ready: false).isEmpty, "removing the pool over REST removes its instance")
+        } catch {
+            gateway.stop()
+            await stack.stop()
+            await clean(lxd, clusterId: "", names: [])
+            throw error
+        }
+        gateway.stop()
+        await stack.stop()
+        await clean(lxd, clusterId: "", names: [])
+    }
+
+    static func text(_ url: String) async throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "--max-time", "10", url]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        return String(decoding: data, as: UTF8.self)
+    }
 }
