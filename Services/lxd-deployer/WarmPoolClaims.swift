@@ -11,7 +11,14 @@ struct WarmPoolClaims: WarmPoolClaimer {
     let book: WarmPoolBook
     let operationTimeout: Duration
 
-    func claim(_ job: DeploymentRendered, image: String, profiles: [String], member: String?, on lxd: LXDClient, logger: Logger) async
+    func claim(
+        _ job: DeploymentRendered,
+        image: String,
+        profiles: [String],
+        member: String?,
+        on lxd: LXDClient,
+        logger: Logger
+    ) async
         -> WarmPoolClaim
     {
         guard let clusterId = job.destination?.clusterId,

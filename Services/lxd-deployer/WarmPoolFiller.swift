@@ -128,7 +128,14 @@ struct WarmPoolFiller: Service {
     func slotName(_ pool: WarmPoolSpec, _ slot: Int) -> String { "\(book.prefix)-\(pool.key.prefix(8))-\(slot)" }
 
     /// Creates one pool instance; `false` when another deployer is creating that slot.
-    private func create(_ lxd: LXDClient, _ name: String, _ pool: WarmPoolSpec, id: String, fingerprint: String, clustered: Bool) async throws
+    private func create(
+        _ lxd: LXDClient,
+        _ name: String,
+        _ pool: WarmPoolSpec,
+        id: String,
+        fingerprint: String,
+        clustered: Bool
+    ) async throws
         -> Bool
     {
         var member = pool.member

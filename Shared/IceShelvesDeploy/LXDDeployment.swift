@@ -53,7 +53,13 @@ public struct LXDDeployment: Sendable {
         var existing = try await step(.inspect) { try await lxd.instance(name) }
         if let found = existing, !InstanceMarker.belongs(found.config, to: id), WarmPoolMarker.isUnfinishedClaim(found) {
             // A claim renamed this pool instance, then its deployer stopped before preparing it.
-            await report(id, .inProgress, step: .resume, "\(name) is a warm-pool instance an earlier attempt claimed; finishing the claim", logger: logger)
+            await report(
+                id,
+                .inProgress,
+                step: .resume,
+                "\(name) is a warm-pool instance an earlier attempt claimed; finishing the claim",
+                logger: logger
+            )
             try await step(.create) { try await ClaimedInstance(lxd: lxd).prepare(job) }
             existing = try await step(.inspect) { try await lxd.instance(name) }
         } else if let found = existing {
@@ -100,7 +106,17 @@ public struct LXDDeployment: Sendable {
                     }
                 }
                 let config = LXDInstancePlan.config(for: job)
-                try await create(lxd, job, destination, image: image, config: config, profiles: profiles, member: member, taken: taken, logger: logger)
+                try await create(
+                    lxd,
+                    job,
+                    destination,
+                    image: image,
+                    config: config,
+                    profiles: profiles,
+                    member: member,
+                    taken: taken,
+                    logger: logger
+                )
                 existing = try await lxd.instance(name)
             }
         }
@@ -140,7 +156,14 @@ public struct LXDDeployment: Sendable {
     /// Claims a warm-pool instance when a pool matches, and says in the event log which path
     /// the deployment takes (`warm_pool`: `hit` or `miss`). Returns `true` on a hit, once the
     /// instance carries the deployment's config and seed.
-    private func claim(_ lxd: LXDClient, _ job: DeploymentRendered, image: String, profiles: [String], member: String?, logger: Logger)
+    private func claim(
+        _ lxd: LXDClient,
+        _ job: DeploymentRendered,
+        image: String,
+        profiles: [String],
+        member: String?,
+        logger: Logger
+    )
         async throws -> Bool
     {
         guard let warmPools else { return false }

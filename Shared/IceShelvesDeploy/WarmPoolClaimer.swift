@@ -17,7 +17,14 @@ public enum WarmPoolClaim: Sendable, Equatable {
 public protocol WarmPoolClaimer: Sendable {
     /// Renames a free pool instance that matches the image, the profiles and (when given) the
     /// member to `job.instanceName`. A rename that loses a race moves on to the next instance.
-    func claim(_ job: DeploymentRendered, image: String, profiles: [String], member: String?, on lxd: LXDClient, logger: Logger) async
+    func claim(
+        _ job: DeploymentRendered,
+        image: String,
+        profiles: [String],
+        member: String?,
+        on lxd: LXDClient,
+        logger: Logger
+    ) async
         -> WarmPoolClaim
 }
 

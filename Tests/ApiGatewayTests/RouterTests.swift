@@ -407,7 +407,8 @@ struct HostAccessRouterTests {
                     == .created
             )
             let path = "/iceshelves/api/clusters/1/warm-pools"
-            let pools = #"{"warm_pools":[{"image":"iceshelves/debian-12","size":2},{"image":"iceshelves/busybox","size":1,"profiles":["default"],"member":"node1"}]}"#
+            let pools =
+                #"{"warm_pools":[{"image":"iceshelves/debian-12","size":2},{"image":"iceshelves/busybox","size":1,"profiles":["default"],"member":"node1"}]}"#
             #expect(try await c.call(.put, path, key: h.operatorKey, json: pools).status == .forbidden)
             for bad in [
                 #"{"warm_pools":[{"image":"","size":1}]}"#, #"{"warm_pools":[{"image":"x","size":51}]}"#,

@@ -49,7 +49,9 @@ struct WarmPoolTests {
             if check(last) { return }
             try await Task.sleep(for: .milliseconds(500))
         }
-        Issue.record("the pool did not reach: \(what); it has \(last.map { "\($0.name) \($0.config["user.iceshelves.warm-pool-image"]?.prefix(12) ?? "")" })")
+        Issue.record(
+            "the pool did not reach: \(what); it has \(last.map { "\($0.name) \($0.config["user.iceshelves.warm-pool-image"]?.prefix(12) ?? "")" })"
+        )
     }
 
     /// Removes this test's pool instances and the named instances.

@@ -56,7 +56,10 @@ struct LXDBench {
         // Warm-up: the first launch after an import unpacks the image.
         _ = try await bench.direct(name: "bench-warm", userData: userData)
         if args.count > 6 && args[6] == "pool" {
-            try await WarmPoolBench(bench: bench, userData: userData, setPool: { n in poolSize.withLock { $0 = n } }).run(runs: runs, parallel: parallel)
+            try await WarmPoolBench(bench: bench, userData: userData, setPool: { n in poolSize.withLock { $0 = n } }).run(
+                runs: runs,
+                parallel: parallel
+            )
             await client.shutdown()
             return
         }
