@@ -31,6 +31,5 @@ DATA=$(mktemp -d)
 POOL_ARGS=(--warm-pool-prefix bench-pool --warm-pool-interval 1)
 "$BIN/lxd-deployer" --metrics-port=-1 --concurrency 8 "${POOL_ARGS[@]}" & STARTED_PIDS+=($!)
 "$BIN/lxd-deployer" --metrics-port=-1 --concurrency 8 "${POOL_ARGS[@]}" & STARTED_PIDS+=($!)
-until "$BIN/iceshelves" ping --timeout 0.5 egg-catalog cloud-init-renderer lxd-deployer >/dev/null 2>&1; do sleep 0.2; done
 "$BIN/lxd-bench" "$ICESHELVES_AMQP_URL" "$ICESHELVES_TEST_LXD_IMAGE" "$ICESHELVES_TEST_LXD_SOCKET" "$RUNS" "$PARALLEL" ${3:+"$3"}
 rm -rf "$DATA"

@@ -152,6 +152,9 @@ struct ClusterRoutes {
             let c = try await cluster(context)
             let active = try await gateway.ledger.activeCount(clusterId: c.id)
             guard active == 0 else { throw APIError.conflict("cluster \(c.name) has \(active) active deployment(s); cancel or wait for them first") }
+            guard c.warmPools.isEmpty else {
+                throw APIError.conflict("cluster \(c.name) has warm pools; remove them first (PUT warm-pools with []) so their instances are deleted")
+            }
             try await gateway.clusters.delete(c.id)
             gateway.deploymentCache.clear()
             await gateway.audit.record(who, "cluster.delete", target: "cluster \(c.id)", detail: c.name)

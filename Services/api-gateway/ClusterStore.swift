@@ -46,6 +46,9 @@ struct ClusterStore: Sendable {
         var caCert: String?
         /// The warm pools an admin set (LXD clusters the deployer reaches directly).
         var warmPools: [WarmPoolSpec]
+        /// Whether an admin ever set warm pools: the deployers then keep removing instances of
+        /// pools that are gone, also after a restart.
+        var hadWarmPools: Bool
 
         init(row: Row) {
             id = row["id"]
@@ -82,8 +85,9 @@ struct ClusterStore: Sendable {
             domainType = row["domain_type"]
             sshHostKey = row["ssh_host_key"]
             caCert = row["ca_cert"]
-            let pools: String = row["warm_pools"] ?? "[]"
-            warmPools = (try? JSONDecoder().decode([WarmPoolSpec].self, from: Data(pools.utf8))) ?? []
+            let pools: String? = row["warm_pools"]
+            warmPools = (try? JSONDecoder().decode([WarmPoolSpec].self, from: Data((pools ?? "[]").utf8))) ?? []
+            hadWarmPools = pools != nil
         }
 
         /// Whether the lxd-deployer can keep warm pools for this cluster.
@@ -167,11 +171,12 @@ struct ClusterStore: Sendable {
         }
     }
 
-    /// Every active cluster's warm pools, for the lxd-deployer (``WarmPoolsRequest``).
+    /// Every active cluster's warm pools, for the lxd-deployer (``WarmPoolsRequest``), including an
+    /// empty list for a cluster whose pools were removed, so its instances keep being cleaned up.
     func warmPoolsConfig() async throws -> WarmPoolsConfig {
         let all = try await list()
         return WarmPoolsConfig(
-            clusters: all.filter { $0.isActive && $0.canHaveWarmPools && !$0.warmPools.isEmpty }.map {
+            clusters: all.filter { $0.isActive && $0.canHaveWarmPools && $0.hadWarmPools }.map {
                 WarmPoolsConfig.Cluster(clusterId: String($0.id), pools: $0.warmPools)
             }
         )

@@ -194,7 +194,7 @@ struct GatewayDatabase: Sendable {
             )
         }
         m.registerMigration("warm pools") { db in
-            try db.execute(sql: "ALTER TABLE cluster ADD COLUMN warm_pools TEXT NOT NULL DEFAULT '[]'")
+            try db.execute(sql: "ALTER TABLE cluster ADD COLUMN warm_pools TEXT")
         }
         return m
     }

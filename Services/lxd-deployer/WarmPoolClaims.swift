@@ -29,9 +29,12 @@ struct WarmPoolClaims: WarmPoolClaimer {
         let id = book.poolId(clusterId, pool)
         do {
             let fingerprint = try await lxd.image(image)?.fingerprint
+            // LXD lists (and would rename) an instance whose create is still unpacking the image:
+            // only instances no LXD operation works on are free.
+            let busy = try await lxd.busyInstances()
             let free = try await lxd.instances().filter {
                 $0.name.hasPrefix(book.prefix + "-") && $0.config[WarmPoolMarker.pool] == id && $0.config[WarmPoolMarker.fingerprint] == fingerprint
-                    && $0.status.lowercased() == "stopped" && (member == nil || $0.location == member)
+                    && $0.status.lowercased() == "stopped" && (member == nil || $0.location == member) && !busy.contains($0.name)
             }
             for candidate in free.shuffled() {
                 try Task.checkCancellation()

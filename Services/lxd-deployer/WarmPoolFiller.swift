@@ -31,11 +31,15 @@ struct WarmPoolFiller: Service {
     static func minimumFree(imageSize: UInt64) -> UInt64 { imageSize * 4 + 512 * 1_048_576 }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await cycle()
-                try await Task.sleep(for: interval)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    await cycle()
+                    try await Task.sleep(for: interval)
+                }
             }
+        } catch is CancellationError {
+            // Shutting down: a create in flight goes on in LXD and counts at the next fill.
         }
     }
 
@@ -75,11 +79,7 @@ struct WarmPoolFiller: Service {
         }
         let clustered = try await lxd.server().environment?.serverClustered ?? false
         // Instances an LXD operation works on: a pool instance still being unpacked is not stale.
-        let busy = Set(
-            try await lxd.runningOperations().flatMap { $0.resources?["instances"] ?? [] }.compactMap {
-                $0.split(separator: "?").first?.split(separator: "/").last.map(String.init)
-            }
-        )
+        let busy = try await lxd.busyInstances()
         for pool in pools where pool.size > 0 {
             try Task.checkCancellation()
             let id = book.poolId(clusterId, pool)
@@ -89,10 +89,9 @@ struct WarmPoolFiller: Service {
             }
             let slots = (0..<pool.size).map { slotName(pool, $0) }
             var ready = Set<String>()
-            var pending = Set<String>()
             for instance in mine where instance.config[WarmPoolMarker.pool] == id {
-                if instance.config[WarmPoolMarker.fingerprint] == nil && slots.contains(instance.name) && busy.contains(instance.name) {
-                    pending.insert(instance.name)  // being created (by this or another deployer)
+                if busy.contains(instance.name) && slots.contains(instance.name) {
+                    ready.insert(instance.name)  // being created (by this or another deployer), or being claimed
                     continue
                 }
                 let fresh = instance.config[WarmPoolMarker.fingerprint] == image.fingerprint && instance.status.lowercased() == "stopped"
@@ -107,7 +106,7 @@ struct WarmPoolFiller: Service {
                 }
             }
             var warning: String?
-            for slot in slots where !ready.contains(slot) && !pending.contains(slot) {
+            for slot in slots where !ready.contains(slot) {
                 guard activity.isIdle else { break }  // low priority: a deployment is running here
                 if let short = try await diskShortage(lxd, pool: pool, imageSize: image.size, clustered: clustered) {
                     warning = short
@@ -140,18 +139,24 @@ struct WarmPoolFiller: Service {
     {
         var member = pool.member
         if member == nil { member = try await Placement().member(for: lxd, clustered: clustered) }
-        // The fingerprint marker comes once the create finished: LXD lists (and would rename) an
-        // instance while it is still being unpacked, and a claim takes only marked ones.
-        let spec = LXDClient.InstanceSpec(name: name, image: fingerprint, config: [WarmPoolMarker.pool: id], profiles: pool.profileSet)
+        let spec = LXDClient.InstanceSpec(
+            name: name,
+            image: fingerprint,
+            config: [WarmPoolMarker.pool: id, WarmPoolMarker.fingerprint: fingerprint],
+            profiles: pool.profileSet
+        )
         let op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
-        } catch let e as LXDError where e.kind == .api && e.message.contains("already exists") {
+        } catch let e as LXDError where e.kind == .api && (e.message.contains("already exists") || e.message.contains("busy")) {
             return false
         }
         let done = try await lxd.wait(op, timeout: operationTimeout)
-        if !done.succeeded { throw LXDError(.api, "creating warm-pool instance \(name) failed: \(done.err ?? done.status)") }
-        try await lxd.patchConfig(name, [WarmPoolMarker.fingerprint: fingerprint])
+        if !done.succeeded {
+            let reason = done.err ?? done.status
+            if reason.contains("already exists") || reason.contains("busy") { return false }  // another deployer's create of this slot
+            throw LXDError(.api, "creating warm-pool instance \(name) failed: \(reason)")
+        }
         logger.info("warm-pool instance ready", metadata: ["instance": "\(name)", "image": "\(pool.image)", "member": "\(member ?? "")"])
         return true
     }

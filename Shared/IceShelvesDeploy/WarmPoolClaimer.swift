@@ -33,8 +33,7 @@ public protocol WarmPoolClaimer: Sendable {
 public enum WarmPoolMarker {
     /// `<prefix>/<cluster id>/<pool key>`: the pool the instance belongs to.
     public static let pool = "user.iceshelves.warm-pool"
-    /// The image fingerprint the instance was created from (stale once the alias moves), set once
-    /// the create finished: an instance without it is still being unpacked and is never claimed.
+    /// The image fingerprint the instance was created from (stale once the alias moves).
     public static let fingerprint = "user.iceshelves.warm-pool-image"
 
     /// `true` for a pool instance that a claim renamed but did not finish preparing (a deployer

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The calls a warm pool needs: rename (the atomic claim), config changes, file pushes (the
 /// NoCloud seed of a never-started instance) and the storage pool's free space.
 extension LXDClient {
@@ -20,6 +22,15 @@ extension LXDClient {
         guard response.status < 400 else {
             throw LXDError(.api, "writing \(path) into \(name) failed: HTTP \(response.status)", status: response.status)
         }
+    }
+
+    /// The names of the instances that running LXD operations work on (a create still unpacking, a rename, a start).
+    public func busyInstances() async throws -> Set<String> {
+        Set(
+            try await runningOperations().flatMap { $0.resources?["instances"] ?? [] }.compactMap {
+                $0.split(separator: "?").first?.split(separator: "/").last.map { $0.removingPercentEncoding ?? String($0) }
+            }
+        )
     }
 
     /// Whether a file exists in an instance.

@@ -428,6 +428,7 @@ struct HostAccessRouterTests {
             let stored = data["warm_pools"] as? [[String: Any]] ?? []
             #expect(stored.map { $0["image"] as? String } == ["iceshelves/debian-12", "iceshelves/busybox"])
             #expect(data["warm_pool_status"] != nil)
+            #expect(try await c.call(.delete, "/iceshelves/api/clusters/1", key: h.admin).status == .conflict, "pools first")
             #expect(try await c.call(.put, path, key: h.admin, json: #"{"warm_pools":[]}"#).status == .ok)
             let after = try await c.call(.get, "/iceshelves/api/clusters/1", key: h.viewer)
             #expect(((after.json["data"] as? [String: Any])?["warm_pools"] as? [Any])?.isEmpty == true)

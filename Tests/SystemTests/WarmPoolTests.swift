@@ -35,8 +35,9 @@ struct WarmPoolTests {
 
     /// This test's pool instances (never started ones only when `ready`).
     func poolInstances(_ lxd: LXDClient, ready: Bool = true) async throws -> [LXDInstance] {
-        try await lxd.instances().filter {
-            $0.name.hasPrefix(prefix + "-") && (!ready || $0.status.lowercased() == "stopped" && $0.config["user.iceshelves.warm-pool-image"] != nil)
+        let busy = ready ? try await lxd.busyInstances() : []
+        return try await lxd.instances().filter {
+            $0.name.hasPrefix(prefix + "-") && (!ready || $0.status.lowercased() == "stopped" && !busy.contains($0.name))
         }
     }
 

@@ -44,6 +44,15 @@ struct LXDBench {
         let standIn = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: router, logger: logger)
         Task { try await standIn.run() }
 
+        // The services answer ping before anything is measured.
+        for service in [ServiceName.eggCatalog, .cloudInitRenderer, .lxdDeployer] {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while (try? await client.call(Envelope(Ping()), service: service, expecting: Pong.self, timeout: .milliseconds(500))) == nil {
+                guard ContinuousClock.now < deadline else { throw BenchError(message: "\(service.rawValue) did not answer ping") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+
         // The exact user-data IceShelves renders for the egg, for the direct baseline.
         let preview = try await client.call(
             Envelope(RenderPreviewRequest(request: bench.request(name: "preview"))),
