@@ -405,7 +405,9 @@ struct LXDDeployTests {
     @Test func aCancelStopsTheWorkAndCleansUp() async throws {
         try await withStack { stack in
             let c = try #require(TestLXD.unixSocket)
-            let request = Self.request(c, name: cancelName)
+            // cloud-init sleeps, so the deployment is still waiting for it when the cancel lands
+            // (the plain test egg's cloud-init can finish before the cancel is handled).
+            let request = Self.request(c, name: cancelName, cloudConfig: "runcmd:\n  - [sh, -c, \"sleep 120\"]\n")
             let events = try await stack.deploy(request) { event in
                 if event.step == .cloudInit && event.status == .inProgress {
                     let cancel = DeploymentCancel(deploymentId: request.deploymentId, reason: "test")
