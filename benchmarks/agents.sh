@@ -10,6 +10,8 @@
 # No agent deploys anything: nothing is created. Bounded in count and time.
 #
 #   benchmarks/agents.sh [long-poll agents] [plain agents]
+# BENCH_CONFIG=debug uses a debug build; BENCH_SKIP_BUILD=1 uses what is built; BENCH_SETTLE=N
+# sends the first deployment N s (default 20) after every agent's first poll went out.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ICESHELVES_ROOT"
@@ -21,7 +23,7 @@ HTTP=${BENCH_HTTP_PORT:-8040}
 AGENTS=${BENCH_AGENT_PORT:-8041}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 CONFIG=${BENCH_CONFIG:-release}  # BENCH_CONFIG=debug for a quick look without a release build
-swift build -c "$CONFIG" >/dev/null
+[ "${BENCH_SKIP_BUILD:-0}" = 1 ] || for product in egg-catalog cloud-init-renderer api-gateway agent-broker; do swift build -c "$CONFIG" --product "$product" >/dev/null; done
 BIN=$(swift build -c "$CONFIG" --show-bin-path)
 start_epmd
 start_rabbitmq iceshelves-agentbench "$PORT"
@@ -29,6 +31,7 @@ RMQ=${STARTED_PIDS[-1]}
 export ICESHELVES_AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/" ICESHELVES_LOG_LEVEL=warning
 DATA=$(mktemp -d)
 "$BIN/egg-catalog" --metrics-port=-1 --eggs-dir eggs --data-dir "$DATA/catalog" & STARTED_PIDS+=($!)
+CATALOG=$!
 "$BIN/cloud-init-renderer" --metrics-port=-1 & STARTED_PIDS+=($!)
 RENDERER=$!
 "$BIN/api-gateway" --metrics-port=-1 --http-port "$HTTP" --data-dir "$DATA/gw" --max-concurrent-deployments 10000 & STARTED_PIDS+=($!)
@@ -63,11 +66,13 @@ rss() {
   echo $((kb / 1024))
 }
 python3 benchmarks/agent-bench.py long --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$LONG" \
-  --gateway "http://127.0.0.1:$HTTP/iceshelves" --admin-key "$KEY" --deploys 200 --rate 10 &
+  --gateway "http://127.0.0.1:$HTTP/iceshelves" --admin-key "$KEY" --deploys 200 --rate 10 --settle "${BENCH_SETTLE:-20}" &
 BENCH=$!
 sleep 30  # while every poll is held and the deployments arrive
-echo "RSS with $LONG long-polls held: agent-broker $(rss $BROKER) MB, api-gateway $(rss $GATEWAY) MB, cloud-init-renderer $(rss $RENDERER) MB, RabbitMQ $(rss $RMQ) MB"
+B=$(rss $BROKER) G=$(rss $GATEWAY) R=$(rss $RENDERER) C=$(rss $CATALOG) Q=$(rss $RMQ)
+echo "RSS with $LONG long-polls held: the agents' path (the one process agents connect to): agent-broker $B MB"
+echo "  the deploy path behind it: api-gateway $G MB, cloud-init-renderer $R MB, egg-catalog $C MB, RabbitMQ $Q MB; all five $((B + G + R + C + Q)) MB"
 wait $BENCH
 [ "$PLAIN" -gt 0 ] || exit 0
-python3 benchmarks/agent-bench.py plain --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$PLAIN" --interval 60 --seconds 75
+/usr/bin/time -f "load generator: %U s user, %S s system CPU, %M KB max RSS" python3 benchmarks/agent-bench.py plain --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$PLAIN" --interval 60 --seconds 75
 echo "RSS after $PLAIN plain pollers: agent-broker $(rss $BROKER) MB"

@@ -73,19 +73,23 @@ struct AgentBrokerCommand: AsyncParsableCommand {
             let logger = context.logger
             let app = Application(
                 router: AgentRoutes(service: service).router(),
-                configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves-agent-broker"),
+                // A large backlog: thousands of agents reconnect at once after a restart.
+                configuration: .init(address: .hostname(host, port: port), serverName: "iceshelves-agent-broker", backlog: 4096),
                 onServerRunning: { channel in
                     logger.info("agent listener up", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
                 },
                 logger: context.logger
             )
+            // Stopped in reverse order: the held polls are answered first, the health changes sent last.
             return [
+                health,
                 app,
                 QueueWorker<DeploymentRendered>(client: context.client, queue: JobIntake.queue, concurrency: 4, logger: context.logger) {
                     try await intake.handle($0, logger: $1)
                 },
                 CancelFollower(bus: context.client, store: store, signal: signal, logger: context.logger),
                 Sweeper(store: store, signal: signal, health: health, logger: context.logger),
+                signal,
             ]
         }
     }

@@ -31,7 +31,7 @@ struct AgentService: Sendable {
 
     func originalPoll(cluster: String, key: String?) async -> Response {
         guard let c = await keys.verify(key: key, clusterId: cluster) else { return AgentRoutes.error(.unauthorized, Self.invalidKey) }
-        await health.seen(c.clusterId, interval: c.pollIntervalSeconds)
+        health.seen(c.clusterId, interval: c.pollIntervalSeconds)
         do {
             // The original agent fails every KVM job: it only ever gets LXD ones.
             let jobs = try await store.claim(
@@ -115,7 +115,7 @@ struct AgentService: Sendable {
         let holder = "agent:" + poll.agentId
         let targets = Set(poll.capabilities)
         while true {
-            await health.seen(c.clusterId, interval: c.pollIntervalSeconds, agentVersion: poll.agentVersion)
+            health.seen(c.clusterId, interval: c.pollIntervalSeconds, agentVersion: poll.agentVersion)
             let seen = signal.generation(c.clusterId)
             do {
                 let commands = try await store.cancels(clusterId: c.clusterId, holder: holder).map {
@@ -125,7 +125,7 @@ struct AgentService: Sendable {
                     poll.maxJobs > 0
                     ? try await store.claim(clusterId: c.clusterId, targets: targets, holder: holder, lease: settings.lease, limit: poll.maxJobs) : []
                 for job in jobs { await handedOut(job, to: "agent \(poll.hostname.prefix(64)) (\(poll.agentVersion.prefix(32)))") }
-                if !jobs.isEmpty || !commands.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled {
+                if !jobs.isEmpty || !commands.isEmpty || ContinuousClock.now >= deadline || Task.isCancelled || signal.isClosed {
                     return AgentRoutes.json(
                         encoding: AgentProtocol.PollAnswer(jobs: jobs.map(\.rendered), commands: commands, leaseSeconds: Int(settings.lease.seconds))
                     )

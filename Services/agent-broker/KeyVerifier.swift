@@ -6,14 +6,20 @@ import Synchronization
 
 /// Checks `X-Agent-Key` against the hashes the gateway holds, cached.
 ///
-/// The table is fetched at most every `refresh` (and again, at most every `minRefetch`, when a key
-/// is not found: a cluster registered a moment ago). A key is SHA-256-hashed and compared with
-/// each hash of its cluster in constant time; a key is valid only for its own cluster.
+/// The table is fetched again once it is older than `refresh`: the poll that notices starts the
+/// fetch and, like every other poll meanwhile, is answered from the table it has (a fetch of
+/// thousands of clusters never holds up a poll). A key that is not found makes its poll wait for
+/// a fresh table, at most every `minRefetch` (a cluster registered, or a key rotated, a moment ago);
+/// a revoked key stops working within `refresh` plus one fetch. A failed fetch is tried again
+/// after `minRefetch`. A key is SHA-256-hashed and compared with each hash of its cluster in
+/// constant time; a key is valid only for its own cluster.
 final class KeyVerifier: Sendable {
     private struct Cache {
         var byCluster: [String: AgentKeys.Cluster] = [:]
         var fetchedAt: ContinuousClock.Instant?
-        var fetching: Task<AgentKeys, any Error>?
+        var fetching: Task<Void, Never>?
+        /// No new fetch before this (after a failed one).
+        var retryAfter: ContinuousClock.Instant?
     }
 
     private let source: any AgentKeySource
@@ -33,9 +39,9 @@ final class KeyVerifier: Sendable {
     func verify(key: String?, clusterId: String) async -> AgentKeys.Cluster? {
         guard let key, !key.isEmpty, key.utf8.count <= 512 else { return nil }
         let digest = Array(SHA256.hash(data: Data(key.utf8)))
-        if let c = await cluster(clusterId, maxAge: refresh), Self.matches(digest, c.keyHashes) { return c }
+        if let c = await cluster(clusterId, maxAge: refresh, waitForFresh: false), Self.matches(digest, c.keyHashes) { return c }
         // Not found, or not this key: the key may be new. Look again, but not more often than minRefetch.
-        if let c = await cluster(clusterId, maxAge: minRefetch), Self.matches(digest, c.keyHashes) { return c }
+        if let c = await cluster(clusterId, maxAge: minRefetch, waitForFresh: true), Self.matches(digest, c.keyHashes) { return c }
         return nil
     }
 
@@ -43,7 +49,7 @@ final class KeyVerifier: Sendable {
     func verifyAny(key: String?) async -> Bool {
         guard let key, !key.isEmpty, key.utf8.count <= 512 else { return false }
         let digest = Array(SHA256.hash(data: Data(key.utf8)))
-        _ = await cluster("", maxAge: refresh)
+        _ = await cluster("", maxAge: refresh, waitForFresh: false)
         let all = cache.withLock { Array($0.byCluster.values) }
         var found = false
         for c in all where Self.matches(digest, c.keyHashes) { found = true }
@@ -55,32 +61,40 @@ final class KeyVerifier: Sendable {
         cache.withLock { $0.byCluster[clusterId] }
     }
 
-    private func cluster(_ id: String, maxAge: Duration) async -> AgentKeys.Cluster? {
-        let task = cache.withLock { c -> Task<AgentKeys, any Error>? in
-            if let at = c.fetchedAt, ContinuousClock.now - at < maxAge { return nil }
-            if let running = c.fetching { return running }
-            let source = source
-            let t = Task { try await source.agentKeys() }
+    /// The cached entry; a table older than `maxAge` is fetched again. The caller waits for that
+    /// fetch only when there is no table yet or `waitForFresh`.
+    private func cluster(_ id: String, maxAge: Duration, waitForFresh: Bool) async -> AgentKeys.Cluster? {
+        let now = ContinuousClock.now
+        let pending = cache.withLock { c -> Task<Void, Never>? in
+            if let at = c.fetchedAt, now - at < maxAge { return nil }
+            if let running = c.fetching { return c.fetchedAt == nil || waitForFresh ? running : nil }
+            if let after = c.retryAfter, now < after, c.fetchedAt != nil { return nil }
+            let t = Task { await self.fetch() }
             c.fetching = t
-            return t
+            return c.fetchedAt == nil || waitForFresh ? t : nil
         }
-        if let task {
-            do {
-                let keys = try await task.value
-                cache.withLock { c in
-                    c.byCluster = Dictionary(keys.clusters.map { ($0.clusterId, $0) }, uniquingKeysWith: { a, _ in a })
-                    c.fetchedAt = .now
-                    c.fetching = nil
-                }
-            } catch {
-                logger.warning("cannot fetch the agent key hashes from the gateway; using the cached ones", metadata: ["error": "\(error)"])
-                cache.withLock { c in
-                    c.fetching = nil
-                    c.fetchedAt = c.fetchedAt ?? .now  // do not hammer a gateway that is down
-                }
+        await pending?.value
+        return cache.withLock { $0.byCluster[id] }
+    }
+
+    private func fetch() async {
+        do {
+            let keys = try await source.agentKeys()
+            let table = Dictionary(keys.clusters.map { ($0.clusterId, $0) }, uniquingKeysWith: { a, _ in a })
+            cache.withLock { c in
+                c.byCluster = table
+                c.fetchedAt = .now
+                c.fetching = nil
+                c.retryAfter = nil
+            }
+        } catch {
+            logger.warning("cannot fetch the agent key hashes from the gateway; using the cached ones", metadata: ["error": "\(error)"])
+            cache.withLock { c in
+                c.fetching = nil
+                c.retryAfter = .now + minRefetch  // do not hammer a gateway that is down
+                c.fetchedAt = c.fetchedAt ?? .now - refresh + minRefetch  // no table yet: the next poll asks again after minRefetch
             }
         }
-        return cache.withLock { $0.byCluster[id] }
     }
 
     /// Constant-time comparison of the key's digest with each stored hex hash.

@@ -18,7 +18,7 @@ struct Sweeper: Service {
             } catch {
                 logger.warning("lease sweep failed", metadata: ["error": "\(error)"])
             }
-            await health.sweep()
+            health.sweep()
             try? await Task.sleep(for: every)  // cancelled on shutdown: the loop then ends
             if Task.isCancelled { break }
         }

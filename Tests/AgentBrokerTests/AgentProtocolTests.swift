@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import IceShelvesContracts
 import Logging
+import Synchronization
 import Testing
 
 @testable import AgentBroker
@@ -10,6 +11,23 @@ import Testing
 struct FixedKeys: AgentKeySource {
     let keys: AgentKeys
     func agentKeys() async throws -> AgentKeys { keys }
+}
+
+/// A table that takes `delay` to fetch, counting the fetches.
+final class SlowKeys: AgentKeySource, Sendable {
+    let keys: AgentKeys
+    let delay: Duration
+    private let count = Mutex(0)
+    init(keys: AgentKeys, delay: Duration) {
+        self.keys = keys
+        self.delay = delay
+    }
+    var fetches: Int { count.withLock { $0 } }
+    func agentKeys() async throws -> AgentKeys {
+        count.withLock { $0 += 1 }
+        try await Task.sleep(for: delay)
+        return keys
+    }
 }
 
 @Suite("Agent-broker protocol pieces")
@@ -34,6 +52,42 @@ struct AgentProtocolTests {
         #expect(await verifier.verify(key: "key-a", clusterId: "3") == nil)
         #expect(await verifier.verifyAny(key: "key-b"))
         #expect(await !verifier.verifyAny(key: "nope"))
+    }
+
+    @Test func aStaleKeyTableIsRefreshedWithoutHoldingUpPolls() async throws {
+        let source = SlowKeys(
+            keys: AgentKeys(clusters: [.init(clusterId: "1", keyHashes: [Self.hash("key-a")], pollIntervalSeconds: 60)]),
+            delay: .milliseconds(600)
+        )
+        let verifier = KeyVerifier(source: source, refresh: .milliseconds(200), minRefetch: .milliseconds(100), logger: Logger(label: "test"))
+        #expect(await verifier.verify(key: "key-a", clusterId: "1") != nil, "the first poll waits for the first table")
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        #expect(await verifier.verify(key: "key-a", clusterId: "1") != nil)
+        #expect(ContinuousClock.now - started < .milliseconds(300), "answered from the stale table while it is fetched again")
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(source.fetches == 2)
+    }
+
+    @Test func aHeldPollEndsWhenItsTimeIsUpAndEveryWaitEndsOnClose() async throws {
+        let signal = JobSignal(tick: .milliseconds(20))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signal.run() }
+            let started = ContinuousClock.now
+            await signal.wait(cluster: "1", after: signal.generation("1"), for: .milliseconds(200))
+            let held = ContinuousClock.now - started
+            #expect(held >= .milliseconds(200) && held < .seconds(2))
+            async let long: Void = signal.wait(cluster: "1", after: signal.generation("1"), for: .seconds(60))
+            try? await Task.sleep(for: .milliseconds(100))
+            #expect(signal.waiting == 1)
+            signal.close()  // what graceful shutdown does
+            await long
+            #expect(signal.isClosed && signal.waiting == 0)
+            let after = ContinuousClock.now
+            await signal.wait(cluster: "1", after: signal.generation("1"), for: .seconds(60))
+            #expect(ContinuousClock.now - after < .seconds(1), "a closed signal does not hold polls")
+            await group.waitForAll()
+        }
     }
 
     @Test func theOriginalAgentsInstanceInfoIsFlattened() throws {
