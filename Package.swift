@@ -105,6 +105,17 @@ let package = Package(
             path: "Shared/IceShelvesDeploy",
             swiftSettings: strict
         ),
+        // The KVM deploy steps of kvm-deployer and iceshelves-agent (apart from IceShelvesDeploy so that LXD-only programs do not link libvirt).
+        .target(
+            name: "IceShelvesKVMDeploy",
+            dependencies: [
+                "IceShelvesDeploy", "IceShelvesLibvirt", "IceShelvesContracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Shared/IceShelvesKVMDeploy",
+            swiftSettings: strict
+        ),
         .target(
             name: "IceShelvesEggs",
             dependencies: [
@@ -208,7 +219,7 @@ let package = Package(
         .executableTarget(
             name: "KvmDeployer",
             dependencies: [
-                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "IceShelvesLibvirt",
+                "IceShelvesService", "IceShelvesBus", "IceShelvesContracts", "IceShelvesLibvirt", "IceShelvesDeploy", "IceShelvesKVMDeploy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -232,7 +243,7 @@ let package = Package(
         .executableTarget(
             name: "IceshelvesAgent",
             dependencies: [
-                "IceShelvesSettings", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesDeploy", "CCurl",
+                "IceShelvesSettings", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesDeploy", "IceShelvesKVMDeploy", "IceShelvesLibvirt", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -317,7 +328,11 @@ let package = Package(
         ),
         .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesDeploy", "IceShelvesContracts"], swiftSettings: strict),
         .testTarget(name: "IceShelvesLibvirtTests", dependencies: ["IceShelvesLibvirt"], swiftSettings: strict),
-        .testTarget(name: "KvmDeployerTests", dependencies: ["KvmDeployer", "IceShelvesContracts", "IceShelvesLibvirt"], swiftSettings: strict),
+        .testTarget(
+            name: "KvmDeployerTests",
+            dependencies: ["KvmDeployer", "IceShelvesKVMDeploy", "IceShelvesContracts", "IceShelvesLibvirt"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IceshelvesCLITests",
             dependencies: ["IceshelvesCLI", "IceShelvesContracts", "IceShelvesSettings", .product(name: "Yams", package: "Yams")],

@@ -69,8 +69,9 @@ cluster_methods = {
     ssh_host_key_fingerprint=S("string", pattern="^SHA256:", maxLength=80, description="as ssh-keygen -lf prints it"),
     socket_path=SOCKET_PATH)),
  "unix-socket": ("ClusterCreateUnixSocket", cluster_method("unix-socket", "the LXD unix socket on the deployer's machine", socket_path=SOCKET_PATH)),
- "agent-poll": ("ClusterCreateAgentPoll", cluster_method("agent-poll", "an agent on the hypervisor polls for work",
-    agent_poll_interval=nullable(S("integer", minimum=1, maximum=600, description="seconds, default 300")))),
+ "agent-poll": ("ClusterCreateAgentPoll", cluster_method("agent-poll", "an agent on the hypervisor polls for work; hypervisor kvm for an agent that deploys to its local libvirt",
+    agent_poll_interval=nullable(S("integer", minimum=1, maximum=600, description="seconds, default 300")),
+    hypervisor=nullable({"enum": ["lxd", "kvm"], "description": "lxd (default), or kvm: the agent deploys VMs to the hypervisor's libvirt"}))),
  "libvirt": ("ClusterCreateKVM", cluster_method("libvirt",
     "a KVM cluster (hypervisor kvm) through libvirt: qemu:///system on the deployer's machine; qemu+ssh://user@host[:port]/system with "
     "ssh_key and the pinned ssh_host_key; qemu+tls://host[:port]/system with client_cert, client_key and ca_cert; qemu+tcp:// only when "

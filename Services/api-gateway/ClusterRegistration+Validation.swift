@@ -10,10 +10,11 @@ extension ClusterRegistration {
         guard (description ?? "").unicodeScalars.count <= 2000 else { throw APIError.badRequest("description must be at most 2000 characters") }
         var r = ClusterRegistration(name: trimmed, description: description ?? "", connectionMethod: connectionMethod)
         let kind = hypervisor ?? (connectionMethod == .libvirt ? .kvm : .lxd)
-        guard (kind == .kvm) == (connectionMethod == .libvirt) else {
+        // A KVM hypervisor is reached over libvirt, or by its agent (agent-poll) through the local libvirt.
+        guard kind == .kvm ? [.libvirt, .agentPoll].contains(connectionMethod) : connectionMethod != .libvirt else {
             throw APIError.badRequest(
                 kind == .kvm
-                    ? "a kvm cluster uses connection_method libvirt (with libvirt_uri)"
+                    ? "a kvm cluster uses connection_method libvirt (with libvirt_uri) or agent-poll"
                     : "connection_method libvirt is for kvm clusters (hypervisor: kvm)"
             )
         }

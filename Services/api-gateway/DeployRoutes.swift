@@ -135,11 +135,6 @@ struct DeployRoutes {
                 "egg \(egg.egg.name) is a \(egg.egg.eggType.rawValue) egg; it cannot be deployed to \(cluster.name), \(kind)"
             )
         }
-        if viaAgent && target != .lxd {
-            throw APIError.conflict(
-                "cluster \(cluster.name) is agent-poll: its agent deploys LXD containers only (KVM through an agent is not supported yet)"
-            )
-        }
         let count = body.count ?? 1
         guard (1...gateway.settings.maxBatch).contains(count) else { throw APIError.badRequest("count must be 1 to \(gateway.settings.maxBatch)") }
         let names = try instanceNames(body, count: count)

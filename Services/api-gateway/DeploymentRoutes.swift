@@ -156,9 +156,14 @@ struct DeploymentRoutes {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
             }
             guard try gateway.clusters.connection(for: cluster) != nil else {
+                let command =
+                    cluster.hypervisor == .kvm
+                    ? "virsh destroy \(d.instanceName); virsh undefine \(d.instanceName) --remove-all-storage; "
+                        + "virsh vol-delete \(d.instanceName)-console.log --pool <the agent's pool>"
+                    : "lxc delete \(d.instanceName) --force"
                 throw APIError.conflict(
                     "cluster \(cluster.name) is agent-poll: IceShelves cannot reach it, and its agent does not remove instances; "
-                        + "remove \(d.instanceName) on the hypervisor (lxc delete \(d.instanceName) --force)"
+                        + "remove \(d.instanceName) on the hypervisor (\(command))"
                 )
             }
             let result: (removed: Bool, message: String)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IceShelvesContracts
 import IceShelvesDeploy
+import IceShelvesKVMDeploy
 import IceShelvesLXD
 import IceShelvesSettings
 import Logging
@@ -11,7 +12,8 @@ import ServiceLifecycle
 ///
 /// It long-polls the agent-broker for deployments of its cluster (plain polls against an old
 /// server that speaks only the original protocol), deploys them to the local LXD with the same
-/// steps as `lxd-deployer`, waits for cloud-init, and reports. docs/agent-installation.md.
+/// steps as `lxd-deployer` (KVM jobs to the local libvirt with those of `kvm-deployer`), waits
+/// for cloud-init, and reports. docs/agent-installation.md.
 @main
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +49,42 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Deployments worked on at once, 1-16. Env: ICESHELVES_AGENT_CONCURRENCY. Default: 2", valueName: "n"))
     var concurrency: Int?
 
+    @Option(
+        name: .customLong("libvirt-uri"),
+        help: ArgumentHelp("The local libvirt for KVM jobs. Env: ICESHELVES_LIBVIRT_URI. Default: qemu:///system", valueName: "uri")
+    )
+    var libvirtURI: String?
+
+    @Option(
+        name: .customLong("storage-pool"),
+        help: ArgumentHelp(
+            "libvirt storage pool of the base images and the VMs' volumes. Env: ICESHELVES_LIBVIRT_POOL. Default: default",
+            valueName: "pool"
+        )
+    )
+    var storagePool: String?
+
+    @Option(
+        name: .customLong("libvirt-network"),
+        help: ArgumentHelp("libvirt network the VMs join. Env: ICESHELVES_LIBVIRT_NETWORK. Default: default", valueName: "network")
+    )
+    var libvirtNetwork: String?
+
+    @Option(
+        name: .customLong("domain-type"),
+        help: ArgumentHelp("kvm, or qemu (software emulation). Env: ICESHELVES_LIBVIRT_DOMAIN_TYPE. Default: kvm", valueName: "type")
+    )
+    var domainType: String?
+
+    @Option(
+        name: .customLong("allow-insecure-libvirt"),
+        help: ArgumentHelp(
+            "1 allows qemu+tcp:// and test:// libvirt URIs (tests only). Env: ICESHELVES_KVM_ALLOW_INSECURE. Default: 0",
+            valueName: "0|1"
+        )
+    )
+    var allowInsecureLibvirt: Int?
+
     @Flag(help: "Log debug messages.")
     var debug = false
 
@@ -73,6 +111,30 @@ struct AgentCommand: AsyncParsableCommand {
             in: 1...86400
         )
         let workers = try Environment.integer(concurrency, flagName: "--concurrency", key: "ICESHELVES_AGENT_CONCURRENCY", default: 2, in: 1...16)
+        let insecure = try Environment.integer(
+            allowInsecureLibvirt,
+            flagName: "--allow-insecure-libvirt",
+            key: "ICESHELVES_KVM_ALLOW_INSECURE",
+            default: 0,
+            in: 0...1
+        )
+        let domain = domainType ?? Environment.value("ICESHELVES_LIBVIRT_DOMAIN_TYPE") ?? "kvm"
+        guard ["kvm", "qemu"].contains(domain) else { throw ValidationError("--domain-type must be kvm or qemu") }
+        let libvirt = LocalLibvirt(
+            settings: LibvirtSettings(
+                uri: libvirtURI ?? Environment.value("ICESHELVES_LIBVIRT_URI") ?? "qemu:///system",
+                storagePool: storagePool ?? Environment.value("ICESHELVES_LIBVIRT_POOL") ?? "default",
+                network: libvirtNetwork ?? Environment.value("ICESHELVES_LIBVIRT_NETWORK") ?? "default",
+                domainType: domain
+            ),
+            opener: LibvirtOpener(timeout: .seconds(30), allowInsecure: insecure == 1)
+        )
+        // The URI is checked now (a refused scheme is a configuration error); connecting waits for the first KVM job.
+        do {
+            if let folder = try libvirt.opener.prepare(libvirt.settings).folder { try? FileManager.default.removeItem(at: folder) }
+        } catch {
+            throw ValidationError("--libvirt-uri: \(error)")
+        }
 
         let level: Logger.Level = debug ? .debug : .info
         LoggingSystem.bootstrap { label in
@@ -93,6 +155,8 @@ struct AgentCommand: AsyncParsableCommand {
                 agentId: agentId,
                 lxd: lxd,
                 steps: LXDDeployment(reporter: reporter, cloudInitTimeout: .seconds(cloudInit), operationTimeout: .seconds(300)),
+                libvirt: libvirt,
+                kvmSteps: KVMDeployment(reporter: reporter, cloudInitTimeout: .seconds(cloudInit)),
                 reporter: reporter,
                 leaseSeconds: original ? 0 : 60
             )

@@ -41,7 +41,7 @@ struct AgentLoop: Service {
                             agentId: agentId,
                             agentVersion: Self.version,
                             hostname: ProcessInfo.processInfo.hostName,
-                            capabilities: [.lxd],
+                            capabilities: [.lxd, .kvm],
                             maxJobs: max(0, capacity - running.count)
                         )
                         if let answer = try await broker.poll(poll, wait: running.count >= capacity ? 10 : AgentProtocol.maxWaitSeconds) {

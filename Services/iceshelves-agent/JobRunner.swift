@@ -1,16 +1,21 @@
 import Foundation
 import IceShelvesContracts
 import IceShelvesDeploy
+import IceShelvesKVMDeploy
 import IceShelvesLXD
+import IceShelvesLibvirt
 import Logging
 
-/// Runs one job on the local LXD with the same steps as `lxd-deployer` (``LXDDeployment``),
+/// Runs one job on the local LXD with the same steps as `lxd-deployer` (``LXDDeployment``), or
+/// a KVM job on the local libvirt with the same steps as `kvm-deployer` (``KVMDeployment``),
 /// renewing its lease while it works, and reports the outcome.
 struct JobRunner: Sendable {
     let broker: BrokerClient
     let agentId: String
     let lxd: LocalLXD
     let steps: LXDDeployment
+    let libvirt: LocalLibvirt
+    let kvmSteps: KVMDeployment
     let reporter: HTTPReporter
     /// 0 for an old server (the original protocol has no leases).
     var leaseSeconds: Int
@@ -65,16 +70,7 @@ struct JobRunner: Sendable {
             logger.warning("another agent holds the deployment now; this one stopped without touching the instance")
             return .leaseLost
         case .cancelled?:
-            let failure = DeployFailure(step: .cancel, message: "cancelled")
-            let lxd = lxd
-            let removed = await steps.cleanUp(
-                after: job,
-                keepOnFailure: destination.keepOnFailure,
-                failure: failure,
-                cancelled: true,
-                client: { try await lxd.client() },
-                logger: logger
-            )
+            let removed = await cleanUp(job, destination, DeployFailure(step: .cancel, message: "cancelled"), cancelled: true, logger: logger)
             let message =
                 "deployment cancelled; "
                 + (removed ? "its instance was removed" : destination.keepOnFailure ? "the instance was kept" : "nothing was left to remove")
@@ -96,6 +92,15 @@ struct JobRunner: Sendable {
             DeploymentEvent(status: .inProgress, step: .connect, message: "the agent on \(ProcessInfo.processInfo.hostName) took the deployment"),
             logger: logger
         )
+        if job.target == .kvm {
+            let connection: LibvirtConnection
+            do {
+                connection = try await libvirt.connection()
+            } catch {
+                throw DeployFailure(step: .connect, message: "cannot reach the local libvirt: \(error)", mayCleanUp: false)
+            }
+            return try await kvmSteps.run(job, on: connection, settings: libvirt.settings, logger: logger)
+        }
         let client: LXDClient
         do {
             client = try await lxd.client()
@@ -103,6 +108,37 @@ struct JobRunner: Sendable {
             throw DeployFailure(step: .connect, message: "cannot reach the local LXD: \(error)", mayCleanUp: false)
         }
         return try await steps.run(job, on: client, destination: destination, logger: logger)
+    }
+
+    /// Removes what the job created (the shared steps' cleanup of its target); `true` when something was removed.
+    private func cleanUp(
+        _ job: DeploymentRendered,
+        _ destination: DeploymentTarget,
+        _ failure: DeployFailure,
+        cancelled: Bool,
+        logger: Logger
+    ) async -> Bool {
+        if job.target == .kvm {
+            let libvirt = libvirt
+            return await kvmSteps.cleanUp(
+                after: job,
+                keepOnFailure: destination.keepOnFailure,
+                failure: failure,
+                cancelled: cancelled,
+                pool: libvirt.settings.storagePool,
+                connection: { try await libvirt.connection() },
+                logger: logger
+            )
+        }
+        let lxd = lxd
+        return await steps.cleanUp(
+            after: job,
+            keepOnFailure: destination.keepOnFailure,
+            failure: failure,
+            cancelled: cancelled,
+            client: { try await lxd.client() },
+            logger: logger
+        )
     }
 
     /// Renews the lease every third of it until cancelled. Cancels the work when the broker says
@@ -141,15 +177,7 @@ struct JobRunner: Sendable {
             )
         case .failure(let error):
             let failure = error as? DeployFailure ?? DeployFailure(step: .deploy, message: "\(error)")
-            let lxd = lxd
-            _ = await steps.cleanUp(
-                after: job,
-                keepOnFailure: destination.keepOnFailure,
-                failure: failure,
-                cancelled: false,
-                client: { try await lxd.client() },
-                logger: logger
-            )
+            _ = await cleanUp(job, destination, failure, cancelled: false, logger: logger)
             await reporter.report(id, DeploymentEvent(status: .failed, step: failure.step, level: .error, message: failure.message), logger: logger)
         }
     }

@@ -1,5 +1,6 @@
 import IceShelvesBus
 import IceShelvesContracts
+import IceShelvesKVMDeploy
 import IceShelvesLibvirt
 import IceShelvesService
 

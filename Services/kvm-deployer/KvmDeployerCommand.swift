@@ -1,6 +1,7 @@
 import ArgumentParser
 import IceShelvesBus
 import IceShelvesContracts
+import IceShelvesKVMDeploy
 import IceShelvesService
 import IceShelvesSettings
 

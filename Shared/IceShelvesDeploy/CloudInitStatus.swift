@@ -1,4 +1,6 @@
 import Foundation
+import IceShelvesContracts
+import Logging
 
 /// What `cloud-init status --wait --format json` said, read from its JSON rather than only its
 /// exit code (0 done, 1 error, 2 degraded on newer versions).
@@ -44,5 +46,29 @@ public struct CloudInitStatus: Sendable, Equatable {
             outcome = .other(status.isEmpty ? "unknown" : status)
         }
         return CloudInitStatus(outcome: outcome, errors: errors, detail: detail)
+    }
+}
+
+extension CloudInitStatus {
+    /// Goes on after `done`, reports the warnings of a degraded finish, and throws the failure
+    /// that an error or an unfinished state means (the LXD and KVM steps alike).
+    public func accept(_ deploymentId: String, reporter: any DeploymentReporter, logger: Logger) async throws {
+        switch outcome {
+        case .done:
+            break
+        case .degraded:
+            await reporter.report(
+                deploymentId,
+                .inProgress,
+                step: .cloudInit,
+                level: .warning,
+                "cloud-init finished with warnings: \(errors.joined(separator: "; "))",
+                logger: logger
+            )
+        case .error:
+            throw DeployFailure(step: .cloudInit, message: "cloud-init reported errors: \(errors.isEmpty ? detail : errors.joined(separator: "; "))")
+        case .other(let s):
+            throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(detail)")
+        }
     }
 }

@@ -10,6 +10,21 @@ public protocol DeploymentReporter: Sendable {
     func report(_ deploymentId: String, _ event: DeploymentEvent, logger: Logger) async
 }
 
+extension DeploymentReporter {
+    /// Reports an event made of its parts.
+    public func report(
+        _ id: String,
+        _ status: DeploymentStatus,
+        step: EventStep,
+        level: LogLevel = .info,
+        _ message: String,
+        details: [String: String] = [:],
+        logger: Logger
+    ) async {
+        await report(id, DeploymentEvent(status: status, step: step, level: level, message: message, details: details), logger: logger)
+    }
+}
+
 /// The LXD deploy steps that `lxd-deployer` and `iceshelves-agent` both run (one code path):
 /// check the name, profile, place, create, start, wait for cloud-init, read the instance's facts.
 ///
@@ -71,7 +86,7 @@ public struct LXDDeployment: Sendable {
                     mayCleanUp: false
                 )
             }
-            await report(
+            await reporter.report(
                 id,
                 .inProgress,
                 step: .resume,
@@ -122,34 +137,14 @@ public struct LXDDeployment: Sendable {
         }
 
         if existing?.status.lowercased() != "running" {
-            await report(id, .inProgress, step: .start, "starting \(name)", logger: logger)
+            await reporter.report(id, .inProgress, step: .start, "starting \(name)", logger: logger)
             let op = try await step(.start) { try await lxd.changeState(name, action: "start") }
             let done = try await step(.start) { try await lxd.wait(op, timeout: operationTimeout) }
             if !done.succeeded { throw DeployFailure(step: .start, message: "LXD could not start \(name): \(done.err ?? done.status)") }
         }
 
-        await report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
-        let status = try await waitForCloudInit(lxd, name)
-        switch status.outcome {
-        case .done:
-            break
-        case .degraded:
-            await report(
-                id,
-                .inProgress,
-                step: .cloudInit,
-                level: .warning,
-                "cloud-init finished with warnings: \(status.errors.joined(separator: "; "))",
-                logger: logger
-            )
-        case .error:
-            throw DeployFailure(
-                step: .cloudInit,
-                message: "cloud-init reported errors: \(status.errors.isEmpty ? status.detail : status.errors.joined(separator: "; "))"
-            )
-        case .other(let s):
-            throw DeployFailure(step: .cloudInit, message: "cloud-init ended in state '\(s)': \(status.detail)")
-        }
+        await reporter.report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
+        try await waitForCloudInit(lxd, name).accept(id, reporter: reporter, logger: logger)
         return try await instanceInfo(lxd, name)
     }
 
@@ -238,7 +233,7 @@ public struct LXDDeployment: Sendable {
         var op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
-            await report(
+            await reporter.report(
                 job.deploymentId,
                 .inProgress,
                 step: .create,
@@ -363,7 +358,7 @@ public struct LXDDeployment: Sendable {
                 ifOwnedBy: unfinishedClaim ? nil : job.deploymentId
             )
             if removed {
-                await report(
+                await reporter.report(
                     job.deploymentId,
                     .inProgress,
                     step: .cleanup,
@@ -375,7 +370,7 @@ public struct LXDDeployment: Sendable {
             return removed
         } catch {
             logger.error("cleanup failed; the instance may be left behind", metadata: ["instance": "\(job.instanceName)", "error": "\(error)"])
-            await report(
+            await reporter.report(
                 job.deploymentId,
                 .inProgress,
                 step: .cleanup,
@@ -385,17 +380,5 @@ public struct LXDDeployment: Sendable {
             )
             return false
         }
-    }
-
-    func report(
-        _ id: String,
-        _ status: DeploymentStatus,
-        step: EventStep,
-        level: LogLevel = .info,
-        _ message: String,
-        details: [String: String] = [:],
-        logger: Logger
-    ) async {
-        await reporter.report(id, DeploymentEvent(status: status, step: step, level: level, message: message, details: details), logger: logger)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import IceShelvesDeploy
 
 /// The line a VM prints on its first serial port when cloud-init is over (see docs/kvm-deployer.md):
 ///
@@ -6,22 +7,12 @@ import Foundation
 ///
 /// The JSON is `cloud-init status --format json`; the guest syncs its disks before printing it. The deployer reads the serial console log (a
 /// volume in the pool, downloaded through a libvirt stream), so it needs no network path to the guest.
-struct CloudInitMarker: Sendable, Equatable {
-    static let prefix = "ICESHELVES-CLOUD-INIT-DONE "
-
-    enum Outcome: Sendable, Equatable {
-        case done
-        case degraded
-        case error
-        case other(String)
-    }
-
-    var outcome: Outcome
-    var errors: [String]
-    var detail: String
+public enum CloudInitMarker {
+    /// What the guest prints before the JSON.
+    public static let prefix = "ICESHELVES-CLOUD-INIT-DONE "
 
     /// The last marker in the console output, or `nil` when cloud-init has not finished yet.
-    static func find(in console: [UInt8]) -> CloudInitMarker? {
+    public static func find(in console: [UInt8]) -> CloudInitStatus? {
         let text = String(decoding: console, as: UTF8.self)
         guard let range = text.range(of: prefix, options: .backwards) else { return nil }
         let rest = text[range.upperBound...]
@@ -29,9 +20,10 @@ struct CloudInitMarker: Sendable, Equatable {
         return parse(json: String(rest[..<end]))
     }
 
-    static func parse(json: String) -> CloudInitMarker {
+    /// The marker's JSON (`cloud-init status --format json`); recoverable errors count as errors, by level.
+    public static func parse(json: String) -> CloudInitStatus {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            return CloudInitMarker(outcome: .other("unreadable"), errors: [], detail: json)
+            return CloudInitStatus(outcome: .other("unreadable"), errors: [], detail: json)
         }
         let status = (object["extended_status"] as? String) ?? (object["status"] as? String) ?? "unknown"
         var errors = (object["errors"] as? [Any])?.map { "\($0)" } ?? []
@@ -40,13 +32,13 @@ struct CloudInitMarker: Sendable, Equatable {
                 for e in (list as? [Any]) ?? [] { errors.append("\(level): \(e)") }
             }
         }
-        let outcome: Outcome =
+        let outcome: CloudInitStatus.Outcome =
             switch status {
             case "done": .done
             case "degraded done": .degraded
             case "error", "degraded error": .error
             default: .other(status)
             }
-        return CloudInitMarker(outcome: outcome, errors: errors, detail: (object["detail"] as? String) ?? status)
+        return CloudInitStatus(outcome: outcome, errors: errors, detail: (object["detail"] as? String) ?? status)
     }
 }

@@ -13,22 +13,30 @@ import IceShelvesLibvirt
 /// - `qemu+tcp://` and `test…://`: only when `allowInsecure` (tests).
 ///
 /// URIs with a query are refused: libvirt's query parameters include local commands to run.
-struct LibvirtOpener: Sendable {
+public struct LibvirtOpener: Sendable {
     let timeout: Duration
     let allowInsecure: Bool
 
-    struct Prepared {
-        var uri: String
-        var folder: URL?
+    public init(timeout: Duration, allowInsecure: Bool) {
+        self.timeout = timeout
+        self.allowInsecure = allowInsecure
     }
 
-    func open(_ settings: LibvirtSettings) async throws -> LibvirtConnection {
+    /// The URI libvirt gets, and the private folder of the key files it names (removed after the connect).
+    public struct Prepared: Sendable {
+        public var uri: String
+        public var folder: URL?
+    }
+
+    /// Opens a connection with `settings`; the key files are gone once it returns.
+    public func open(_ settings: LibvirtSettings) async throws -> LibvirtConnection {
         let prepared = try prepare(settings)
         defer { if let f = prepared.folder { try? FileManager.default.removeItem(at: f) } }
         return try await LibvirtConnection.open(prepared.uri, timeout: timeout)
     }
 
-    func prepare(_ settings: LibvirtSettings) throws -> Prepared {
+    /// Checks the URI and writes what its transport needs.
+    public func prepare(_ settings: LibvirtSettings) throws -> Prepared {
         let uri = settings.uri.trimmingCharacters(in: .whitespaces)
         guard let parts = URLComponents(string: uri), let scheme = parts.scheme else {
             throw LibvirtError(.invalid, "the libvirt URI '\(uri)' is not a URI")

@@ -1,18 +1,25 @@
 import IceShelvesLibvirt
 
 /// Removes a VM and its volumes: destroy, undefine, delete the overlay, seed and console log.
-struct VMRemover: Sendable {
+public struct VMRemover: Sendable {
     let libvirt: LibvirtConnection
     let pool: String
 
-    enum Outcome: Equatable {
+    public init(libvirt: LibvirtConnection, pool: String) {
+        self.libvirt = libvirt
+        self.pool = pool
+    }
+
+    /// What a removal found.
+    public enum Outcome: Sendable, Equatable {
         case removed
         case nothing
         /// A domain of that name exists but IceShelves did not define it for this deployment.
         case notOurs(String?)
     }
 
-    func remove(_ name: String, ifOwnedBy deploymentId: String?) async throws -> Outcome {
+    /// Removes `name` and its volumes when the domain is `deploymentId`'s (any IceShelves domain when `nil`).
+    public func remove(_ name: String, ifOwnedBy deploymentId: String?) async throws -> Outcome {
         var removedSomething = false
         if let xml = try await libvirt.domainXML(name) {
             let owner = DomainPlan.deploymentId(inDomainXML: xml)

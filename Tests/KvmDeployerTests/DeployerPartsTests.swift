@@ -1,5 +1,6 @@
 import Foundation
 import IceShelvesContracts
+import IceShelvesKVMDeploy
 import IceShelvesLibvirt
 import Testing
 
