@@ -68,7 +68,7 @@ public struct LXDDeployment: Sendable {
         var existing = try await step(.inspect) { try await lxd.instance(name) }
         if let found = existing, !InstanceMarker.belongs(found.config, to: id), WarmPoolMarker.isUnfinishedClaim(found) {
             // A claim renamed this pool instance, then its deployer stopped before preparing it.
-            await report(
+            await reporter.report(
                 id,
                 .inProgress,
                 step: .resume,
@@ -166,7 +166,7 @@ public struct LXDDeployment: Sendable {
         case .noPool:
             return false
         case .miss:
-            await report(
+            await reporter.report(
                 job.deploymentId,
                 .inProgress,
                 step: .create,
@@ -176,7 +176,7 @@ public struct LXDDeployment: Sendable {
             )
             return false
         case .claimed(let from):
-            await report(
+            await reporter.report(
                 job.deploymentId,
                 .inProgress,
                 step: .create,
