@@ -127,6 +127,12 @@ STEPS = ["request", "submit", "render", "accept", "validate", "connect", "inspec
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 envelope = lambda props, req=[]: {"type": "object", "required": ["success"] + req, "properties": dict({"success": {"const": True}, "data": {"type": "object"}}, **props)}
 schemas = {
+ "DeadLetter": {"type": "object", "required": ["id", "queue", "reason", "detail", "count", "requeues", "dead_at"], "properties": {
+    "id": S("string", description="dl- and 16 hex digits"), "queue": {"enum": ["deploy.render", "deploy.lxd", "deploy.kvm", "deploy.agent"]},
+    "deployment_id": S("string", description="absent when the job named none (or was not an envelope)"), "deployment_status": S("string"),
+    "reason": S("string", description="delivery_limit: its consumers kept dying; rejected: a consumer gave up on it; expired, maxlen"),
+    "detail": S("string"), "count": S("integer", description="deliveries (delivery_limit) or handler attempts (rejected)"),
+    "requeues": S("integer", description="how often an admin requeued it before"), "message_type": S("string"), "dead_at": S("string")}},
  "Error": {"type": "object", "required": ["success", "error", "code"], "properties": {"success": {"const": False}, "error": S("string"), "code": S("integer")}},
  "Egg": {"type": "object", "required": ["id", "name", "display_name", "description", "version", "category", "egg_type", "is_active", "created_on"], "properties": {
     "id": S("integer"), "name": S("string"), "display_name": S("string"), "description": S("string"), "version": S("string"), "content_hash": S("string"),
@@ -214,6 +220,13 @@ paths = {
                           body=jbody({"type": "object", "required": ["name", "role"], "properties": {"name": cluster_fields["name"], "role": {"enum": ["admin", "operator", "viewer"]}}}), tags=["keys"])},
  "/api/keys/{id}": {"delete": op("Revoke an API key (admin)", 200, ok({"message": S("string")}), [401, 403, 404], params=[pp("id", S("string"))], tags=["keys"])},
  "/api/audit": {"get": op("The audit log (admin)", 200, ok({"entries": S("array"), "total": S("integer")}, ["entries"]), [400, 401, 403], params=page, tags=["keys"])},
+ "/api/admin/dead-letters": {"get": op("Dead-lettered jobs of the job queues, newest first: metadata only, never a job's body (admin)", 200,
+                                     ok({"dead_letters": S("array", items=ref("DeadLetter")), "total": S("integer"), "page": S("integer"), "per_page": S("integer")}, ["dead_letters", "total"]),
+                                     [400, 401, 403], params=page, tags=["admin"])},
+ "/api/admin/dead-letters/{id}/requeue": {"post": op("Publish a dead-lettered job back to its queue (confirmed by the broker), then remove it; its deployment keeps a terminal state (admin)", 200,
+                                                  ok({"id": S("string"), "queue": S("string"), "requeued": S("boolean"), "deployment_id": S("string"), "deployment_status": S("string"), "message": S("string")}, ["id", "queue", "requeued"]),
+                                                  [401, 403, 404, 503], params=[pp("id", S("string"))], tags=["admin"])},
+ "/api/admin/dead-letters/{id}": {"delete": op("Drop a dead-lettered job (admin)", 200, ok({"id": S("string"), "message": S("string")}, ["id"]), [401, 403, 404], params=[pp("id", S("string"))], tags=["admin"])},
  "/api/webhooks": {"get": op("List webhooks (admin)", 200, ok({"webhooks": S("array"), "total": S("integer")}, ["webhooks"]), [401, 403], tags=["webhooks"]),
                    "post": op("Register a webhook; the signing secret is shown once (admin)", 201, ok({"id": S("integer"), "secret": S("string"), "events": S("array", items=S("string"))}, ["id", "secret"]), [400, 401, 403, 413],
                               body=jbody({"type": "object", "required": ["url"], "properties": {

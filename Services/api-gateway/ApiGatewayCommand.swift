@@ -228,6 +228,14 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     pendingEvents: { try await client.queueDepth(EventIngest.queue) },
                     logger: context.logger
                 ),
+                DeadLetterIngest(
+                    client: context.client,
+                    deadLetters: gateway.deadLetters,
+                    ledger: gateway.ledger,
+                    recorder: gateway.recorder,
+                    deliveryLimit: context.client.configuration.deliveryLimit ?? BusNames.defaultDeliveryLimit,
+                    logger: context.logger
+                ),
                 WebhookDispatcher(webhooks: gateway.webhooks),
                 StreamCloser(hub: gateway.events),
             ]

@@ -18,6 +18,8 @@ protocol PipelineClient: Sendable {
     func submit(_ r: DeploymentRequested) async throws
     func preview(_ r: DeploymentRequested) async throws -> DeploymentRendered
     func cancel(_ c: DeploymentCancel) async throws
+    /// Publishes a dead-lettered job back to its queue and waits for the broker's confirm.
+    func republish(_ job: OutgoingMessage) async throws
     /// Asks a deployer to test a registered cluster; it fetches the connection from us.
     func testConnection(clusterId: String) async throws -> LXDTestResult
     func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult
@@ -93,6 +95,10 @@ struct BusGatewayClient: EggCatalogClient, PipelineClient {
         } catch {
             throw APIError(.serviceUnavailable, "the message broker did not accept the cancel: \(error)")
         }
+    }
+
+    func republish(_ job: OutgoingMessage) async throws {
+        try await client.publish(job)
     }
 
     func testConnection(clusterId: String) async throws -> LXDTestResult {

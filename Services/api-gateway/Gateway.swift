@@ -14,6 +14,8 @@ struct Gateway: Sendable {
     let clusters: ClusterStore
     let ledger: Ledger
     let audit: AuditLog
+    /// Dead-lettered jobs (``DeadLetterIngest``), for `/api/admin/dead-letters`.
+    let deadLetters: DeadLetters
     let catalog: any EggCatalogClient
     let pipeline: any PipelineClient
     let events: EventHub
@@ -70,6 +72,7 @@ struct Gateway: Sendable {
         clusters = ClusterStore(db: db, box: box)
         ledger = Ledger(db: db)
         audit = AuditLog(db: db)
+        deadLetters = DeadLetters(db: db)
         self.catalog = catalog
         self.pipeline = pipeline
         events = EventHub()
@@ -111,6 +114,7 @@ struct Gateway: Sendable {
         WebhookRoutes(gateway: self).add(to: api)
         HostAccessRoutes(gateway: self).add(to: api)
         AgentKeyRoutes(gateway: self).add(to: api)
+        DeadLetterRoutes(gateway: self).add(to: api)
         let web = WebUI(gateway: self)  // the web UI (WebUI/): pages at /iceshelves/ over this same API
         web.add(to: root)
         allowed.load(router.routes)

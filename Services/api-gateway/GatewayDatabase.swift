@@ -196,6 +196,29 @@ struct GatewayDatabase: Sendable {
         m.registerMigration("warm pools") { db in
             try db.execute(sql: "ALTER TABLE cluster ADD COLUMN warm_pools TEXT")
         }
+        m.registerMigration("dead letters") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dead_letter (
+                        id TEXT PRIMARY KEY,
+                        queue TEXT NOT NULL,
+                        deployment_id TEXT,
+                        reason TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        requeues INTEGER NOT NULL DEFAULT 0,
+                        message_type TEXT,
+                        message_id TEXT,
+                        correlation_id TEXT,
+                        content_type TEXT,
+                        headers_json TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        dead_at TEXT NOT NULL
+                    );
+                    CREATE INDEX dead_letter_time ON dead_letter(dead_at);
+                    """
+            )
+        }
         return m
     }
 }

@@ -27,12 +27,25 @@ public final class AMQPClient: Service, Sendable {
         /// How long to wait for a connection or for the broker to confirm a publish.
         public var publishTimeout: Duration
 
+        /// The delivery limit of every quorum queue this client declares (``BusTopology/Queue/deliveryLimit``);
+        /// `nil` keeps each declaration's own (``BusNames/defaultDeliveryLimit`` for the job queues).
+        /// Every client that declares a queue must use the same value: the broker refuses a
+        /// declaration with another limit.
+        public var deliveryLimit: Int?
+
         /// Settings with the documented defaults.
-        public init(url: AMQPURL = .default, name: String, heartbeatSeconds: Int = 10, publishTimeout: Duration = .seconds(30)) {
+        public init(
+            url: AMQPURL = .default,
+            name: String,
+            heartbeatSeconds: Int = 10,
+            publishTimeout: Duration = .seconds(30),
+            deliveryLimit: Int? = nil
+        ) {
             self.url = url
             self.name = name
             self.heartbeatSeconds = heartbeatSeconds
             self.publishTimeout = publishTimeout
+            self.deliveryLimit = deliveryLimit
         }
     }
 
@@ -112,6 +125,7 @@ public final class AMQPClient: Service, Sendable {
 
     /// Declares exchanges and queues now and after every reconnect.
     public func declare(_ topology: BusTopology) async throws {
+        let topology = topology.withDeliveryLimit(configuration.deliveryLimit)
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             loop.send(.declare(topology, done: { c.resume(with: $0) }))
         }

@@ -24,23 +24,29 @@ public struct BusTopology: Sendable, Equatable {
         public var exclusive: Bool
         /// `(exchange, routing key)` bindings.
         public var bindings: [(exchange: String, key: String)]
+        /// When set, a quorum queue (`x-queue-type: quorum`) whose broker dead-letters a message
+        /// after this many returns without an ack (`x-delivery-limit`); `nil` for a classic queue.
+        public var deliveryLimit: Int?
 
         public init(
             name: String,
             durable: Bool = true,
             deadLetter: Bool = true,
             exclusive: Bool = false,
-            bindings: [(exchange: String, key: String)] = []
+            bindings: [(exchange: String, key: String)] = [],
+            deliveryLimit: Int? = nil
         ) {
             self.name = name
             self.durable = durable
             self.deadLetter = deadLetter
             self.exclusive = exclusive
             self.bindings = bindings
+            self.deliveryLimit = deliveryLimit
         }
 
         public static func == (a: Queue, b: Queue) -> Bool {
             a.name == b.name && a.durable == b.durable && a.deadLetter == b.deadLetter && a.exclusive == b.exclusive
+                && a.deliveryLimit == b.deliveryLimit
                 && a.bindings.map { "\($0.exchange) \($0.key)" } == b.bindings.map { "\($0.exchange) \($0.key)" }
         }
     }
@@ -59,9 +65,26 @@ public struct BusTopology: Sendable, Equatable {
         Exchange(name: BusNames.eventsExchange, type: "topic"),
     ])
 
-    /// A durable work queue with its dead-letter queue.
+    /// A durable work queue with its dead-letter queue. A job queue (``BusNames/jobQueues``) is a
+    /// quorum queue with ``BusNames/defaultDeliveryLimit``, whoever declares it, so every service
+    /// declares it alike (an ``AMQPClient/Configuration/deliveryLimit`` may lower the limit).
     public static func workQueue(_ name: String) -> BusTopology {
-        BusTopology(exchanges: base.exchanges, queues: [Queue(name: name)])
+        BusNames.jobQueues.contains(name)
+            ? quorumQueue(name, deliveryLimit: BusNames.defaultDeliveryLimit) : BusTopology(exchanges: base.exchanges, queues: [Queue(name: name)])
+    }
+
+    /// A durable quorum work queue with its dead-letter queue: the broker dead-letters a message
+    /// once it was handed out `deliveryLimit` + 1 times without an ack (its consumers crashed).
+    public static func quorumQueue(_ name: String, deliveryLimit: Int) -> BusTopology {
+        BusTopology(exchanges: base.exchanges, queues: [Queue(name: name, deliveryLimit: max(0, deliveryLimit))])
+    }
+
+    /// This topology with every quorum queue's delivery limit set to `limit` (`nil`: unchanged).
+    public func withDeliveryLimit(_ limit: Int?) -> BusTopology {
+        guard let limit else { return self }
+        var result = self
+        for i in result.queues.indices where result.queues[i].deliveryLimit != nil { result.queues[i].deliveryLimit = max(0, limit) }
+        return result
     }
 
     /// An exclusive, auto-deleted queue bound to the events exchange: a listener (of cancels, or

@@ -187,18 +187,6 @@ extension ConnectionLoop {
     /// Declares exchanges, queues (with their dead-letter queues) and bindings.
     func declare(_ t: BusTopology, on conn: AMQPConnection) throws {
         for e in t.exchanges { try conn.declareExchange(e.name, type: e.type) }
-        for q in t.queues {
-            var args: [String: HeaderValue] = [:]
-            if q.deadLetter {
-                args["x-dead-letter-exchange"] = .string(BusNames.deadLetterExchange)
-                args["x-dead-letter-routing-key"] = .string(q.name)
-                try conn.declareExchange(BusNames.deadLetterExchange, type: "direct")
-                let dlq = q.name + BusNames.deadLetterSuffix
-                try conn.declareQueue(dlq, durable: true, exclusive: false, arguments: [:])
-                try conn.bindQueue(dlq, exchange: BusNames.deadLetterExchange, key: q.name)
-            }
-            try conn.declareQueue(q.name, durable: q.durable, exclusive: q.exclusive, arguments: args)
-            for b in q.bindings { try conn.bindQueue(q.name, exchange: b.exchange, key: b.key) }
-        }
+        for q in t.queues { try conn.declare(q) }
     }
 }

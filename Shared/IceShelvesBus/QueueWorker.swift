@@ -14,6 +14,10 @@ import ServiceLifecycle
 ///   When the shutdown budget runs short the service is cancelled: a handler that then fails
 ///   has its message requeued as it was (no retry counted), for the next consumer.
 ///
+/// Two counts, two kinds of failure: a handler that *throws* is counted here (``BusNames/attemptsHeader``,
+/// a fresh copy each time); a consumer that *dies* (crash, kill, lost connection) never settles
+/// its message, so the broker hands it out again and counts that itself: a job queue is a quorum
+/// queue whose broker dead-letters the message after its delivery limit (reason `delivery_limit`).
 /// Handlers must be idempotent per deployment id: a message can come again after a crash.
 public struct QueueWorker<Message: BusMessage>: Service {
     /// Handles one decoded message; throwing retries it, then dead-letters it.
@@ -105,6 +109,8 @@ public struct QueueWorker<Message: BusMessage>: Service {
     func retry(_ delivery: Delivery, attempt: Int) async {
         var properties = delivery.properties
         properties.headers[BusNames.attemptsHeader] = .int(Int64(attempt))
+        // The copy is a new message: the broker's count of crashed deliveries starts again.
+        properties.headers[BusNames.deliveryCountHeader] = nil
         do {
             try await client.publish(OutgoingMessage(routingKey: queue, body: delivery.body, properties: properties))
             client.ack(delivery)

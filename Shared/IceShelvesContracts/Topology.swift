@@ -29,6 +29,12 @@ public enum BusNames {
     public static func rpcQueue(_ service: ServiceName) -> String { "rpc.\(service.rawValue)" }
     /// The exclusive queue of one catalogue instance, where the chunks of an upload it holds go.
     public static func uploadQueue(instance: String) -> String { "\(ServiceName.eggCatalog.rawValue).upload.\(instance)" }
+    /// The job queues: quorum queues with a delivery limit (``defaultDeliveryLimit``), whose
+    /// dead letters the gateway keeps and reports (`GET /api/admin/dead-letters`).
+    public static var jobQueues: [String] { [renderQueue] + TargetType.allCases.map(deployQueue) + [agentQueue] }
+    /// How often the broker hands out a job whose consumer never settles it (it crashed, or its
+    /// connection died) before it dead-letters the job (reason `delivery_limit`).
+    public static let defaultDeliveryLimit = 5
     /// The suffix of a work queue's dead-letter queue.
     public static let deadLetterSuffix = ".dlq"
     /// The RabbitMQ pseudo-queue for direct reply-to, used by RPC clients.
@@ -59,6 +65,20 @@ public enum BusNames {
     public static let attemptsHeader = "x-iceshelves-attempts"
     /// The header that says why a message was dead-lettered by a consumer.
     public static let deadReasonHeader = "x-iceshelves-dead-reason"
+    /// The header that counts how often an admin put a dead-lettered job back on its queue.
+    public static let requeuesHeader = "x-iceshelves-requeues"
+    /// The header a quorum queue sets on a redelivered message: how often it was returned before
+    /// (RabbitMQ 3.10 does not keep it on the dead letter).
+    public static let deliveryCountHeader = "x-delivery-count"
+    /// The header the broker sets when it dead-letters a message: `delivery_limit`, `rejected`, `expired`, `maxlen`.
+    public static let firstDeathReasonHeader = "x-first-death-reason"
+    /// The header the broker sets when it dead-letters a message: the queue it came from.
+    public static let firstDeathQueueHeader = "x-first-death-queue"
+    /// Headers the broker adds when it dead-letters a message (removed when a job is requeued).
+    public static let brokerDeathHeaders = [
+        "x-death", "x-first-death-reason", "x-first-death-queue", "x-first-death-exchange", "x-last-death-reason", "x-last-death-queue",
+        "x-last-death-exchange",
+    ]
 
     /// A deployment id as one routing-key word (no `.`, `*` or `#`).
     static func routingSafe(_ id: String) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IceShelvesBus
+import IceShelvesContracts
 import IceShelvesSettings
 import Logging
 
@@ -60,6 +61,15 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     )
     public var shutdownGraceSeconds: Int?
 
+    @Option(
+        name: .customLong("delivery-limit"),
+        help: ArgumentHelp(
+            "How often the broker hands out a job (deploy.* queues) whose consumer crashed before it dead-letters it; every service must use the same value. Env: ICESHELVES_DELIVERY_LIMIT. Default: 5",
+            valueName: "n"
+        )
+    )
+    public var deliveryLimit: Int?
+
     public init() {}
 
     /// The broker URL after flag, environment and default.
@@ -117,8 +127,20 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         )
     }
 
+    /// The job queues' delivery limit after flag, environment and default (``BusNames/defaultDeliveryLimit``).
+    public func resolvedDeliveryLimit(in env: Environment = .process) throws -> Int {
+        try env.integer(
+            deliveryLimit,
+            flagName: "--delivery-limit",
+            key: "ICESHELVES_DELIVERY_LIMIT",
+            default: BusNames.defaultDeliveryLimit,
+            in: 1...100
+        )
+    }
+
     public mutating func validate() throws {
         _ = try resolvedShutdownGrace()
+        _ = try resolvedDeliveryLimit()
         _ = try resolvedAMQPURL()
         _ = try resolvedLogLevel()
         _ = try resolvedRPCConcurrency()

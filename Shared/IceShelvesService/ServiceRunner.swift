@@ -44,7 +44,7 @@ public struct ServiceRunner: Sendable {
         Gauge(label: "iceshelves_service_info", dimensions: [("service", label), ("version", Self.version)]).record(1)
 
         let url = try options.resolvedAMQPURL()
-        let client = AMQPClient(configuration: .init(url: url, name: label), logger: logger)
+        let client = AMQPClient(configuration: .init(url: url, name: label, deliveryLimit: try options.resolvedDeliveryLimit()), logger: logger)
         let started = ContinuousClock.now
         let instanceId = "\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6).lowercased())"
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import IceShelvesBus
 import IceShelvesContracts
 import Logging
 import NIOCore
@@ -87,6 +88,8 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
         )
     }
     func cancel(_ c: DeploymentCancel) async throws { cancelled.withLock { $0.append(c.deploymentId) } }
+    let republished = Mutex<[OutgoingMessage]>([])
+    func republish(_ job: OutgoingMessage) async throws { republished.withLock { $0.append(job) } }
     func testConnection(clusterId: String) async throws -> LXDTestResult {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }

@@ -1,6 +1,7 @@
-import IceShelvesBus
 import IceShelvesContracts
 import Testing
+
+@testable import IceShelvesBus
 
 @Suite("Topology")
 struct BusTopologyTests {
@@ -14,5 +15,48 @@ struct BusTopologyTests {
     @Test func workQueuesDeadLetter() {
         #expect(BusTopology.workQueue("jobs").queues[0].deadLetter)
         #expect(!RPCServer.topology(queue: "rpc.x").queues[0].deadLetter)
+    }
+}
+
+@Suite("Quorum job queues")
+struct QuorumTopologyTests {
+    @Test func jobQueuesAreQuorumQueuesWithTheDefaultDeliveryLimit() {
+        for name in BusNames.jobQueues {
+            let q = BusTopology.workQueue(name).queues[0]
+            #expect(q.deliveryLimit == BusNames.defaultDeliveryLimit, "\(name)")
+            #expect(q.declareArguments["x-queue-type"] == .string("quorum"))
+            #expect(q.declareArguments["x-delivery-limit"] == .int(Int64(BusNames.defaultDeliveryLimit)))
+            #expect(q.declareArguments["x-dead-letter-exchange"] == .string(BusNames.deadLetterExchange))
+            #expect(q.declareArguments["x-dead-letter-routing-key"] == .string(name))
+            #expect(q.declareArguments["x-dead-letter-strategy"] == .string("at-least-once"))
+        }
+        #expect(Set(BusNames.jobQueues) == ["deploy.render", "deploy.lxd", "deploy.kvm", "deploy.agent"])
+    }
+
+    @Test func otherQueuesStayClassic() {
+        for q in BusTopology.workQueue(BusNames.gatewayEventsQueue).queues + RPCServer.topology(queue: "rpc.x").queues
+            + BusTopology.eventListener("l", binding: "#").queues
+        {
+            #expect(q.deliveryLimit == nil)
+            #expect(q.declareArguments["x-queue-type"] == nil)
+        }
+    }
+
+    @Test func aClientsDeliveryLimitReplacesOnlyQuorumLimits() {
+        let t = BusTopology.workQueue("deploy.lxd").merging(.workQueue("other")).withDeliveryLimit(2)
+        #expect(t.queues.map(\.deliveryLimit) == [2, nil])
+        #expect(BusTopology.workQueue("deploy.lxd").withDeliveryLimit(nil) == .workQueue("deploy.lxd"))
+        #expect(BusTopology.workQueue("deploy.lxd") != BusTopology.workQueue("deploy.lxd").withDeliveryLimit(2))
+    }
+
+    @Test func anInequivalentQueueSaysWhatToDo() {
+        let q = BusTopology.workQueue("deploy.lxd").queues[0]
+        let text = AMQPConnection.inequivalentAdvice(
+            q,
+            AMQPError(.brokerError, "queue.declare deploy.lxd: 406 PRECONDITION_FAILED - inequivalent arg")
+        )
+        #expect(text.contains("406 PRECONDITION_FAILED"))
+        #expect(text.contains("rabbitmqctl delete_queue -p <vhost> deploy.lxd"))
+        #expect(text.contains("quorum queue with x-delivery-limit 5"))
     }
 }

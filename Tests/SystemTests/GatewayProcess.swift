@@ -9,13 +9,14 @@ final class GatewayProcess: @unchecked Sendable {
     let base: String
     private(set) var key = ""
 
-    init(amqpURL: String) async throws {
+    init(amqpURL: String, arguments extra: [String] = [], environment: [String: String] = [:]) async throws {
         let port = Int.random(in: 45000...49999)
         base = "http://127.0.0.1:\(port)/iceshelves"
         process = try SystemEnvironment.launch(
             "api-gateway",
-            arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data],
-            url: amqpURL
+            arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data] + extra,
+            url: amqpURL,
+            extraEnvironment: environment
         )
         let up = ContinuousClock.now + .seconds(30)
         while key.isEmpty && ContinuousClock.now < up {

@@ -12,28 +12,37 @@ final class LXDStack: @unchecked Sendable {
     static var ready: Bool { url != nil && SystemEnvironment.binDir != nil }
 
     let client: AMQPClient
+    /// The vhost's URL, and what every process started here gets in its environment besides.
+    let url: String
+    let environment: [String: String]
     private var processes: [Process] = []
     private var standIn: Task<Void, any Error>?
     private let data = FileManager.default.temporaryDirectory.appendingPathComponent("lxd-stack-\(UUID().uuidString)").path
 
     /// - Parameter gatewayStandIn: answer the deployers' `cluster.connection` calls from
     ///   ``ClusterDirectory`` (off when the test runs a real gateway on the vhost).
-    init(gatewayStandIn: Bool = true) async throws {
+    init(gatewayStandIn: Bool = true, url: String? = LXDStack.url, environment: [String: String] = [:]) async throws {
+        self.url = url!
+        self.environment = environment
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         processes.append(
             try SystemEnvironment.launch(
                 "egg-catalog",
                 arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data],
-                url: Self.url
+                url: url,
+                extraEnvironment: environment
             )
         )
-        processes.append(try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: Self.url))
+        processes.append(
+            try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: url, extraEnvironment: environment)
+        )
         let logger = {
             var l = Logger(label: "lxd-stack")
             l.logLevel = .warning
             return l
         }()
-        client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: Self.url!), name: "lxd-stack-test"), logger: logger)
+        let limit = environment["ICESHELVES_DELIVERY_LIMIT"].flatMap(Int.init)
+        client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: url!), name: "lxd-stack-test", deliveryLimit: limit), logger: logger)
         client.start()
         try await client.waitUntilConnected()
         if gatewayStandIn {
@@ -47,7 +56,12 @@ final class LXDStack: @unchecked Sendable {
     /// Starts one more deployer process.
     @discardableResult
     func startDeployer(_ extra: [String] = []) async throws -> Process {
-        let p = try SystemEnvironment.launch("lxd-deployer", arguments: ["--metrics-port=-1", "--cloud-init-timeout", "180"] + extra, url: Self.url)
+        let p = try SystemEnvironment.launch(
+            "lxd-deployer",
+            arguments: ["--metrics-port=-1", "--cloud-init-timeout", "180"] + extra,
+            url: url,
+            extraEnvironment: environment
+        )
         processes.append(p)
         try await waitFor(.lxdDeployer)
         return p

@@ -9,6 +9,9 @@ enum SystemEnvironment {
     /// A vhost of its own for the gateway tests (no deployer consumes there).
     static let gatewayURL = ProcessInfo.processInfo.environment["ICESHELVES_TEST_GW_AMQP_URL"]
 
+    /// A vhost of its own for the poison-job suite: its job queues get that suite's low delivery limit.
+    static let deadLetterURL = ProcessInfo.processInfo.environment["ICESHELVES_TEST_DLQ_AMQP_URL"]
+
     /// The folder of the services' broker passwords, when `scripts/test` made a user per service.
     static let brokerUsers = ProcessInfo.processInfo.environment["ICESHELVES_TEST_BROKER_USERS"]
 

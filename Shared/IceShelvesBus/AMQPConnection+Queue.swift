@@ -1,0 +1,53 @@
+import IceShelvesContracts
+
+extension BusTopology.Queue {
+    /// The `queue.declare` arguments: dead-lettering to ``BusNames/deadLetterExchange`` with the
+    /// queue's own name as routing key, and for a quorum queue its type, delivery limit and
+    /// at-least-once dead-lettering (the broker keeps a dead letter until its dead-letter queue has it).
+    var declareArguments: [String: HeaderValue] {
+        var args: [String: HeaderValue] = [:]
+        if deadLetter {
+            args["x-dead-letter-exchange"] = .string(BusNames.deadLetterExchange)
+            args["x-dead-letter-routing-key"] = .string(name)
+        }
+        if let deliveryLimit {
+            args["x-queue-type"] = .string("quorum")
+            args["x-delivery-limit"] = .int(Int64(deliveryLimit))
+            if deadLetter {
+                args["x-dead-letter-strategy"] = .string("at-least-once")
+                args["x-overflow"] = .string("reject-publish")
+            }
+        }
+        return args
+    }
+}
+
+extension AMQPConnection {
+    /// Declares a queue (with its dead-letter queue first) and its bindings.
+    ///
+    /// A queue the broker already holds with other arguments (a classic `deploy.*` queue left by a
+    /// version before quorum job queues) fails with an error that says how to fix it.
+    func declare(_ q: BusTopology.Queue) throws {
+        if q.deadLetter {
+            try declareExchange(BusNames.deadLetterExchange, type: "direct")
+            let dlq = q.name + BusNames.deadLetterSuffix
+            try declareQueue(dlq, durable: true, exclusive: false, arguments: [:])
+            try bindQueue(dlq, exchange: BusNames.deadLetterExchange, key: q.name)
+        }
+        do {
+            try declareQueue(q.name, durable: q.durable, exclusive: q.exclusive, arguments: q.declareArguments)
+        } catch let error as AMQPError where error.kind == .brokerError && error.message.contains("inequivalent arg") {
+            throw AMQPError(.brokerError, Self.inequivalentAdvice(q, error))
+        }
+        for b in q.bindings { try bindQueue(q.name, exchange: b.exchange, key: b.key) }
+    }
+
+    /// What to do about a queue that exists with other arguments.
+    static func inequivalentAdvice(_ q: BusTopology.Queue, _ error: AMQPError) -> String {
+        let kind = q.deliveryLimit.map { "a quorum queue with x-delivery-limit \($0)" } ?? "a classic queue"
+        return "\(error.message). The broker already holds queue \(q.name) with other arguments, but this service declares it as \(kind)"
+            + " (docs/messages.md, \"Upgrading the job queues\"): stop every IceShelves service, let the queue drain or move its"
+            + " messages, delete it (rabbitmqctl delete_queue -p <vhost> \(q.name)), and start the services again;"
+            + " every service must also use the same --delivery-limit (ICESHELVES_DELIVERY_LIMIT)"
+    }
+}
