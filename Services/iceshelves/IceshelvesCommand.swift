@@ -13,7 +13,7 @@ struct IceshelvesCommand: AsyncParsableCommand {
             """,
         subcommands: [
             EggCommand.self, ClusterCommand.self, DeployCommand.self, DeploymentCommand.self, StatusCommand.self, LoginCommand.self,
-            PingCommand.self,
+            PingCommand.self, DeadLetterCommand.self,
         ]
     )
 }

@@ -103,6 +103,19 @@ struct DeadLetterTests {
             #expect(letter["count"] as? Int == Self.limit + 1)
             #expect(letter["deployment_status"] as? String == "failed")
             let letterId = try #require(letter["id"] as? String)
+            // The CLI lists it too.
+            let cli = Process()
+            cli.executableURL = URL(fileURLWithPath: SystemEnvironment.binDir! + "/iceshelves")
+            cli.arguments = ["dead-letter", "list", "--format", "csv", "-c", "id,reason"]
+            cli.environment = ["ICESHELVES_URL": base, "ICESHELVES_API_KEY": key]
+            let out = Pipe()
+            cli.standardOutput = out
+            cli.standardError = FileHandle.nullDevice
+            try cli.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            _ = try await SystemEnvironment.waitForExit(cli, timeout: .seconds(30))
+            #expect(cli.terminationStatus == 0)
+            #expect(text.contains("\(letterId),delivery_limit"), "\(text)")
 
             // Admins only, and unknown ids are a 404 with a message.
             let operatorKey = try await HTTP.call("POST", base + "/api/keys", key: key, body: #"{"name":"op","role":"operator"}"#)
