@@ -54,8 +54,6 @@ struct DeadLetterRoutes: Sendable {
             // the dead letter listed, and a second requeue is harmless (jobs are idempotent per deployment).
             do {
                 try await gateway.pipeline.republish(letter.requeued)
-            } catch let error as APIError {
-                throw error
             } catch {
                 throw APIError(.serviceUnavailable, "the message broker did not take the job back on \(letter.queue): \(error)")
             }

@@ -80,6 +80,10 @@ public struct QueueWorker<Message: BusMessage>: Service {
         var logger = logger
         logger[metadataKey: "message_id"] = "\(envelope.messageId)"
         if let id = envelope.deploymentId { logger[metadataKey: "deployment_id"] = "\(id)" }
+        if let returns = delivery.properties.headers[BusNames.deliveryCountHeader]?.intValue, returns > 0 {
+            // A consumer died holding it before; at the queue's delivery limit the broker dead-letters it.
+            logger.warning("taking a message whose consumer died before", metadata: ["returns": "\(returns)"])
+        }
         do {
             try await handler(envelope, logger)
             client.ack(delivery)
