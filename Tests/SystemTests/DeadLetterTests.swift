@@ -69,7 +69,7 @@ struct DeadLetterTests {
                         try await Task.sleep(for: .seconds(60))
                         stack.client.cancel(consumer)  // ends the stream: no deployer took the job
                     }
-                    let took = try await accepts.next()
+                    let took = await accepts.next()
                     watchdog.cancel()
                     guard took == true else { break }
                     kill(deployer.processIdentifier, SIGKILL)
