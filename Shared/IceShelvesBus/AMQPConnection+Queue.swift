@@ -36,16 +36,24 @@ extension AMQPConnection {
         }
         do {
             try declareQueue(q.name, durable: q.durable, exclusive: q.exclusive, arguments: q.declareArguments)
+        } catch let closed as ChannelClosed where closed.code == 406 && closed.text.contains("inequivalent arg") {
+            // The channel is reopened by the loop; the caller gets the advice with the broker's words.
+            throw ChannelClosed(
+                channel: closed.channel,
+                code: closed.code,
+                text: Self.inequivalentAdvice(q, closed.text),
+                operation: closed.operation
+            )
         } catch let error as AMQPError where error.kind == .brokerError && error.message.contains("inequivalent arg") {
-            throw AMQPError(.brokerError, Self.inequivalentAdvice(q, error))
+            throw AMQPError(.brokerError, Self.inequivalentAdvice(q, error.message))
         }
         for b in q.bindings { try bindQueue(q.name, exchange: b.exchange, key: b.key) }
     }
 
     /// What to do about a queue that exists with other arguments.
-    static func inequivalentAdvice(_ q: BusTopology.Queue, _ error: AMQPError) -> String {
+    static func inequivalentAdvice(_ q: BusTopology.Queue, _ brokerText: String) -> String {
         let kind = q.deliveryLimit.map { "a quorum queue with x-delivery-limit \($0)" } ?? "a classic queue"
-        return "\(error.message). The broker already holds queue \(q.name) with other arguments, but this service declares it as \(kind)"
+        return "\(brokerText). The broker already holds queue \(q.name) with other arguments, but this service declares it as \(kind)"
             + " (docs/messages.md, \"Upgrading the job queues\"): stop every IceShelves service, let the queue drain or move its"
             + " messages, delete it (rabbitmqctl delete_queue -p <vhost> \(q.name)), and start the services again;"
             + " every service must also use the same --delivery-limit (ICESHELVES_DELIVERY_LIMIT)"

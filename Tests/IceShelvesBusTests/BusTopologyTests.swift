@@ -53,7 +53,7 @@ struct QuorumTopologyTests {
         let q = BusTopology.workQueue("deploy.lxd").queues[0]
         let text = AMQPConnection.inequivalentAdvice(
             q,
-            AMQPError(.brokerError, "queue.declare deploy.lxd: 406 PRECONDITION_FAILED - inequivalent arg")
+            "queue.declare deploy.lxd: 406 PRECONDITION_FAILED - inequivalent arg"
         )
         #expect(text.contains("406 PRECONDITION_FAILED"))
         #expect(text.contains("rabbitmqctl delete_queue -p <vhost> deploy.lxd"))
