@@ -7,6 +7,7 @@ import Testing
 /// A poison job: every lxd-deployer that takes it dies (the test kills it with SIGKILL as soon as
 /// it reports `accept`). The quorum job queue dead-letters it after its delivery limit, and the
 /// gateway marks the deployment failed, once, and lists the job for admins to requeue or drop.
+/// The suite's vhost must start without dead letters (scripts/test starts a fresh broker).
 @Suite(
     "Poison jobs and dead letters (real RabbitMQ, gateway, lxd-deployer, LXD)",
     .serialized,
@@ -26,7 +27,7 @@ struct DeadLetterTests {
         defer { receiver.stop() }
         let stack = try await LXDStack(gatewayStandIn: false, url: Self.url, environment: environment)
         let gateway = try await GatewayProcess(amqpURL: Self.url!, arguments: ["--allowed-hosts", "loopback"], environment: environment)
-        var deployer = try await stack.startDeployer()
+        var started: String?
         do {
             let (base, key) = (gateway.base, gateway.key)
             let cluster = try await HTTP.call(
@@ -56,26 +57,33 @@ struct DeadLetterTests {
             try await stack.client.declare(.eventListener(events, binding: BusNames.progressBinding(deploymentId: id)))
             let consumer = try await stack.client.consume(queue: events, prefetch: 50)
             defer { stack.client.cancel(consumer) }
-            var accepts = consumer.deliveries.compactMap { d -> Bool? in
+            started = id
+            // The deployer starts once the test listens: it cannot take the job unseen.
+            var deployer = try await stack.startDeployer()
+            var progress = consumer.deliveries.compactMap { d -> DeploymentEvent? in
                 stack.client.ack(d)
-                return (try? MessageCodec.decode(DeploymentEvent.self, from: d.body))?.payload.step == .accept ? true : nil
+                return try? MessageCodec.decode(DeploymentEvent.self, from: d.body).payload
             }.makeAsyncIterator()
+            /// The next event of the deployment that `matches`, or `nil` after a minute.
+            func next(_ matches: (DeploymentEvent) -> Bool) async -> DeploymentEvent? {
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(60))
+                    stack.client.cancel(consumer)  // ends the stream
+                }
+                defer { watchdog.cancel() }
+                while let e = await progress.next() { if matches(e) { return e } }
+                return nil
+            }
 
-            /// Kills the deployer each time it takes the job, until the broker gives the job up.
+            /// Kills the deployer each time it takes the job, until the broker gives the job up;
+            /// no deployer runs afterwards.
             func crashUntilDeadLettered() async throws -> Int {
                 var kills = 0
-                while kills < Self.limit + 1 {
-                    let watchdog = Task {
-                        try await Task.sleep(for: .seconds(60))
-                        stack.client.cancel(consumer)  // ends the stream: no deployer took the job
-                    }
-                    let took = await accepts.next()
-                    watchdog.cancel()
-                    guard took == true else { break }
+                while kills < Self.limit + 1, await next({ $0.step == .accept }) != nil {
                     kill(deployer.processIdentifier, SIGKILL)
                     _ = try await SystemEnvironment.waitForExit(deployer, timeout: .seconds(10))
                     kills += 1
-                    deployer = try await stack.startDeployer()
+                    if kills < Self.limit + 1 { deployer = try await stack.startDeployer() }
                 }
                 return kills
             }
@@ -126,41 +134,53 @@ struct DeadLetterTests {
             #expect(unknown.status == 404)
             #expect(unknown.json["error"] is String)
 
-            // Requeue: the job is on deploy.lxd again and the next deployer takes it; it crashes
-            // that one too, and comes back as a new dead letter. The deployment stays failed.
+            // Requeue: confirmed back on deploy.lxd (no deployer runs now), then handed out again.
+            // Its deployment has ended, so the gateway tells that deployer to stop; it stays failed.
             let requeue = try await HTTP.call("POST", base + "/api/admin/dead-letters/\(letterId)/requeue", key: key)
             #expect(requeue.status == 200, "\(requeue.json)")
+            #expect(requeue.json["deployment_status"] as? String == "failed")
             #expect(try await ours().isEmpty, "a requeued job leaves the list")
-            #expect(try await crashUntilDeadLettered() == Self.limit + 1, "the requeued job was handed out again")
-            var again: [[String: Any]] = []
-            let second = ContinuousClock.now + .seconds(30)
-            while again.isEmpty && ContinuousClock.now < second {
-                again = try await ours()
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            let newId = try #require(again.first?["id"] as? String, "dead-lettered again")
-            #expect(newId != letterId)
-            #expect(again.first?["requeues"] as? Int == 1)
+            #expect(try await stack.client.queueDepth(TargetType.lxd.deployQueue) == 1, "the job is back on its queue")
+            deployer = try await stack.startDeployer()
+            #expect(await next({ $0.step == .accept }) != nil, "the requeued job was handed out again")
+            let stopped = await next({ $0.status.isTerminal })
+            #expect(
+                stopped?.status == .cancelled,
+                "the deployer was told to stop: \(stopped.map { "\($0.status) \($0.step) \($0.message)" } ?? "no end")"
+            )
             #expect(try await deployment()["status"] as? String == "failed")
 
-            // Drop.
-            let drop = try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(newId)", key: key)
+            // A job a consumer gives up on (it cannot be decoded) is a dead letter too; drop it.
+            try await stack.client.publish(OutgoingMessage(routingKey: TargetType.lxd.deployQueue, body: Array("not a job".utf8)))
+            var rejected: [String: Any]?
+            let third = ContinuousClock.now + .seconds(30)
+            while rejected == nil && ContinuousClock.now < third {
+                rejected = (try await letters().json["dead_letters"] as? [[String: Any]] ?? []).first { $0["reason"] as? String == "rejected" }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let dropped = try #require(rejected?["id"] as? String, "the undecodable job is listed")
+            #expect((rejected?["detail"] as? String)?.contains("cannot decode") == true)
+            #expect(rejected?["deployment_id"] == nil)
+            let drop = try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(dropped)", key: key)
             #expect(drop.status == 200, "\(drop.json)")
-            #expect(try await ours().isEmpty)
-            #expect(try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(newId)", key: key).status == 404)
+            #expect(try await letters().json["total"] as? Int == 0)
+            #expect(try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(dropped)", key: key).status == 404)
 
             // One terminal state, one webhook.
             _ = try await receiver.waitForRequest(within: .seconds(20))
             try await Task.sleep(for: .seconds(1))
             #expect(receiver.all().filter { $0.body.contains(id) }.count == 1, "deployment.failed arrives exactly once")
-            // The deployers were killed before they created anything; remove whatever got that far.
-            _ = try? await HTTP.call("DELETE", base + "/api/deployments/\(id)/cleanup", key: key)
         } catch {
+            if let started { _ = try? await HTTP.call("DELETE", gateway.base + "/api/deployments/\(started)/cleanup", key: gateway.key) }
             gateway.stop()
+            _ = try? await SystemEnvironment.waitForExit(gateway.process, timeout: .seconds(30))
             await stack.stop()
             throw error
         }
+        // The deployers were killed before they created anything; remove whatever got that far.
+        if let started { _ = try? await HTTP.call("DELETE", gateway.base + "/api/deployments/\(started)/cleanup", key: gateway.key) }
         gateway.stop()
+        _ = try? await SystemEnvironment.waitForExit(gateway.process, timeout: .seconds(30))
         await stack.stop()
     }
 }
