@@ -156,11 +156,15 @@ public struct LXDClient: Sendable {
     }
 
     /// Waits for the running operations that work on an instance (a create or start begun by
-    /// someone else, for example an earlier attempt). Returns those that failed.
+    /// someone else, for example an earlier attempt). Returns those that failed. Commands running
+    /// inside it (`exec`, such as a `cloud-init status --wait` of a cancelled deployment) are not
+    /// waited for: they end with the command, and a forced stop ends them.
     public func waitForOperations(onInstance name: String, timeout: Duration) async throws -> [LXDOperation] {
         var failed: [LXDOperation] = []
         for op in try await runningOperations()
-        where (op.resources?["instances"] ?? []).contains(where: { $0.hasSuffix("/instances/\(name)") || $0.contains("/instances/\(name)?") }) {
+        where !op.isExec
+            && (op.resources?["instances"] ?? []).contains(where: { $0.hasSuffix("/instances/\(name)") || $0.contains("/instances/\(name)?") })
+        {
             let done = try await wait(op, timeout: timeout)
             if !done.succeeded && done.statusCode != 401 { failed.append(done) }
         }

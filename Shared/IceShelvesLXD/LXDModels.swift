@@ -33,11 +33,17 @@ public struct LXDOperation: Decodable, Sendable {
     public var err: String?
     public var resources: [String: [String]]?
     public var metadata: JSONValue?
+    /// What LXD says the operation does, e.g. `Creating instance` or `Executing command`.
+    public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, err, resources, metadata
+        case id, status, err, resources, metadata, description
         case statusCode = "status_code"
     }
+
+    /// A command running inside an instance (`exec`): it ends with the command, not with the
+    /// instance's life cycle, so a stop or delete need not wait for it.
+    public var isExec: Bool { description == "Executing command" }
 
     /// 200 Success; 400 Failure; 401 Cancelled. Below 200 it is still running.
     public var isFinished: Bool { statusCode >= 200 }

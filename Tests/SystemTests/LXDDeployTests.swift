@@ -408,8 +408,10 @@ struct LXDDeployTests {
             // cloud-init sleeps, so the deployment is still waiting for it when the cancel lands
             // (the plain test egg's cloud-init can finish before the cancel is handled).
             let request = Self.request(c, name: cancelName, cloudConfig: "runcmd:\n  - [sh, -c, \"sleep 120\"]\n")
+            nonisolated(unsafe) var cancelledAt: ContinuousClock.Instant?
             let events = try await stack.deploy(request) { event in
                 if event.step == .cloudInit && event.status == .inProgress {
+                    cancelledAt = .now
                     let cancel = DeploymentCancel(deploymentId: request.deploymentId, reason: "test")
                     try await stack.client.publish(
                         Envelope(cancel, deploymentId: request.deploymentId),
@@ -421,6 +423,10 @@ struct LXDDeployTests {
             }
             #expect(events.last?.status == .cancelled, "\(events.map { "\($0.status)/\($0.step)" })")
             #expect(events.contains { $0.step == .cleanup })
+            // Not after cloud-init's 120 s: the cleanup must not wait for the deployer's own
+            // `cloud-init status --wait` inside the instance (it did, once).
+            let took = ContinuousClock.now - (cancelledAt ?? .now)
+            #expect(took < .seconds(90), "the cancel took \(took)")
             let lxd = try await connector.connect(c)
             defer { lxd.close() }
             #expect(try await lxd.instance(cancelName) == nil)
