@@ -84,7 +84,13 @@ struct AgentBrokerCommand: AsyncParsableCommand {
             return [
                 health,
                 app,
-                QueueWorker<DeploymentRendered>(client: context.client, queue: JobIntake.queue, concurrency: 4, logger: context.logger) {
+                QueueWorker<DeploymentRendered>(
+                    client: context.client,
+                    queue: JobIntake.queue,
+                    concurrency: 4,
+                    publishers: context.jobPublishers,
+                    logger: context.logger
+                ) {
                     try await intake.handle($0, logger: $1)
                 },
                 CancelFollower(bus: context.client, store: store, signal: signal, logger: context.logger),

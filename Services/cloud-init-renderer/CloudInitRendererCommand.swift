@@ -37,6 +37,7 @@ struct CloudInitRendererCommand: AsyncParsableCommand {
                     queue: RenderService.queue,
                     concurrency: workers,
                     topology: RenderService.topology,
+                    publishers: context.jobPublishers,
                     logger: context.logger
                 ) {
                     try await service.handle($0, logger: $1)

@@ -79,7 +79,13 @@ struct KvmDeployerCommand: AsyncParsableCommand {
             router.on(KVMTestRequest.self) { envelope, _ in try await queries.test(envelope.payload) }
             router.on(KVMCleanupRequest.self) { envelope, _ in try await queries.cleanup(envelope.payload) }
             return [
-                QueueWorker<DeploymentRendered>(client: context.client, queue: DeployWorker.queue, concurrency: workers, logger: context.logger) {
+                QueueWorker<DeploymentRendered>(
+                    client: context.client,
+                    queue: DeployWorker.queue,
+                    concurrency: workers,
+                    publishers: context.jobPublishers,
+                    logger: context.logger
+                ) {
                     try await worker.handle($0, logger: $1)
                 },
                 CancelListener(bus: context.client, cancels: cancels, logger: context.logger),

@@ -116,7 +116,13 @@ struct LxdDeployerCommand: AsyncParsableCommand {
             router.on(LXDCleanupRequest.self) { envelope, _ in try await queries.cleanup(envelope.payload) }
             router.on(LXDPoolStatusRequest.self) { envelope, _ in queries.poolStatus(envelope.payload) }
             return [
-                QueueWorker<DeploymentRendered>(client: context.client, queue: DeployWorker.queue, concurrency: workers, logger: context.logger) {
+                QueueWorker<DeploymentRendered>(
+                    client: context.client,
+                    queue: DeployWorker.queue,
+                    concurrency: workers,
+                    publishers: context.jobPublishers,
+                    logger: context.logger
+                ) {
                     try await worker.handle($0, logger: $1)
                 },
                 CancelListener(bus: context.client, cancels: cancels, logger: context.logger),

@@ -7,7 +7,9 @@ import ServiceLifecycle
 ///
 /// - The prefetch equals the concurrency, so at most N messages are in flight per process and
 ///   competing processes share the queue fairly.
-/// - A message that cannot be decoded is dead-lettered at once, with the reason in a header.
+/// - A message that cannot be decoded is dead-lettered at once, with the reason in a header; so is
+///   one whose publisher (AMQP `user_id`, which the broker checks against the login) is not among
+///   `publishers`, when that set is given: only the service meant to send a job can.
 /// - A handler error retries the message (republished with an attempt count, confirmed before the
 ///   original is acked) until `maxAttempts`, then dead-letters it.
 /// - On graceful shutdown it cancels its consumer, lets in-flight handlers finish and ack, then returns.
@@ -29,16 +31,20 @@ public struct QueueWorker<Message: BusMessage>: Service {
     let maxAttempts: Int
     let logger: Logger
     let topology: BusTopology
+    let publishers: Set<String>?
     let handler: Handler
 
-    /// - Parameter topology: declared before consuming, for example the queues the handler
-    ///   publishes to; the worker's own queue is always declared.
+    /// - Parameters:
+    ///   - topology: declared before consuming, for example the queues the handler publishes to;
+    ///     the worker's own queue is always declared.
+    ///   - publishers: the broker users whose messages are handled; `nil` takes any publisher.
     public init(
         client: AMQPClient,
         queue: String,
         concurrency: Int = 4,
         maxAttempts: Int = 3,
         topology: BusTopology = .init(),
+        publishers: Set<String>? = nil,
         logger: Logger,
         handler: @escaping Handler
     ) {
@@ -47,6 +53,7 @@ public struct QueueWorker<Message: BusMessage>: Service {
         self.topology = BusTopology.workQueue(queue).merging(topology)
         self.concurrency = max(1, concurrency)
         self.maxAttempts = max(1, maxAttempts)
+        self.publishers = publishers
         self.logger = logger
         self.handler = handler
     }
@@ -80,6 +87,12 @@ public struct QueueWorker<Message: BusMessage>: Service {
         var logger = logger
         logger[metadataKey: "message_id"] = "\(envelope.messageId)"
         if let id = envelope.deploymentId { logger[metadataKey: "deployment_id"] = "\(id)" }
+        if let publishers, !publishers.contains(delivery.properties.userId ?? "") {
+            Counter(label: "iceshelves_bus_dead_lettered_total", dimensions: [("queue", queue), ("reason", "publisher")]).increment()
+            let sender = delivery.properties.userId.map { "'\($0.prefix(64))'" } ?? "an unnamed user"
+            await deadLetter(delivery, reason: "not a trusted publisher: \(sender) may not send jobs to \(queue)")
+            return
+        }
         if let returns = delivery.properties.headers[BusNames.deliveryCountHeader]?.intValue, returns > 0 {
             // A consumer died holding it before; at the queue's delivery limit the broker dead-letters it.
             logger.warning("taking a message whose consumer died before", metadata: ["returns": "\(returns)"])

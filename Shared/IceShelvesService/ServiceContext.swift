@@ -12,4 +12,7 @@ public struct ServiceContext: Sendable {
     public let logger: Logger
     /// The Prometheus registry behind `/metrics`, for a service that serves metrics elsewhere too.
     public let metrics: PrometheusCollectorRegistry
+    /// The broker users whose jobs the service takes (``ServiceOptions/resolvedJobPublishers(for:in:)``),
+    /// for its ``QueueWorker``'s `publishers`.
+    public let jobPublishers: Set<String>
 }

@@ -70,6 +70,15 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     )
     public var deliveryLimit: Int?
 
+    @Option(
+        name: .customLong("job-publishers"),
+        help: ArgumentHelp(
+            "Broker users (comma-separated) whose jobs this service takes from its job queue (deploy.*); a job that another user published is dead-lettered unread. The service's own broker user (its retries) is always trusted. Env: ICESHELVES_JOB_PUBLISHERS. Default: api-gateway for cloud-init-renderer; cloud-init-renderer,api-gateway for the deployers and agent-broker (the gateway requeues dead letters)",
+            valueName: "users"
+        )
+    )
+    public var jobPublishers: String?
+
     public init() {}
 
     /// The broker URL after flag, environment and default.
@@ -136,6 +145,18 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             default: BusNames.defaultDeliveryLimit,
             in: 1...100
         )
+    }
+
+    /// The broker users whose jobs a service takes: flag, environment or the service's default,
+    /// plus the service's own login (its retries).
+    public func resolvedJobPublishers(for service: ServiceName, in env: Environment = .process) throws -> Set<String> {
+        let defaults: [ServiceName] = service == .cloudInitRenderer ? [.apiGateway] : [.cloudInitRenderer, .apiGateway]
+        var users = defaults.map(\.rawValue)
+        if let text = jobPublishers ?? env.value("ICESHELVES_JOB_PUBLISHERS") {
+            users = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !users.isEmpty else { throw ValidationError("--job-publishers / ICESHELVES_JOB_PUBLISHERS names no broker user") }
+        }
+        return Set(users).union([try resolvedAMQPURL(in: env).user])
     }
 
     public mutating func validate() throws {

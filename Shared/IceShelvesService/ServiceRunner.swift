@@ -53,7 +53,13 @@ public struct ServiceRunner: Sendable {
             let uptime = ContinuousClock.now - started
             return Pong(service: label, version: Self.version, instanceId: instanceId, uptimeSeconds: uptime / .seconds(1))
         }
-        let context = ServiceContext(name: name, client: client, logger: logger, metrics: registry)
+        let context = ServiceContext(
+            name: name,
+            client: client,
+            logger: logger,
+            metrics: registry,
+            jobPublishers: try options.resolvedJobPublishers(for: name)
+        )
         let own = try await setUp(context, &router)
 
         var services: [any Service] = [client]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IceShelvesBus
+import IceShelvesContracts
 import IceShelvesService
 import IceShelvesSettings
 import Logging
@@ -28,6 +29,18 @@ struct ServiceOptionsTests {
         #expect(try options.resolvedLogLevel(in: empty) == .info)
         #expect(try options.resolvedRPCConcurrency(in: empty) == 16)
         #expect(try options.resolvedShutdownGrace(in: empty) == .seconds(25))
+    }
+
+    @Test func jobsAreTakenFromTheServiceThatSendsThemAndFromOneself() throws {
+        let env = Environment(["ICESHELVES_AMQP_URL": "amqp://lxd-deployer:secret@h:5672/v"])
+        let options = try ServiceOptions.parse([])
+        #expect(try options.resolvedJobPublishers(for: .lxdDeployer, in: env) == ["cloud-init-renderer", "api-gateway", "lxd-deployer"])
+        #expect(try options.resolvedJobPublishers(for: .cloudInitRenderer, in: Environment([:])) == ["api-gateway", "guest"])
+        let listed = try ServiceOptions.parse(["--job-publishers", " renderer-b , ops "])
+        #expect(try listed.resolvedJobPublishers(for: .agentBroker, in: env) == ["renderer-b", "ops", "lxd-deployer"])
+        #expect(throws: ValidationError.self) {
+            try ServiceOptions.parse(["--job-publishers", " , "]).resolvedJobPublishers(for: .kvmDeployer, in: env)
+        }
     }
 
     @Test func theEnvironmentFillsInWhatNoFlagSets() throws {
@@ -71,7 +84,7 @@ struct ServiceOptionsTests {
         let help = ServiceOptions.helpMessage()
         for key in [
             "ICESHELVES_AMQP_URL", "ICESHELVES_METRICS_HOST", "ICESHELVES_METRICS_PORT", "ICESHELVES_LOG_LEVEL", "ICESHELVES_RPC_CONCURRENCY",
-            "ICESHELVES_SHUTDOWN_GRACE_SECONDS",
+            "ICESHELVES_SHUTDOWN_GRACE_SECONDS", "ICESHELVES_DELIVERY_LIMIT", "ICESHELVES_JOB_PUBLISHERS",
         ] {
             #expect(help.contains(key), "--help does not mention \(key)")
         }

@@ -1,7 +1,9 @@
 import Foundation
 import IceShelvesBus
 import IceShelvesContracts
+import IceShelvesLXD
 import IceShelvesTestSupport
+import Logging
 import Testing
 
 /// A poison job: every lxd-deployer that takes it dies (the test kills it with SIGKILL as soon as
@@ -22,7 +24,8 @@ struct DeadLetterTests {
 
     @Test func aJobThatCrashesItsDeployerFailsItsDeploymentAndCanBeRequeuedOrDropped() async throws {
         let socket = try #require(TestLXD.unixSocket).socketPath
-        let environment = ["ICESHELVES_DELIVERY_LIMIT": "\(Self.limit)"]
+        // The services' own job publishers, not the test harness (`guest`): a forged job is refused below.
+        let environment = ["ICESHELVES_DELIVERY_LIMIT": "\(Self.limit)", "ICESHELVES_JOB_PUBLISHERS": "api-gateway,cloud-init-renderer"]
         let receiver = try WebhookReceiver()
         defer { receiver.stop() }
         let stack = try await LXDStack(gatewayStandIn: false, url: Self.url, environment: environment)
@@ -165,6 +168,41 @@ struct DeadLetterTests {
             #expect(drop.status == 200, "\(drop.json)")
             #expect(try await letters().json["total"] as? Int == 0)
             #expect(try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(dropped)", key: key).status == 404)
+
+            // A well-formed job from a user that does not send jobs (here the harness's `guest`; in
+            // production another service's stolen credentials) is dead-lettered unread.
+            if SystemEnvironment.brokerUsers != nil {
+                let forged = DeploymentRendered(
+                    deploymentId: id,
+                    instanceName: "forged-\(name)",
+                    target: .lxd,
+                    eggName: "debian-hello",
+                    eggVersion: "1.0.0",
+                    eggContentHash: "forged",
+                    baseImage: "iceshelves/busybox",
+                    userData: "#cloud-config\n",
+                    metaData: "instance-id: forged\n",
+                    lxdProfile: "config:\n  security.privileged: \"true\"\n",
+                    destination: DeploymentTarget(clusterId: "\(clusterId)")
+                )
+                try await stack.client.publish(Envelope(forged, deploymentId: id), routingKey: TargetType.lxd.deployQueue)
+                var refused: [String: Any]?
+                let fourth = ContinuousClock.now + .seconds(30)
+                while refused == nil && ContinuousClock.now < fourth {
+                    refused = (try await letters().json["dead_letters"] as? [[String: Any]] ?? []).first {
+                        ($0["detail"] as? String)?.contains("not a trusted publisher") == true
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let forgedLetter = try #require(refused?["id"] as? String, "the forged job is a dead letter")
+                #expect((refused?["detail"] as? String)?.contains("'guest'") == true)
+                #expect(try await HTTP.call("DELETE", base + "/api/admin/dead-letters/\(forgedLetter)", key: key).status == 200)
+                let lxd = try await LXDConnector(timeout: .seconds(10), logger: Logger(label: "dead-letter-test")).connect(
+                    try #require(TestLXD.unixSocket)
+                )
+                defer { lxd.close() }
+                #expect(try await lxd.instance("forged-\(name)") == nil, "the forged job was never applied")
+            }
 
             // One terminal state, one webhook.
             _ = try await receiver.waitForRequest(within: .seconds(20))

@@ -43,6 +43,9 @@ enum SystemEnvironment {
         var env = ProcessInfo.processInfo.environment
         env["ICESHELVES_AMQP_URL"] = serviceURL(name, url ?? ProcessInfo.processInfo.environment["ICESHELVES_TEST_AMQP_URL"])
         env["ICESHELVES_LOG_LEVEL"] = "warning"
+        // Tests publish jobs themselves as `guest`, standing in for the gateway or the renderer;
+        // a test of the publisher check sets the services' real defaults in `extraEnvironment`.
+        env["ICESHELVES_JOB_PUBLISHERS"] = "api-gateway,cloud-init-renderer,guest"
         env.merge(extraEnvironment) { _, new in new }
         process.environment = env
         process.standardOutput = stdout ?? FileHandle.nullDevice
