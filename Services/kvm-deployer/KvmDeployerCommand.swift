@@ -88,7 +88,7 @@ struct KvmDeployerCommand: AsyncParsableCommand {
                 ) {
                     try await worker.handle($0, logger: $1)
                 },
-                CancelListener(bus: context.client, cancels: cancels, logger: context.logger),
+                CancelListener(service: .kvmDeployer, bus: context.client, cancels: cancels, logger: context.logger),
             ]
         }
     }

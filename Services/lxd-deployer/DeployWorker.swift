@@ -137,20 +137,11 @@ struct DeployWorker: Sendable {
         }
         return try await steps.run(job, on: lxd, destination: destination, taken: taken, logger: logger)
     }
+}
 
-    private func report(
-        _ id: String,
-        _ status: DeploymentStatus,
-        step: EventStep,
-        level: LogLevel = .info,
-        _ message: String,
-        details: [String: String] = [:],
-        logger: Logger
-    ) async {
-        await BusReporter(bus: bus).report(
-            id,
-            DeploymentEvent(status: status, step: step, level: level, message: message, details: details),
-            logger: logger
-        )
+extension DeployWorker: DeploymentReporter {
+    /// Publishes the event on the bus (``BusReporter``); the shared extension builds it from its parts.
+    func report(_ deploymentId: String, _ event: DeploymentEvent, logger: Logger) async {
+        await BusReporter(bus: bus).report(deploymentId, event, logger: logger)
     }
 }

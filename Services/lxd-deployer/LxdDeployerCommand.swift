@@ -125,7 +125,7 @@ struct LxdDeployerCommand: AsyncParsableCommand {
                 ) {
                     try await worker.handle($0, logger: $1)
                 },
-                CancelListener(bus: context.client, cancels: cancels, logger: context.logger),
+                CancelListener(service: .lxdDeployer, bus: context.client, cancels: cancels, logger: context.logger),
                 filler,
             ]
         }

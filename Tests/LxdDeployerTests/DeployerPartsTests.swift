@@ -67,15 +67,4 @@ struct DeployerPartsTests {
         #expect(!InstanceMarker.belongs([InstanceMarker.deploymentId: "d2"], to: "d1"))
         #expect(!InstanceMarker.belongs([:], to: "d1"))
     }
-
-    @Test func aCancelBeforeTheJobIsRemembered() {
-        let registry = CancelRegistry()
-        #expect(!registry.cancel("early"))
-        #expect(registry.wasCancelled("early"))
-        nonisolated(unsafe) var called = false
-        registry.register("running") { called = true }
-        #expect(registry.cancel("running"))
-        #expect(called)
-        #expect(!registry.wasCancelled("running"))
-    }
 }

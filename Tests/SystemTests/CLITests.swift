@@ -44,7 +44,7 @@ struct CLITests {
 
     @Test func theQuickStartFromATerminal() async throws {
         let socket = try #require(TestLXD.unixSocket).socketPath
-        let stack = try await LXDStack()
+        let stack = try await LXDStack(gatewayStandIn: false)
         let gateway = try await GatewayProcess(amqpURL: LXDStack.url!)
         defer { gateway.stop() }
         var env: [String: String] = [:]

@@ -5,14 +5,24 @@ import Logging
 import ServiceLifecycle
 
 /// Listens for `deployment.cancel` (`cancel.<id>`) on the events exchange, on a queue of its own that lives
-/// with the connection, so every deployer process hears every cancel.
-struct CancelListener: Service {
+/// with the connection, so every deployer process hears every cancel. The lxd-deployer and the
+/// kvm-deployer each run one.
+public struct CancelListener: Service {
+    let service: ServiceName
     let bus: AMQPClient
     let cancels: CancelRegistry
     let logger: Logger
 
-    func run() async throws {
-        let queue = BusNames.cancelQueuePrefix(.lxdDeployer) + UUID().uuidString.prefix(8).lowercased()
+    /// - Parameter service: names the listener's queue (`<service>.cancel.<random>`).
+    public init(service: ServiceName, bus: AMQPClient, cancels: CancelRegistry, logger: Logger) {
+        self.service = service
+        self.bus = bus
+        self.cancels = cancels
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let queue = BusNames.cancelQueuePrefix(service) + UUID().uuidString.prefix(8).lowercased()
         try await bus.declare(.eventListener(queue, binding: BusNames.everyCancelBinding))
         let consumer = try await bus.consume(queue: queue, prefetch: 16)
         await withGracefulShutdownHandler {
