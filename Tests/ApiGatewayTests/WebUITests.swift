@@ -313,6 +313,50 @@ struct WebUITests {
         }
     }
 
+    @Test func anAdminSetsWarmPoolsOnTheClusterPage() async throws {
+        try await run { h, b in
+            let api = Harness.Client(client: b.client)
+            let made = try await api.call(
+                .post,
+                "/iceshelves/api/clusters",
+                key: h.admin,
+                json: #"{"name":"local","connection_method":"unix-socket"}"#
+            )
+            #expect(made.status == .created)
+            let (cookie, csrf) = try await b.login(h.admin)
+            let empty = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
+            #expect(empty.text.contains("<h2>Warm pools</h2>") && empty.text.contains("No warm pools."))
+            #expect(empty.text.contains(#"<label for="warm-pool-lines">"#))
+            let bad = try await b.go(
+                .post,
+                "/iceshelves/clusters/1/warm-pools",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&pools=iceshelves%2Fdebian-12%3Dtwo"
+            )
+            #expect(bad.status == .badRequest && bad.text.contains("is not IMAGE=SIZE"), "\(bad.text.prefix(300))")
+            let tooBig = try await b.go(.post, "/iceshelves/clusters/1/warm-pools", cookie: cookie, form: "_csrf=\(csrf)&pools=x%3D51")
+            #expect(tooBig.status == .badRequest, "the API's own checks answer")
+            let set = try await b.go(
+                .post,
+                "/iceshelves/clusters/1/warm-pools",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&pools=iceshelves%2Fdebian-12%3D2%0D%0Aiceshelves%2Fbusybox%3D1%40node1%0D%0A"
+            )
+            #expect(set.status == .seeOther && set.location == "/iceshelves/clusters/1", "\(set.text.prefix(300))")
+            let page = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
+            #expect(page.text.contains("<tr><td>iceshelves/debian-12</td><td>any</td><td>2</td>"), "\(page.text)")
+            #expect(page.text.contains("<td>iceshelves/busybox</td><td>node1</td><td>1</td>"))
+            #expect(page.text.contains("iceshelves/debian-12=2\niceshelves/busybox=1@node1</textarea>"))
+            let stored = try await api.call(.get, "/iceshelves/api/clusters/1", key: h.admin)
+            #expect(((stored.json["data"] as? [String: Any])?["warm_pools"] as? [Any])?.count == 2)
+            // An operator sees the pools, not the form, and cannot post it.
+            let (opCookie, opCsrf) = try await b.login(h.operatorKey)
+            let seen = try await b.go(.get, "/iceshelves/clusters/1", cookie: opCookie)
+            #expect(seen.text.contains("iceshelves/busybox") && !seen.text.contains("warm-pool-lines"))
+            #expect(try await b.go(.post, "/iceshelves/clusters/1/warm-pools", cookie: opCookie, form: "_csrf=\(opCsrf)&pools=").status == .forbidden)
+        }
+    }
+
     @Test func eggTextIsRenderedSafely() {
         let html = HTMLText.markdown(
             "# Title\n<script>alert(1)</script>\n\n- [a](javascript:alert(1))\n- [b](https://x.org/\"onmouseover=)\n\n```\n<b>\n```"

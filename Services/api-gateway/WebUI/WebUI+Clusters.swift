@@ -111,6 +111,7 @@ extension WebUI {
                 .sorted { ($0["key"] ?? "") < ($1["key"] ?? "") }
             data["details"] = d
         }
+        if let pools = Self.warmPoolSection(cluster) { data["warmPools"] = pools }
         if let test {
             let status = test["status"] as? String ?? "error"
             data["testResult"] = ["status": status, "ok": status == "active", "message": (Self.dict(test["details"])["message"] as? String) ?? ""]

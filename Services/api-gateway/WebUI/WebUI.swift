@@ -41,6 +41,7 @@ struct WebUI: Sendable {
         root.get("") { request, context in try await page(request, context, dashboard) }
         addEggs(to: root)
         addClusters(to: root)
+        addWarmPools(to: root)
         addDeployments(to: root)
     }
 

@@ -115,6 +115,17 @@ extension WebTemplates {
         {{#hasMembers}}<div class="scroll"><table><thead><tr><th scope="col">Member</th><th scope="col">Status</th><th scope="col">Details</th></tr></thead>
         <tbody>{{#memberRows}}<tr><td>{{name}}</td><td>{{status}}</td><td>{{extra}}</td></tr>{{/memberRows}}</tbody></table></div>{{/hasMembers}}
         {{/details}}
+        {{#warmPools}}
+        <h2>Warm pools</h2>
+        <p class="hint">Never-started instances that the lxd-deployer keeps ready: a deployment of the same image and profiles claims one and skips unpacking the image.</p>
+        {{#hasRows}}<div class="scroll"><table id="warm-pools"><thead><tr><th scope="col">Image</th><th scope="col">Member</th><th scope="col">Size</th><th scope="col">Ready</th><th scope="col">Hits</th><th scope="col">Misses</th><th scope="col">Warning</th></tr></thead>
+        <tbody>{{#rows}}<tr><td>{{image}}</td><td>{{member}}</td><td>{{size}}</td><td>{{ready}}</td><td>{{hits}}</td><td>{{misses}}</td><td>{{warning}}</td></tr>{{/rows}}</tbody></table></div>{{/hasRows}}
+        {{^hasRows}}<p>No warm pools.</p>{{/hasRows}}
+        {{#isAdmin}}<form method="post" action="/iceshelves/clusters/{{cluster.id}}/warm-pools"><input type="hidden" name="_csrf" value="{{csrf}}">
+        <label for="warm-pool-lines">Pools, one per line: IMAGE=SIZE or IMAGE=SIZE@MEMBER (empty removes them all, and their instances)</label>
+        <textarea id="warm-pool-lines" name="pools" rows="3">{{text}}</textarea>
+        <button type="submit" id="set-warm-pools">Set warm pools</button></form>{{/isAdmin}}
+        {{/warmPools}}
         <h2>Recent deployments</h2>
         {{> deploymentTable}}
         {{/content}}{{/layout}}
