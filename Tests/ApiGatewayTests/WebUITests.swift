@@ -225,6 +225,17 @@ struct WebUITests {
             let again = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
             #expect(again.status == .ok)
             #expect(!again.text.contains("ICESHELVES_AGENT_KEY="), "never shown again")
+            #expect(!again.text.contains("Warm pools"), "the agent's LXD is not the deployer's to fill")
+            // An agent that deploys KVM VMs to its own libvirt.
+            #expect(form.text.contains(#"<label for="c-agent-hv">"#) && form.text.contains(#"<option value="kvm""#))
+            let kvm = try await b.go(
+                .post,
+                "/iceshelves/clusters/new",
+                cookie: cookie,
+                form: "_csrf=\(csrf)&name=edge-kvm&connection_method=agent-poll&agent_poll_interval=10&hypervisor=kvm"
+            )
+            #expect(kvm.status == .ok && kvm.text.contains("ICESHELVES_AGENT_KEY="), "\(kvm.text.prefix(300))")
+            #expect(kvm.text.contains(#"<dd id="cluster-hypervisor">kvm</dd>"#))
         }
     }
 

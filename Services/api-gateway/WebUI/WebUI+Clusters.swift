@@ -53,6 +53,7 @@ extension WebUI {
                 "methods": Self.methods.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == method] },
                 "isDirect": method == "direct-api", "isSSH": method == "ssh", "isSocket": method == "unix-socket", "isAgent": method == "agent-poll",
                 "isKVM": method == "libvirt", "kvmQemu": (form["domain_type"] as? String) == "qemu",
+                "agentKVM": method == "agent-poll" && (form["hypervisor"] as? String) == "kvm",
             ].merging(error.map { ["error": $0] } ?? [:]) { $1 },
             v.session,
             status: status

@@ -47,6 +47,8 @@ extension WebTemplates {
         {{/isSocket}}
         {{#isAgent}}
         <label for="c-interval">Agent poll interval (seconds)</label><input id="c-interval" name="agent_poll_interval" type="number" value="{{form.agent_poll_interval}}" placeholder="10">
+        <label for="c-agent-hv">Hypervisor the agent deploys to</label>
+        <select id="c-agent-hv" name="hypervisor"><option value="lxd">LXD</option><option value="kvm"{{#agentKVM}} selected{{/agentKVM}}>KVM (libvirt on the agent's host; needs our iceshelves-agent)</option></select>
         <p class="hint">The agent key is shown once, after you add the cluster.</p>
         {{/isAgent}}
         {{#isKVM}}
