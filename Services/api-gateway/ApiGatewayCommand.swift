@@ -234,6 +234,7 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     ledger: gateway.ledger,
                     recorder: gateway.recorder,
                     deliveryLimit: context.client.configuration.deliveryLimit ?? BusNames.defaultDeliveryLimit,
+                    senders: context.jobPublishers.union(trusted).union([ServiceName.cloudInitRenderer.rawValue]),
                     logger: context.logger
                 ),
                 WebhookDispatcher(webhooks: gateway.webhooks),

@@ -48,8 +48,8 @@ struct DeadLetter: Sendable, Equatable {
         let consumerReason = headers[BusNames.deadReasonHeader]?.stringValue
         let brokerReason = headers[BusNames.firstDeathReasonHeader]?.stringValue
         let reason = String((brokerReason ?? Self.rejected).prefix(40))
-        let requeues = Int(clamping: headers[BusNames.requeuesHeader]?.intValue ?? 0)
-        let attempts = Int(clamping: headers[BusNames.attemptsHeader]?.intValue ?? 0)
+        let requeues = Self.bounded(headers[BusNames.requeuesHeader]?.intValue)
+        let attempts = Self.bounded(headers[BusNames.attemptsHeader]?.intValue)
         let key = "\(p.messageId ?? Self.hex(SHA256.hash(data: body)))/\(requeues)"
         id = "dl-" + Self.hex(SHA256.hash(data: Array(key.utf8))).prefix(16)
         self.queue = queue
@@ -59,7 +59,7 @@ struct DeadLetter: Sendable, Equatable {
         case Self.deliveryLimit:
             // The broker gave up after `deliveryLimit` returns: it handed the job out once more
             // than that. (RabbitMQ 3.10 drops x-delivery-count from the dead letter; a later one may keep it.)
-            count = Int(clamping: headers[BusNames.deliveryCountHeader]?.intValue ?? Int64(deliveryLimit)) + 1
+            count = Self.bounded(headers[BusNames.deliveryCountHeader]?.intValue ?? Int64(deliveryLimit)) + 1
             detail = "the broker handed the job out \(count) times and no consumer finished it (each one crashed or lost its connection)"
         default:
             count = attempts + 1
@@ -106,6 +106,15 @@ struct DeadLetter: Sendable, Equatable {
         self.body = body
         self.deadAt = deadAt
     }
+
+    /// A count from a header, which anyone who may publish can set: 0 to a million, so that
+    /// adding one never overflows.
+    static func bounded(_ value: Int64?) -> Int { Int(min(max(value ?? 0, 0), 1_000_000)) }
+
+    /// A job its consumer refused unread because its publisher may not send jobs
+    /// (``QueueWorker``'s `publishers`): requeueing it would send it again as the gateway, which
+    /// every consumer trusts.
+    var fromUntrustedPublisher: Bool { reason == Self.rejected && detail.hasPrefix("not a trusted publisher") }
 
     /// The job as it goes back to its queue: the same body and message id, the broker's and the
     /// workers' counts and reasons removed (a fresh start), the requeue count one higher.

@@ -16,6 +16,10 @@ struct DeadLetterIngest: Service {
     let recorder: ProgressRecorder
     /// The job queues' delivery limit, for a dead letter whose count the broker did not say.
     let deliveryLimit: Int
+    /// The broker users whose messages may sit in a dead-letter queue: those that send jobs (the
+    /// broker's own dead-lettering keeps the publisher's `user_id`) and those that consume them
+    /// (a consumer dead-letters as itself). Anything else was put there by hand, is logged and dropped.
+    let senders: Set<String>
     let logger: Logger
 
     /// The dead-letter queues of every job queue, bound to the dead-letter exchange as each job
@@ -51,6 +55,14 @@ struct DeadLetterIngest: Service {
     }
 
     func take(_ delivery: Delivery, from queue: String) async {
+        guard senders.contains(delivery.properties.userId ?? "") else {
+            logger.error(
+                "dropped a message on a dead-letter queue from a broker user that neither sends nor takes jobs",
+                metadata: ["queue": "\(queue)", "user": "\(delivery.properties.userId.map { String($0.prefix(64)) } ?? "none")"]
+            )
+            client.ack(delivery)
+            return
+        }
         let letter = DeadLetter(delivery: delivery, queue: queue, deliveryLimit: deliveryLimit)
         do {
             try await handle(letter)

@@ -50,6 +50,11 @@ struct DeadLetterRoutes: Sendable {
         api.post("admin/dead-letters/:id/requeue") { _, context -> Response in
             let who = try context.require(.admin)
             let letter = try await deadLetter(context)
+            guard !letter.fromUntrustedPublisher else {
+                throw APIError.conflict(
+                    "job \(letter.id) came from a broker user that may not send jobs to \(letter.queue); requeueing it would send it as the gateway. Drop it"
+                )
+            }
             // Confirmed by the broker first, removed after: a gateway that dies in between leaves
             // the dead letter listed, and a second requeue is harmless (jobs are idempotent per deployment).
             do {

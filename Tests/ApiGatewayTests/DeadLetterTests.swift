@@ -44,6 +44,18 @@ struct DeadLetterTests {
         #expect(rejected.count == 3)
         #expect(rejected.detail == "handler failed 3 times: boom")
 
+        // Counts come from headers anyone may set: the largest ones must not overflow (a crash loop).
+        let hostile = Self.job(
+            "dep-1",
+            headers: [
+                BusNames.attemptsHeader: .int(.max), BusNames.requeuesHeader: .int(.max), BusNames.deadReasonHeader: .string("x"),
+            ]
+        )
+        #expect(hostile.count == 1_000_001 && hostile.requeues == 1_000_000)
+        #expect(hostile.requeued.properties.headers[BusNames.requeuesHeader] == .int(1_000_001))
+        let huge = Self.job("dep-1", headers: [BusNames.firstDeathReasonHeader: .string("delivery_limit"), BusNames.deliveryCountHeader: .int(.max)])
+        #expect(huge.count == 1_000_001)
+
         let garbage = DeadLetter(body: Array("not json".utf8), properties: MessageProperties(), queue: "deploy.render", deliveryLimit: 5)
         #expect(garbage.deploymentId == nil)
         #expect(garbage.id.hasPrefix("dl-"))
@@ -107,6 +119,7 @@ struct DeadLetterTests {
             ledger: h.gateway.ledger,
             recorder: h.gateway.recorder,
             deliveryLimit: 5,
+            senders: ["cloud-init-renderer"],
             logger: Logger(label: "t")
         )
         func logCount(_ id: String) async throws -> Int {
@@ -163,6 +176,17 @@ struct DeadLetterTests {
             #expect(requeue.status == .ok, "\(requeue.text)")
             #expect(h.bus.republished.withLock { $0.map(\.routingKey) } == ["deploy.lxd"])
             #expect(try await c.call(.post, base + "/\(letter.id)/requeue", key: h.admin).status == .notFound, "requeued once, then gone")
+
+            // A job its consumer refused for its publisher is not sent again as the gateway.
+            let forged = Self.job(
+                "dep-forged",
+                headers: [BusNames.deadReasonHeader: .string("not a trusted publisher: 'egg-catalog' may not send jobs to deploy.lxd")],
+                messageId: "m-forged"
+            )
+            try await h.gateway.deadLetters.add(forged)
+            let refused = try await c.call(.post, base + "/\(forged.id)/requeue", key: h.admin)
+            #expect(refused.status == .conflict && (refused.json["error"] as? String)?.contains("Drop it") == true, "\(refused.text)")
+            #expect(try await c.call(.delete, base + "/\(forged.id)", key: h.admin).status == .ok)
 
             #expect(try await c.call(.delete, base + "/\(other.id)", key: h.admin).status == .ok)
             #expect(try await c.call(.get, base, key: h.admin).json["total"] as? Int == 0)
