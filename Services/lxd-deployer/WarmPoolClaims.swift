@@ -11,6 +11,8 @@ struct WarmPoolClaims: WarmPoolClaimer {
     let book: WarmPoolBook
     let operationTimeout: Duration
 
+    func isPoolName(_ name: String) -> Bool { name.hasPrefix(book.prefix + "-") }
+
     func claim(
         _ job: DeploymentRendered,
         image: String,
@@ -30,9 +32,11 @@ struct WarmPoolClaims: WarmPoolClaimer {
         do {
             let fingerprint = try await lxd.image(image)?.fingerprint
             // LXD lists (and would rename) an instance whose create is still unpacking the image:
-            // only instances no LXD operation works on are free.
+            // only instances no LXD operation works on are free. The list first, then the busy
+            // ones: a create that starts in between is not listed.
+            let listed = try await lxd.instances()
             let busy = try await lxd.busyInstances()
-            let free = try await lxd.instances().filter {
+            let free = listed.filter {
                 $0.name.hasPrefix(book.prefix + "-") && $0.config[WarmPoolMarker.pool] == id && $0.config[WarmPoolMarker.fingerprint] == fingerprint
                     && $0.status.lowercased() == "stopped" && (member == nil || $0.location == member) && !busy.contains($0.name)
             }

@@ -66,7 +66,9 @@ public struct LXDDeployment: Sendable {
         let server = try await step(.connect) { try await lxd.server() }
 
         var existing = try await step(.inspect) { try await lxd.instance(name) }
-        if let found = existing, !InstanceMarker.belongs(found.config, to: id), WarmPoolMarker.isUnfinishedClaim(found) {
+        if let found = existing, !InstanceMarker.belongs(found.config, to: id), WarmPoolMarker.isUnfinishedClaim(found),
+            warmPools?.isPoolName(name) == false
+        {
             // A claim renamed this pool instance, then its deployer stopped before preparing it.
             await reporter.report(
                 id,

@@ -26,6 +26,10 @@ public protocol WarmPoolClaimer: Sendable {
         logger: Logger
     ) async
         -> WarmPoolClaim
+
+    /// Whether `name` is a pool instance's own name (`<prefix>-…`), which no deployment may take:
+    /// a free pool instance of that name is not a claim to finish.
+    func isPoolName(_ name: String) -> Bool
 }
 
 /// The config keys that mark a warm-pool instance. Pool instances carry no deployment marker, so
