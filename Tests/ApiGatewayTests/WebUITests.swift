@@ -351,13 +351,16 @@ struct WebUITests {
                 .post,
                 "/iceshelves/clusters/1/warm-pools",
                 cookie: cookie,
-                form: "_csrf=\(csrf)&pools=iceshelves%2Fdebian-12%3D2%0D%0Aiceshelves%2Fbusybox%3D1%40node1%0D%0A"
+                form: "_csrf=\(csrf)&pools=iceshelves%2Fdebian-12%3D2%0D%0Aiceshelves%2Fbusybox%3D1%40node1+profiles%3Ddefault%2Cweb%0D%0A"
             )
             #expect(set.status == .seeOther && set.location == "/iceshelves/clusters/1", "\(set.text.prefix(300))")
             let page = try await b.go(.get, "/iceshelves/clusters/1", cookie: cookie)
-            #expect(page.text.contains("<tr><td>iceshelves/debian-12</td><td>any</td><td>2</td>"), "\(page.text)")
-            #expect(page.text.contains("<td>iceshelves/busybox</td><td>node1</td><td>1</td>"))
-            #expect(page.text.contains("iceshelves/debian-12=2\niceshelves/busybox=1@node1</textarea>"))
+            #expect(page.text.contains("<tr><td>iceshelves/debian-12</td><td>any</td><td>default</td><td>2</td>"), "\(page.text)")
+            #expect(page.text.contains("<td>iceshelves/busybox</td><td>node1</td><td>default, web</td><td>1</td>"))
+            #expect(
+                page.text.contains("iceshelves/debian-12=2\niceshelves/busybox=1@node1 profiles=default,web</textarea>"),
+                "the form keeps every pool's profiles, so saving it again changes nothing"
+            )
             let stored = try await api.call(.get, "/iceshelves/api/clusters/1", key: h.admin)
             #expect(((stored.json["data"] as? [String: Any])?["warm_pools"] as? [Any])?.count == 2)
             // An operator sees the pools, not the form, and cannot post it.

@@ -7,6 +7,22 @@ import Testing
 
 @Suite("Parsing arguments, config and streams")
 struct ParsingTests {
+    @Test func warmPoolSpecsCarryMemberAndProfiles() throws {
+        #expect(
+            try ClusterCommand.WarmPools.parse("iceshelves/debian-12=2") == .object(["image": .string("iceshelves/debian-12"), "size": .number(2)])
+        )
+        #expect(
+            try ClusterCommand.WarmPools.parse("iceshelves/busybox=1@node2 profiles=default,web")
+                == .object([
+                    "image": .string("iceshelves/busybox"), "size": .number(1), "member": .string("node2"),
+                    "profiles": .array([.string("default"), .string("web")]),
+                ])
+        )
+        for bad in ["x", "x=two", "x=1 y", "x=1 profiles=a extra"] {
+            #expect(throws: (any Error).self, "\(bad)") { try ClusterCommand.WarmPools.parse(bad) }
+        }
+    }
+
     @Test func durationsReadLikeKubectl() {
         #expect(WaitDuration(argument: "90")?.seconds == 90)
         #expect(WaitDuration(argument: "90s")?.seconds == 90)

@@ -120,11 +120,11 @@ extension WebTemplates {
         {{#warmPools}}
         <h2>Warm pools</h2>
         <p class="hint">Never-started instances that the lxd-deployer keeps ready: a deployment of the same image and profiles claims one and skips unpacking the image.</p>
-        {{#hasRows}}<div class="scroll"><table id="warm-pools"><thead><tr><th scope="col">Image</th><th scope="col">Member</th><th scope="col">Size</th><th scope="col">Ready</th><th scope="col">Hits</th><th scope="col">Misses</th><th scope="col">Warning</th></tr></thead>
-        <tbody>{{#rows}}<tr><td>{{image}}</td><td>{{member}}</td><td>{{size}}</td><td>{{ready}}</td><td>{{hits}}</td><td>{{misses}}</td><td>{{warning}}</td></tr>{{/rows}}</tbody></table></div>{{/hasRows}}
+        {{#hasRows}}<div class="scroll"><table id="warm-pools"><thead><tr><th scope="col">Image</th><th scope="col">Member</th><th scope="col">Profiles</th><th scope="col">Size</th><th scope="col">Ready</th><th scope="col">Hits</th><th scope="col">Misses</th><th scope="col">Warning</th></tr></thead>
+        <tbody>{{#rows}}<tr><td>{{image}}</td><td>{{member}}</td><td>{{profiles}}</td><td>{{size}}</td><td>{{ready}}</td><td>{{hits}}</td><td>{{misses}}</td><td>{{warning}}</td></tr>{{/rows}}</tbody></table></div>{{/hasRows}}
         {{^hasRows}}<p>No warm pools.</p>{{/hasRows}}
         {{#isAdmin}}<form method="post" action="/iceshelves/clusters/{{cluster.id}}/warm-pools"><input type="hidden" name="_csrf" value="{{csrf}}">
-        <label for="warm-pool-lines">Pools, one per line: IMAGE=SIZE or IMAGE=SIZE@MEMBER (empty removes them all, and their instances)</label>
+        <label for="warm-pool-lines">Pools, one per line: IMAGE=SIZE or IMAGE=SIZE@MEMBER, then profiles=P1,P2 if not the default profile (empty removes them all, and their instances)</label>
         <textarea id="warm-pool-lines" name="pools" rows="3">{{text}}</textarea>
         <button type="submit" id="set-warm-pools">Set warm pools</button></form>{{/isAdmin}}
         {{/warmPools}}
