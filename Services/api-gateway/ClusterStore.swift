@@ -252,13 +252,21 @@ struct ClusterStore: Sendable {
     }
 
     /// Records an agent-poll cluster's health from the agent-broker. Returns the previous status when it changed.
+    ///
+    /// The broker publishes several changes at once, so two of one cluster may arrive out of
+    /// order: a change older than what is recorded (its `last_seen` before the stored one, both
+    /// written by the broker in one format) is ignored, so a late `inactive` cannot undo a newer `active`.
     func recordAgentHealth(_ id: Int64, status: String, lastSeen: String?, message: String) async throws -> String? {
         try await db.writer.write { db in
             let previous = try String.fetchOne(db, sql: "SELECT status FROM cluster WHERE id = ?", arguments: [id])
             try db.execute(
-                sql: "UPDATE cluster SET status = ?, health_message = ?, last_check = ?, agent_last_seen = COALESCE(?, agent_last_seen) WHERE id = ?",
-                arguments: [status, message, Timestamp.now(), lastSeen, id]
+                sql: """
+                    UPDATE cluster SET status = ?, health_message = ?, last_check = ?, agent_last_seen = COALESCE(?, agent_last_seen)
+                    WHERE id = ? AND (? IS NULL OR agent_last_seen IS NULL OR ? >= agent_last_seen)
+                    """,
+                arguments: [status, message, Timestamp.now(), lastSeen, id, lastSeen, lastSeen]
             )
+            guard db.changesCount > 0 else { return nil }
             return previous.flatMap { $0 != status ? $0 : nil }
         }
     }
