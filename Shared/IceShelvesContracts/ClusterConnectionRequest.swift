@@ -14,7 +14,8 @@ public struct ClusterConnectionRequest: BusMessage, Equatable {
         case deployment
         /// The gateway's own "test connection" call.
         case test
-        /// Filling a cluster's warm pools: only for a cluster that has warm pools.
+        /// Filling a cluster's warm pools: only for a cluster that can have them (LXD, reached by the
+        /// lxd-deployer, not agent-poll).
         case warmPool = "warm-pool"
     }
 
