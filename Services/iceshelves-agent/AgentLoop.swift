@@ -37,6 +37,7 @@ struct AgentLoop: Service {
                     if original {
                         jobs = try await originalPoll()
                     } else {
+                        let asked = ContinuousClock.now
                         let poll = AgentProtocol.Poll(
                             agentId: agentId,
                             agentVersion: Self.version,
@@ -47,6 +48,11 @@ struct AgentLoop: Service {
                         if let answer = try await broker.poll(poll, wait: running.count >= capacity ? 10 : AgentProtocol.maxWaitSeconds) {
                             jobs = answer.jobs
                             lease = answer.leaseSeconds
+                            if jobs.isEmpty && ContinuousClock.now - asked < .seconds(1) {
+                                // A long-poll answered at once with nothing: the broker is shutting
+                                // down (it releases held polls). Do not hammer it until it is gone.
+                                try await Task.sleep(for: .milliseconds(Int.random(in: 1000...2000)))
+                            }
                         } else {
                             logger.notice("the server does not speak our protocol; using the original agent protocol with plain polls")
                             original = true
