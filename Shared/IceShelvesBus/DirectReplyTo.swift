@@ -23,9 +23,16 @@ enum DirectReplyTo {
         var bytes = [UInt8](raw)
         if bytes.first != 131 { bytes.insert(131, at: 0) }
         guard bytes.count >= 5, bytes[1] == 88 else { return false }
-        let nodeLength = Int(bytes[3]) << 8 | Int(bytes[4])
-        guard bytes.count == 5 + nodeLength + 12 else { return false }
-        let node = bytes[5..<(5 + nodeLength)]
+        // The node atom: ATOM_EXT (100) or ATOM_UTF8_EXT (118) with a 16-bit length, or
+        // SMALL_ATOM_UTF8_EXT (119, what newer Erlang writes) with an 8-bit one.
+        let (nodeLength, start): (Int, Int)
+        switch bytes[2] {
+        case 100, 118: (nodeLength, start) = (Int(bytes[3]) << 8 | Int(bytes[4]), 5)
+        case 119: (nodeLength, start) = (Int(bytes[3]), 4)
+        default: return false
+        }
+        guard bytes.count == start + nodeLength + 12 else { return false }
+        let node = bytes[start..<(start + nodeLength)]
         let replyAt = Array("reply@".utf8)
         guard node.count > replyAt.count, node.starts(with: replyAt) else { return false }
         return node.dropFirst(replyAt.count).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }

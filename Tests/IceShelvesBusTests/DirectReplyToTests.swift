@@ -7,10 +7,13 @@ struct DirectReplyToTests {
     @Test func theBrokersOwnShapeIsAccepted() {
         // As RabbitMQ 3.10.8 wrote one (its log).
         #expect(DirectReplyTo.isWellFormed("amq.rabbitmq.reply-to.g1h2AA5yZXBseUAxMjc4NDAyMAAABDMAAAAAaw5B6w==.qd1Jemf3gjAYgYVQyMe5aw=="))
+        // The node as SMALL_ATOM_UTF8_EXT (an 8-bit length), as newer Erlang writes atoms.
+        #expect(DirectReplyTo.isWellFormed("amq.rabbitmq.reply-to.g1h3DnJlcGx5QDEyNzg0MDIwAAAAAAAAAAAAAAAA.qd1Jemf3gjAYgYVQyMe5aw=="))
     }
 
     @Test(arguments: [
         "amq.rabbitmq.reply-to.bm90LWEtcGlk.bad",  // crashed the broker's channel: 541 on the connection
+        "amq.rabbitmq.reply-to.g1hzAA5yZXBseUAxMjc4NDAyMAAAAAAAAAAAAAAAAA==.qd1Jemf3gjAYgYVQyMe5aw==",  // an atom encoding that is not one
         "amq.rabbitmq.reply-to.",
         "amq.rabbitmq.reply-to",
         "deploy.lxd",  // a queue: never reply into one
