@@ -138,12 +138,21 @@ public struct QueueWorker<Message: BusMessage>: Service {
         }
     }
 
+    /// The dead letter's properties: the message's own, with this consumer's reason, and without
+    /// the broker's death headers, which the publisher may have forged (a job refused for its
+    /// publisher must not pass for one the broker gave up on: that one an admin may requeue).
+    static func deadLetterProperties(_ original: MessageProperties, reason: String) -> MessageProperties {
+        var properties = original
+        for name in BusNames.brokerDeathHeaders { properties.headers[name] = nil }
+        properties.headers[BusNames.deadReasonHeader] = .string(String(reason.prefix(1000)))
+        return properties
+    }
+
     /// Publishes to the dead-letter exchange with the reason, then acks; falls back to the broker's
     /// own dead-lettering (reject without requeue) when that publish fails.
     func deadLetter(_ delivery: Delivery, reason: String) async {
         logger.error("dead-lettering message", metadata: ["queue": "\(queue)", "reason": "\(reason.prefix(500))"])
-        var properties = delivery.properties
-        properties.headers[BusNames.deadReasonHeader] = .string(String(reason.prefix(1000)))
+        let properties = Self.deadLetterProperties(delivery.properties, reason: reason)
         do {
             try await client.publish(
                 OutgoingMessage(exchange: BusNames.deadLetterExchange, routingKey: queue, body: delivery.body, properties: properties)
