@@ -14,8 +14,9 @@ import ServiceLifecycle
 ///   longer the alias's (the alias moved), which were started, or which exceed the size;
 /// - creates the missing ones, one at a time, from the image's fingerprint, with the pool's
 ///   profiles, on the pool's member (or the usual placement), marked with ``WarmPoolMarker``,
-///   never started, one name per slot (``slotName(_:_:)``). It creates only while no deployment runs in this process, and only while the
-///   storage pool keeps room (``minimumFree(imageSize:)``); otherwise the pool's status carries a warning.
+///   never started, one name per slot (``slotName(_:_:)``). It creates only while no deployment runs in this process
+///   and none is being created or booted on the LXD server by anyone else (``othersAreDeploying(_:)``), and only
+///   while the storage pool keeps room (``minimumFree(imageSize:)``); otherwise the pool's status carries a warning.
 struct WarmPoolFiller: Service {
     let bus: AMQPClient
     let book: WarmPoolBook
@@ -108,6 +109,7 @@ struct WarmPoolFiller: Service {
             var warning: String?
             for slot in slots where !ready.contains(slot) {
                 guard activity.isIdle else { break }  // low priority: a deployment is running here
+                guard try await !othersAreDeploying(lxd) else { break }
                 if let short = try await diskShortage(lxd, pool: pool, imageSize: image.size, clustered: clustered) {
                     warning = short
                     logger.warning("warm pool left short", metadata: ["cluster_id": "\(clusterId)", "image": "\(pool.image)", "reason": "\(short)"])
@@ -119,6 +121,25 @@ struct WarmPoolFiller: Service {
                 }
             }
             book.recordFill(clusterId, pool, ready: ready.count, warning: warning)
+        }
+    }
+
+    /// How long after its start an instance of a deployment counts as booting (cloud-init's first boot).
+    static let bootWindow: TimeInterval = 30
+
+    /// Whether a deployment is being made on this LXD server by another process (another
+    /// deployer, an agent, a person): an LXD operation other than a command (`exec`) works on an
+    /// instance outside the pools (a create or start), or an instance that carries a deployment
+    /// marker was started less than ``bootWindow`` ago. Filling waits for both, so that the
+    /// unpacking of a pool instance never takes disk and CPU from a deployment's boot.
+    func othersAreDeploying(_ lxd: LXDClient) async throws -> Bool {
+        let outsidePools = try await lxd.runningOperations().filter { !$0.isExec }.flatMap { $0.resources?["instances"] ?? [] }
+            .contains { !$0.contains("/instances/\(book.prefix)-") }
+        if outsidePools { return true }
+        let now = Date()
+        return try await lxd.instances().contains { instance in
+            guard instance.config[InstanceMarker.deploymentId] != nil, let started = instance.lastStarted else { return false }
+            return now.timeIntervalSince(started) < Self.bootWindow
         }
     }
 

@@ -47,6 +47,22 @@ public struct CloudInitStatus: Sendable, Equatable {
         }
         return CloudInitStatus(outcome: outcome, errors: errors, detail: detail)
     }
+
+    /// Reads cloud-init's `result.json` (`{"v1": {"datasource": …, "errors": […]}}`, written when
+    /// its last stage is done), as `cloud-init status` does: errors make `error`, recoverable
+    /// errors (newer versions) `degraded`, and none `done`. `nil` when it is not that JSON.
+    public static func parse(result: [UInt8]) -> CloudInitStatus? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result)) as? [String: Any],
+            let v1 = object["v1"] as? [String: Any]
+        else { return nil }
+        let errors = (v1["errors"] as? [Any] ?? []).map { "\($0)" }
+        let recoverable = v1["recoverable_errors"] as? [String: Any] ?? [:]
+        let warnings = recoverable.flatMap { level, list in (list as? [Any] ?? []).map { "\(level): \($0)" } }
+        let detail = "DataSource \(v1["datasource"] as? String ?? "unknown")"
+        if !errors.isEmpty { return CloudInitStatus(outcome: .error, errors: errors, detail: detail) }
+        if !recoverable.isEmpty { return CloudInitStatus(outcome: .degraded, errors: warnings, detail: detail) }
+        return CloudInitStatus(outcome: .done, errors: [], detail: detail)
+    }
 }
 
 extension CloudInitStatus {

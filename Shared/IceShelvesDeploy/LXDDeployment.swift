@@ -146,7 +146,7 @@ public struct LXDDeployment: Sendable {
         }
 
         await reporter.report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
-        try await waitForCloudInit(lxd, name).accept(id, reporter: reporter, logger: logger)
+        try await LXDCloudInitWait(lxd: lxd, name: name, timeout: cloudInitTimeout).wait().accept(id, reporter: reporter, logger: logger)
         return try await instanceInfo(lxd, name)
     }
 
@@ -277,47 +277,6 @@ public struct LXDDeployment: Sendable {
         if let op = failed.first {
             throw DeployFailure(step: .resume, message: "an earlier LXD operation on \(name) failed: \(op.err ?? op.status)")
         }
-    }
-
-    /// `cloud-init status --wait --format json` in the instance, retried while the instance is
-    /// still booting far enough to run it.
-    private func waitForCloudInit(_ lxd: LXDClient, _ name: String) async throws -> CloudInitStatus {
-        let deadline = ContinuousClock.now + cloudInitTimeout
-        var lastProblem = ""
-        while ContinuousClock.now < deadline {
-            try Task.checkCancellation()
-            let left = deadline - ContinuousClock.now
-            do {
-                let r = try await lxd.exec(name, ["cloud-init", "status", "--wait", "--format", "json"], timeout: left)
-                if let status = CloudInitStatus.parse(json: r.stdout, exitCode: r.exitCode) { return status }
-                if r.exitCode == 127 || r.stdout.isEmpty && r.stderr.isEmpty {
-                    lastProblem = "cloud-init is not runnable yet (exit \(r.exitCode))"
-                } else if r.stderr.contains("--format") || r.stderr.contains("unrecognized") {
-                    // An old cloud-init without JSON output: the exit code says it.
-                    let plain = try await lxd.exec(name, ["cloud-init", "status", "--wait", "--long"], timeout: left)
-                    return CloudInitStatus(
-                        outcome: plain.exitCode == 0 ? .done : .error,
-                        errors: plain.exitCode == 0 ? [] : [plain.stdout + plain.stderr],
-                        detail: plain.stdout
-                    )
-                } else {
-                    return CloudInitStatus(
-                        outcome: .other("unreadable"),
-                        errors: [],
-                        detail: "exit \(r.exitCode): \(r.stdout) \(r.stderr)".trimmingCharacters(in: .whitespacesAndNewlines)
-                    )
-                }
-            } catch let e as LXDError where e.kind == .api {
-                lastProblem = e.message  // the container's init is not ready to run commands yet
-            } catch let e as LXDError {
-                throw DeployFailure(step: .cloudInit, message: e.message)
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw DeployFailure(
-            step: .cloudInit,
-            message: "cloud-init did not finish within \(cloudInitTimeout)\(lastProblem.isEmpty ? "" : " (\(lastProblem))")"
-        )
     }
 
     /// Name, status, architecture, IPv4 addresses and member, as the original's instance_info.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The parts of LXD's REST objects that IceShelves reads. Field names follow LXD's JSON.
 public struct LXDServer: Decodable, Sendable {
     public struct Environment: Decodable, Sendable {
@@ -58,6 +60,19 @@ public struct LXDInstance: Decodable, Sendable {
     public var config: [String: String]
     public var profiles: [String]?
     public var type: String?
+    /// When the instance was last started (`1970-01-01T00:00:00Z` when never), as LXD writes it.
+    public var lastUsedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, status, architecture, location, config, profiles, type
+        case lastUsedAt = "last_used_at"
+    }
+
+    /// ``lastUsedAt`` as a date; `nil` when absent or unreadable.
+    public var lastStarted: Date? {
+        guard let text = lastUsedAt, text.count >= 19 else { return nil }
+        return ISO8601DateFormatter().date(from: text.prefix(19) + "Z")  // fractions of LXD's nanoseconds dropped
+    }
 }
 
 public struct LXDInstanceState: Decodable, Sendable {

@@ -42,6 +42,25 @@ struct DeployerPartsTests {
         #expect(CloudInitStatus.parse(json: "status: done", exitCode: 0) == nil)
     }
 
+    @Test func cloudInitsResultFileSaysDoneErrorOrDegraded() throws {
+        let done = try #require(CloudInitStatus.parse(result: Array(#"{"v1": {"datasource": "DataSourceLXD", "errors": []}}"#.utf8)))
+        #expect(done.outcome == .done)
+        let error = try #require(
+            CloudInitStatus.parse(
+                result: Array(#"{"v1": {"datasource": "DataSourceLXD", "errors": ["('scripts-user', RuntimeError('runcmd'))"]}}"#.utf8)
+            )
+        )
+        #expect(error.outcome == .error)
+        #expect(error.errors == ["('scripts-user', RuntimeError('runcmd'))"])
+        let degraded = try #require(
+            CloudInitStatus.parse(result: Array(#"{"v1": {"errors": [], "recoverable_errors": {"WARNING": ["deprecated key"]}}}"#.utf8))
+        )
+        #expect(degraded.outcome == .degraded)
+        #expect(degraded.errors == ["WARNING: deprecated key"])
+        #expect(CloudInitStatus.parse(result: Array("../../var/lib/cloud/data/result.json".utf8)) == nil)
+        #expect(CloudInitStatus.parse(result: Array(#"{"v2": {}}"#.utf8)) == nil)
+    }
+
     @Test func anEggProfileBecomesAStringOnlyLXDProfileNamedAfterTheVersion() throws {
         let yaml = """
             description: Docker needs nesting.

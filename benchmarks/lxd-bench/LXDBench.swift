@@ -31,8 +31,17 @@ struct LXDBench {
         let client = AMQPClient(configuration: .init(url: url, name: "lxd-bench"), logger: logger)
         client.start()
         try await client.waitUntilConnected()
-        let bench = Bench(client: client, image: image, connection: .unixSocket(socket))
-        // No gateway runs here: answer the deployer's cluster.connection calls (jobs carry the cluster id only).
+        // With LXD_BENCH_API (the gateway's API base URL) and LXD_BENCH_KEY (an admin key),
+        // deployments go through REST and the real gateway answers the deployers.
+        let env = ProcessInfo.processInfo.environment
+        let rest: RESTDeployer?
+        if let api = env["LXD_BENCH_API"], let key = env["LXD_BENCH_KEY"] {
+            rest = try await RESTDeployer.start(api: api, key: key, socket: socket, client: client)
+        } else {
+            rest = nil
+        }
+        let bench = Bench(client: client, image: image, connection: .unixSocket(socket), rest: rest)
+        // Without a gateway: answer the deployer's cluster.connection calls (jobs carry the cluster id only).
         var router = RPCRouter()
         router.on(ClusterConnectionRequest.self) { _, _ in ClusterConnectionGrant(connection: .unixSocket(socket)) }
         // The warm pool of the "bench" cluster, as the gateway would answer it.
@@ -41,8 +50,10 @@ struct LXDBench {
             let size = poolSize.withLock { $0 }
             return WarmPoolsConfig(clusters: size == 0 ? [] : [.init(clusterId: "bench", pools: [WarmPoolSpec(image: image, size: size)])])
         }
-        let standIn = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: router, logger: logger)
-        Task { try await standIn.run() }
+        if rest == nil {
+            let standIn = RPCServer(client: client, queue: ServiceName.apiGateway.rpcQueue, router: router, logger: logger)
+            Task { try await standIn.run() }
+        }
 
         // The services answer ping before anything is measured.
         for service in [ServiceName.eggCatalog, .cloudInitRenderer, .lxdDeployer] {
@@ -65,7 +76,11 @@ struct LXDBench {
         // Warm-up: the first launch after an import unpacks the image.
         _ = try await bench.direct(name: "bench-warm", userData: userData)
         if args.count > 6 && args[6] == "pool" {
-            try await WarmPoolBench(bench: bench, userData: userData, setPool: { n in poolSize.withLock { $0 = n } }).run(
+            let setPool: @Sendable (Int) async throws -> Void = { n in
+                if let rest { try await rest.setPool(image: image, size: n) } else { poolSize.withLock { $0 = n } }
+            }
+            say(rest == nil ? "deployments are published on the bus (no gateway)" : "deployments go through REST (POST /api/deploy)")
+            try await WarmPoolBench(bench: bench, userData: userData, setPool: setPool).run(
                 runs: runs,
                 parallel: parallel
             )
@@ -154,9 +169,14 @@ struct LXDBench {
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
 struct Bench: Sendable {
+    /// `LXD_BENCH_TRACE=1` prints every event of our deployments with its time since the publish.
+    let trace = ProcessInfo.processInfo.environment["LXD_BENCH_TRACE"] == "1"
     let client: AMQPClient
     let image: String
     let connection: ClusterConnection
+    /// Deployments through the gateway's REST API instead of the bus, when set.
+    let rest: RESTDeployer?
+    var clusterId: String { rest.map { String($0.clusterId) } ?? "bench" }
 
     func request(name: String) -> DeploymentRequested {
         DeploymentRequested(
@@ -178,21 +198,15 @@ struct Bench: Sendable {
 
     /// The same, and the warm-pool path its log names (`hit`, `miss`, or empty without a pool).
     func oursWithPath(name: String) async throws -> (Double, Double, String) {
-        let request = request(name: name)
-        let id = request.deploymentId
-        let queue = "bench.events.\(id)"
-        try await client.declare(.eventListener(queue, binding: BusNames.progressBinding(deploymentId: id)))
-        let consumer = try await client.consume(queue: queue, prefetch: 50)
         let start = ContinuousClock.now
-        try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
+        let (id, events) = try await submit(name: name)
         var overhead = 0.0
         var path = ""
         var final: DeploymentStatus?
-        for await delivery in consumer.deliveries {
-            client.ack(delivery)
-            guard let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload else { continue }
+        for await e in events {
             if e.step == .create, let o = e.details["overhead_ms"].flatMap(Double.init) { overhead = o }
             if let p = e.details["warm_pool"] { path = p }
+            if trace { say(String(format: "  %@ +%.3f s %@: %@", name, seconds(ContinuousClock.now - start), e.step.rawValue, e.message)) }
             if e.status.isTerminal {
                 final = e.status
                 if e.status != .completed { say("deployment \(name) \(e.status.rawValue): \(e.message)") }
@@ -200,15 +214,42 @@ struct Bench: Sendable {
             }
         }
         let elapsed = seconds(ContinuousClock.now - start)
-        client.cancel(consumer)
         _ = try? await client.call(
-            Envelope(LXDCleanupRequest(clusterId: "bench", instanceName: name, deploymentId: id)),
+            Envelope(LXDCleanupRequest(clusterId: clusterId, instanceName: name, deploymentId: id)),
             service: .lxdDeployer,
             expecting: LXDCleanupResult.self,
             timeout: .seconds(60)
         )
         guard final == .completed else { throw BenchError(message: "deployment \(name) ended \(final?.rawValue ?? "without a result")") }
         return (elapsed, overhead, path)
+    }
+
+    /// Starts a deployment (a REST request, or the request published on the bus): its id and events.
+    func submit(name: String) async throws -> (String, AsyncStream<DeploymentEvent>) {
+        if let rest {
+            return try await rest.deploy(egg: "debian-hello", name: name, image: image, variables: ["greeting": "bench"])
+        }
+        let request = request(name: name)
+        let id = request.deploymentId
+        let queue = "bench.events.\(id)"
+        try await client.declare(.eventListener(queue, binding: BusNames.progressBinding(deploymentId: id)))
+        let consumer = try await client.consume(queue: queue, prefetch: 50)
+        try await client.publish(Envelope(request, deploymentId: id), routingKey: BusNames.renderQueue)
+        let client = client
+        let events = AsyncStream<DeploymentEvent> { continuation in
+            let reader = Task {
+                for await delivery in consumer.deliveries {
+                    client.ack(delivery)
+                    if let e = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body).payload { continuation.yield(e) }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                reader.cancel()
+                client.cancel(consumer)
+            }
+        }
+        return (id, events)
     }
 
     /// The same by hand: `lxc launch` with the user-data, then `cloud-init status --wait`.

@@ -8,12 +8,12 @@ struct WarmPoolBench {
     let bench: Bench
     let userData: String
     /// Sets the "bench" cluster's pool size (0: no pool); the deployers pick it up within their fill interval.
-    let setPool: @Sendable (Int) -> Void
+    let setPool: @Sendable (Int) async throws -> Void
     static let prefix = "bench-pool-"
 
     func run(runs: Int, parallel: Int) async throws {
         // Without a pool.
-        setPool(0)
+        try await setPool(0)
         try await waitForPool(0)
         var ours: [Double] = []
         var direct: [Double] = []
@@ -25,7 +25,7 @@ struct WarmPoolBench {
         say(ratio("one deployment, no pool", ours, direct, target: "<= 1.10"))
 
         // A pool of 1, refilled before each run.
-        setPool(1)
+        try await setPool(1)
         ours = []
         direct = []
         var hits = 0
@@ -41,22 +41,34 @@ struct WarmPoolBench {
         say(ratio("one deployment, warm pool of 1 (\(hits)/\(runs) hits)", ours, direct, target: "<= 0.5"))
 
         // `parallel` at once with a pool of `parallel`: direct first, then ours, each on a full pool.
-        setPool(parallel)
+        try await setPool(parallel)
         try await waitForPool(parallel)
+        // Wall time: from the common start to the last one's end (done, not yet deleted).
         var t = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Double.self) { group in
-            for i in 0..<parallel { group.addTask { try await bench.direct(name: "bench-ppd-\(i)", userData: userData) } }
-            for try await _ in group {}
+        let directWall = try await withThrowingTaskGroup(of: Double.self) { group in
+            for i in 0..<parallel {
+                group.addTask { [t] in
+                    let offset = seconds(ContinuousClock.now - t)
+                    return offset + (try await bench.direct(name: "bench-ppd-\(i)", userData: userData))
+                }
+            }
+            return try await group.reduce(0) { max($0, $1) }
         }
-        let directWall = seconds(ContinuousClock.now - t)
         say(String(format: "%d at once, direct: %.2f s", parallel, directWall))
         try await waitForPool(parallel)
         t = ContinuousClock.now
-        let paths = try await withThrowingTaskGroup(of: String.self) { group in
-            for i in 0..<parallel { group.addTask { try await bench.oursWithPath(name: "bench-ppo-\(i)").2 } }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
+        let ends = try await withThrowingTaskGroup(of: (Double, String).self) { group in
+            for i in 0..<parallel {
+                group.addTask { [t] in
+                    let offset = seconds(ContinuousClock.now - t)
+                    let (elapsed, _, path) = try await bench.oursWithPath(name: "bench-ppo-\(i)")
+                    return (offset + elapsed, path)
+                }
+            }
+            return try await group.reduce(into: [(Double, String)]()) { $0.append($1) }
         }
-        let oursWall = seconds(ContinuousClock.now - t)
+        let oursWall = ends.map(\.0).max() ?? 0
+        let paths = ends.map(\.1)
         say(
             String(
                 format: "%d at once, warm pool of %d (%d hits): iceshelves %.2f s, direct %.2f s, ratio %.3f (target <= 0.5)",
@@ -68,7 +80,7 @@ struct WarmPoolBench {
                 oursWall / directWall
             )
         )
-        setPool(0)
+        try await setPool(0)
         try await waitForPool(0)
     }
 
