@@ -6,7 +6,7 @@ import IceShelvesTestSupport
 import Logging
 import Testing
 
-/// Warm pools on real LXD: deployments claim never-started instances (each still gets a first
+/// Warm pools on real LXD: deployments claim pool instances that cloud-init never ran in (each still gets a first
 /// boot with its own instance-id and host name), the pool refills, a deployer killed mid-claim
 /// leaves exactly one instance, and a moved alias replaces the pool. Every pool here has a
 /// marker and name prefix of its own (`tpool-…`), and the test removes what it made.
@@ -33,11 +33,12 @@ struct WarmPoolTests {
     /// The deployer arguments that give this test's pools their own prefix and a quick refill.
     var deployerArguments: [String] { ["--warm-pool-prefix", prefix, "--warm-pool-interval", "1", "--concurrency", "4"] }
 
-    /// This test's pool instances (never started ones only when `ready`).
+    /// This test's pool instances (only claimable ones when `ready`: stopped, shifted, marked with their image).
     func poolInstances(_ lxd: LXDClient, ready: Bool = true) async throws -> [LXDInstance] {
         let busy = ready ? try await lxd.busyInstances() : []
         return try await lxd.instances().filter {
-            $0.name.hasPrefix(prefix + "-") && (!ready || $0.status.lowercased() == "stopped" && !busy.contains($0.name))
+            $0.name.hasPrefix(prefix + "-")
+                && (!ready || $0.status.lowercased() == "stopped" && !busy.contains($0.name) && $0.config["user.iceshelves.warm-pool-image"] != nil)
         }
     }
 
@@ -100,6 +101,10 @@ struct WarmPoolTests {
                 let boot = try await firstBoot(lxd, request.instanceName)
                 #expect(boot.instanceId == "iid-\(request.deploymentId)", "cloud-init's instance-id in \(request.instanceName)")
                 #expect(boot.hostname == request.instanceName)
+                // cloud-init ran once, for this deployment: the pool's shifting start left no trace.
+                let runs = try await lxd.exec(request.instanceName, ["ls", "/var/lib/cloud/instances"], timeout: .seconds(30)).stdout
+                #expect(runs.split(separator: "\n") == ["iid-\(request.deploymentId)"])
+                #expect(try await lxd.fileExists(request.instanceName, path: "/etc/cloud/cloud-init.disabled") == false)
                 let greeting = String(decoding: try await lxd.file(request.instanceName, path: "/etc/iceshelves/hello.txt"), as: UTF8.self)
                 #expect(greeting == "hello from the pool")
                 let instance = try #require(try await lxd.instance(request.instanceName))
@@ -239,7 +244,7 @@ struct WarmPoolTests {
                 body: #"{"warm_pools":[{"image":"\#(busybox)","size":1}]}"#
             )
             #expect(set.status == 200, "\(set.json)")
-            try await waitForPool(lxd, "1 instance set through REST", timeout: .seconds(60)) { $0.count == 1 }
+            try await waitForPool(lxd, "1 instance set through REST") { $0.count == 1 }
             var status: [[String: Any]] = []
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {
