@@ -8,7 +8,7 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # Installs the Debian packages the project needs, when any is missing.
 install_packages() {
-  local wanted=(rabbitmq-server librabbitmq-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libvirt-dev pkg-config cloud-init genisoimage socat sqlite3 "$@")
+  local wanted=(rabbitmq-server librabbitmq-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libvirt-dev pkg-config cloud-init genisoimage socat sqlite3 docker-compose "$@")
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
