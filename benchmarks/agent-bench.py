@@ -110,6 +110,14 @@ async def long_mode(a, clusters):
         t.cancel()
     ms = [x * 1000 for x in latencies]
     print(f"long-poll: {len(clusters)} agents, {len(ms)} pickups: p50 {pct(ms, 50):.1f} ms, p99 {pct(ms, 99):.1f} ms, max {max(ms):.1f} ms")
+    result("agents.pickup_p50", f"{pct(ms, 50):.1f}", "ms")
+    result("agents.pickup_p99", f"{pct(ms, 99):.1f}", "ms", "<= 1000")
+    result("agents.pickups", str(len(ms)), "of " + str(len(sent)))
+
+
+def result(name, value, unit, target="-", ratio="-"):
+    """One machine-readable line for benchmarks/run (benchmarks/result.sh)."""
+    print(f"RESULT {name}\t{value}\t{unit}\t{target}\t{ratio}", flush=True)
 
 
 async def plain_mode(a, clusters):
@@ -135,6 +143,9 @@ async def plain_mode(a, clusters):
     ms = [x * 1000 for x in latencies]
     print(f"plain polls: {len(clusters)} agents every {a.interval} s for {a.seconds} s: {len(ms)} polls, {errors[0]} errors, "
           f"p50 {pct(ms, 50):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms")
+    result("agents.plain_poll_p50", f"{pct(ms, 50):.2f}", "ms")
+    result("agents.plain_poll_p99", f"{pct(ms, 99):.2f}", "ms", "<= 50")
+    result("agents.plain_poll_errors", str(errors[0]), "errors", "<= 0")
 
 
 def main():

@@ -11,9 +11,11 @@
 #
 #   benchmarks/agents.sh [long-poll agents] [plain agents]
 # BENCH_CONFIG=debug uses a debug build; BENCH_SKIP_BUILD=1 uses what is built; BENCH_SETTLE=N
-# sends the first deployment N s (default 20) after every agent's first poll went out.
+# sends the first deployment N s (default 20) after every agent's first poll went out;
+# BENCH_RMQ_NAME names the broker node. Prints RESULT lines too (benchmarks/result.sh).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/result.sh"
 cd "$ICESHELVES_ROOT"
 trap stop_started EXIT
 LONG=${1:-5000}
@@ -26,7 +28,7 @@ CONFIG=${BENCH_CONFIG:-release}  # BENCH_CONFIG=debug for a quick look without a
 [ "${BENCH_SKIP_BUILD:-0}" = 1 ] || for product in egg-catalog cloud-init-renderer api-gateway agent-broker; do swift build -c "$CONFIG" --product "$product" >/dev/null; done
 BIN=$(swift build -c "$CONFIG" --show-bin-path)
 start_epmd
-start_rabbitmq iceshelves-agentbench "$PORT"
+start_rabbitmq "${BENCH_RMQ_NAME:-iceshelves-agentbench}" "$PORT"
 RMQ=${STARTED_PIDS[-1]}
 export ICESHELVES_AMQP_URL="amqp://guest:guest@127.0.0.1:$PORT/" ICESHELVES_LOG_LEVEL=warning
 DATA=$(mktemp -d)
@@ -72,7 +74,11 @@ sleep 30  # while every poll is held and the deployments arrive
 B=$(rss $BROKER) G=$(rss $GATEWAY) R=$(rss $RENDERER) C=$(rss $CATALOG) Q=$(rss $RMQ)
 echo "RSS with $LONG long-polls held: the agents' path (the one process agents connect to): agent-broker $B MB"
 echo "  the deploy path behind it: api-gateway $G MB, cloud-init-renderer $R MB, egg-catalog $C MB, RabbitMQ $Q MB; all five $((B + G + R + C + Q)) MB"
+bench_result agents.broker_rss_long_polls "$B" MB "<= 300" -
+bench_result agents.deploy_path_rss_long_polls "$((B + G + R + C + Q))" MB - -
 wait $BENCH
 [ "$PLAIN" -gt 0 ] || exit 0
 /usr/bin/time -f "load generator: %U s user, %S s system CPU, %M KB max RSS" python3 benchmarks/agent-bench.py plain --server "http://127.0.0.1:$AGENTS/iceshelves" --clusters "$DATA/clusters.json" --agents "$PLAIN" --interval 60 --seconds 75
-echo "RSS after $PLAIN plain pollers: agent-broker $(rss $BROKER) MB"
+B=$(rss $BROKER)
+echo "RSS after $PLAIN plain pollers: agent-broker $B MB"
+bench_result agents.broker_rss_plain "$B" MB - -

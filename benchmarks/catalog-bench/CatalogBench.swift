@@ -7,7 +7,8 @@ import Logging
 ///
 /// usage: catalog-bench [amqp-url] [calls]
 /// Alternates `egg.list` (first page of 20) and `egg.list` with a free-text search, one call at
-/// a time, and prints p50 and p99 for each. `benchmarks/catalog.sh` runs it with 1,000 eggs.
+/// a time, and prints p50 and p99 for each, and the same as `RESULT` lines for `benchmarks/run`
+/// (`benchmarks/result.sh`). `benchmarks/catalog.sh` runs it with 1,000 eggs.
 @main
 struct CatalogBench {
     static func main() async throws {
@@ -39,6 +40,15 @@ struct CatalogBench {
         print("catalogue of \(total) eggs")
         print("egg.list (page of 20): \(list.count) calls p50 \(pct(list, 0.5)) ms p99 \(pct(list, 0.99)) ms")
         print("egg.list search:       \(search.count) calls p50 \(pct(search, 0.5)) ms p99 \(pct(search, 0.99)) ms")
+        result("catalog.list_p50", pct(list, 0.5), "ms")
+        result("catalog.list_p99", pct(list, 0.99), "ms", target: "<= 10")
+        result("catalog.search_p50", pct(search, 0.5), "ms")
+        result("catalog.search_p99", pct(search, 0.99), "ms", target: "<= 10")
         await client.shutdown()
     }
+}
+
+/// One machine-readable line for `benchmarks/run`: `RESULT name<TAB>value<TAB>unit<TAB>target<TAB>ratio`.
+func result(_ name: String, _ value: String, _ unit: String, target: String = "-", ratio: String = "-") {
+    print("RESULT \(name)\t\(value)\t\(unit)\t\(target)\t\(ratio)")
 }

@@ -57,6 +57,8 @@ struct KVMBench {
                 runs
             )
         )
+        result("kvm.overhead_p50", String(format: "%.1f", percentile(overheads, 0.5)), "ms", target: "<= 200")
+        result("kvm.overhead_p90", String(format: "%.1f", percentile(overheads, 0.9)), "ms")
 
         // 2. Seed upload.
         let preview = try await client.call(
@@ -90,6 +92,14 @@ struct KVMBench {
                 median(ours) / median(virsh)
             )
         )
+        result("kvm.virsh_seed_upload", String(format: "%.1f", median(virsh) * 1000), "ms")
+        result(
+            "kvm.seed_upload",
+            String(format: "%.1f", median(ours) * 1000),
+            "ms",
+            target: "ratio <= 1.2",
+            ratio: String(format: "%.3f", median(ours) / median(virsh))
+        )
 
         // 3. A whole deployment.
         var full: [Double] = []
@@ -108,6 +118,14 @@ struct KVMBench {
                 median(direct),
                 median(full) / median(direct)
             )
+        )
+        result("kvm.virsh_deployment", String(format: "%.1f", median(direct)), "s")
+        result(
+            "kvm.deployment",
+            String(format: "%.1f", median(full)),
+            "s",
+            target: "ratio <= 1.10",
+            ratio: String(format: "%.3f", median(full) / median(direct))
         )
         try? FileManager.default.removeItem(atPath: file)
         await client.shutdown()
@@ -260,6 +278,12 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
     guard !xs.isEmpty else { return .nan }
     let s = xs.sorted()
     return s[min(s.count - 1, Int((Double(s.count - 1) * p).rounded()))]
+}
+
+/// One machine-readable line for `benchmarks/run` (`benchmarks/result.sh`):
+/// `RESULT name<TAB>value<TAB>unit<TAB>target<TAB>ratio`.
+func result(_ name: String, _ value: String, _ unit: String, target: String = "-", ratio: String = "-") {
+    say("RESULT \(name)\t\(value)\t\(unit)\t\(target)\t\(ratio)")
 }
 
 /// Prints a line at once (stdout to a file is block-buffered).

@@ -6,6 +6,7 @@ import IceShelvesRendering
 /// Render-plus-validate time per built-in egg, and NoCloud seed time.
 ///
 /// usage: render-bench [eggs-folder] [iterations]
+/// Besides the lines for people it prints `RESULT` lines for `benchmarks/run` (`benchmarks/result.sh`).
 @main
 struct RenderBench {
     static func main() async throws {
@@ -33,6 +34,8 @@ struct RenderBench {
                 samples.append((clock.now - start) / .milliseconds(1))
             }
             print("render+validate \(name): p50 \(pct(samples, 0.5)) ms p99 \(pct(samples, 0.99)) ms (\(iterations) runs)")
+            result("render.\(name)_p50", pct(samples, 0.5), "ms", target: "<= 2")
+            result("render.\(name)_p99", pct(samples, 0.99), "ms")
         }
         var seeds: [Double] = []
         for _ in 0..<50 {
@@ -41,5 +44,12 @@ struct RenderBench {
             seeds.append((clock.now - start) / .milliseconds(1))
         }
         print("seed ISO (genisoimage): p50 \(pct(seeds, 0.5)) ms p99 \(pct(seeds, 0.99)) ms (50 runs)")
+        result("render.seed_iso_p50", pct(seeds, 0.5), "ms", target: "<= 20")
+        result("render.seed_iso_p99", pct(seeds, 0.99), "ms")
     }
+}
+
+/// One machine-readable line for `benchmarks/run`: `RESULT name<TAB>value<TAB>unit<TAB>target<TAB>ratio`.
+func result(_ name: String, _ value: String, _ unit: String, target: String = "-", ratio: String = "-") {
+    print("RESULT \(name)\t\(value)\t\(unit)\t\(target)\t\(ratio)")
 }
