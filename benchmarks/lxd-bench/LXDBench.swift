@@ -101,6 +101,8 @@ struct LXDBench {
         }
         let mOurs = median(ours)
         let mDirect = median(direct)
+        result("lxd.one_deployment", f(mOurs), "s", target: "ratio <= 1.10", ratio: String(format: "%.3f", mOurs / mDirect))
+        result("lxd.direct_one_deployment", f(mDirect), "s")
         say(
             String(
                 format: "one deployment: iceshelves median %.2f s, direct median %.2f s, ratio %.3f (target <= 1.10)",
@@ -141,6 +143,17 @@ struct LXDBench {
                 oursParallel / directParallel
             )
         )
+        result(
+            "lxd.parallel_\(parallel)",
+            f(oursParallel),
+            "s",
+            target: "ratio <= 1.15",
+            ratio: String(format: "%.3f", oursParallel / directParallel)
+        )
+        result("lxd.direct_parallel_\(parallel)", f(directParallel), "s")
+        result("lxd.overhead_p50", f(median(overheads)), "ms", target: "<= 30")
+        result("lxd.overhead_max", f(overheads.max() ?? 0), "ms")
+        result("lxd.overhead_parallel_p50", f(median(parallelOverheads)), "ms")
         say(
             String(
                 format: "overhead job taken -> create sent, one at a time: p50 %.1f ms, max %.1f ms over %d jobs (target p50 <= 30 ms)",
@@ -282,6 +295,13 @@ struct BenchError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// A machine-readable line for benchmarks/run: `RESULT name, value, unit, target, ratio`, tab-separated.
+func result(_ name: String, _ value: String, _ unit: String, target: String = "-", ratio: String = "-") {
+    say("RESULT \(name)\t\(value)\t\(unit)\t\(target)\t\(ratio)")
+}
+
+func f(_ x: Double) -> String { String(format: "%.2f", x) }
 
 /// Prints a line at once (stdout to a file is block-buffered).
 func say(_ line: String) {

@@ -23,6 +23,7 @@ struct WarmPoolBench {
             say(String(format: "no pool, run %d: iceshelves %.2f s, direct %.2f s", i + 1, ours[i], direct[i]))
         }
         say(ratio("one deployment, no pool", ours, direct, target: "<= 1.10"))
+        results("lxd.pool.no_pool_one_deployment", ours, direct, target: "ratio <= 1.10")
 
         // A pool of 1, refilled before each run.
         try await setPool(1)
@@ -39,6 +40,8 @@ struct WarmPoolBench {
             say(String(format: "pool of 1, run %d: iceshelves %.2f s (%@), direct %.2f s", i + 1, t, path, direct[i]))
         }
         say(ratio("one deployment, warm pool of 1 (\(hits)/\(runs) hits)", ours, direct, target: "<= 0.5"))
+        results("lxd.pool.pool_1_one_deployment", ours, direct, target: "ratio <= 0.5")
+        result("lxd.pool.pool_1_hits", "\(hits)", "of \(runs)", target: ">= \(runs)")
 
         // `parallel` at once with a pool of `parallel`: direct first, then ours, each on a full pool.
         try await setPool(parallel)
@@ -80,8 +83,18 @@ struct WarmPoolBench {
                 oursWall / directWall
             )
         )
+        result("lxd.pool.parallel_\(parallel)", f(oursWall), "s", target: "ratio <= 0.5", ratio: String(format: "%.3f", oursWall / directWall))
+        result("lxd.pool.direct_parallel_\(parallel)", f(directWall), "s")
         try await setPool(0)
         try await waitForPool(0)
+    }
+
+    /// The RESULT lines of one comparison of medians: ours with its ratio, and the direct twin.
+    func results(_ name: String, _ ours: [Double], _ direct: [Double], target: String) {
+        let o = LXDBench.median(ours)
+        let d = LXDBench.median(direct)
+        result(name, f(o), "s", target: target, ratio: String(format: "%.3f", o / d))
+        result(name.replacingOccurrences(of: "lxd.pool.", with: "lxd.pool.direct_"), f(d), "s")
     }
 
     func ratio(_ what: String, _ ours: [Double], _ direct: [Double], target: String) -> String {
