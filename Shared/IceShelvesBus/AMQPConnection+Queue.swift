@@ -2,17 +2,20 @@ import IceShelvesContracts
 
 extension BusTopology.Queue {
     /// The `queue.declare` arguments: dead-lettering to ``BusNames/deadLetterExchange`` with the
-    /// queue's own name as routing key, and for a quorum queue its type, delivery limit and
-    /// at-least-once dead-lettering (the broker keeps a dead letter until its dead-letter queue has it).
+    /// queue's own name as routing key; for a quorum queue its type and, for one with a delivery
+    /// limit (a job queue), the limit and at-least-once dead-lettering (the broker keeps a dead
+    /// letter until its dead-letter queue has it). Other quorum queues dead-letter at most once, as
+    /// classic queues do: RabbitMQ 3.10's at-least-once worker can crash for good when such a queue
+    /// is deleted just after the node restarted, and only jobs need it.
     var declareArguments: [String: HeaderValue] {
         var args: [String: HeaderValue] = [:]
         if deadLetter {
             args["x-dead-letter-exchange"] = .string(BusNames.deadLetterExchange)
             args["x-dead-letter-routing-key"] = .string(name)
         }
-        if quorum {
-            args["x-queue-type"] = .string("quorum")
-            if let deliveryLimit { args["x-delivery-limit"] = .int(Int64(deliveryLimit)) }
+        if quorum { args["x-queue-type"] = .string("quorum") }
+        if quorum, let deliveryLimit {
+            args["x-delivery-limit"] = .int(Int64(deliveryLimit))
             if deadLetter {
                 args["x-dead-letter-strategy"] = .string("at-least-once")
                 args["x-overflow"] = .string("reject-publish")
