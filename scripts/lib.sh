@@ -44,6 +44,38 @@ start_rabbitmq() {
   log "rabbitmq $name ready on 127.0.0.1:$port"
 }
 
+# start_rabbitmq_cluster NAME PORT...: one node NAME-1, NAME-2, ... per port on 127.0.0.1, with fresh
+# state and one Erlang cookie, every node after the first joined to NAME-1; waits until all run.
+# Each node's distribution port is PORT+20000 on 127.0.0.1 (scripts/rabbitmq-node); PIDs are recorded.
+start_rabbitmq_cluster() {
+  local name=$1 i port cookie
+  shift
+  local base=${RMQ_BASE:-/var/tmp/iceshelves-rmq}
+  rmq_cluster_node() { RMQ_NAME=$name-$1 RMQ_PORT=$2 RMQ_DIR=$base/$name-$1 "$ICESHELVES_ROOT/scripts/rabbitmq-node" "${@:3}"; }
+  cookie=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  i=0
+  for port in "$@"; do
+    i=$((i + 1))
+    rm -rf "$base/$name-$i/mnesia" "$base/$name-$i/.erlang.cookie"
+    mkdir -p "$base/$name-$i"
+    (umask 077 && printf '%s' "$cookie" >"$base/$name-$i/.erlang.cookie")
+    # The script itself in the background (not the function), so that $! is the node's PID.
+    RMQ_NAME=$name-$i RMQ_PORT=$port RMQ_DIR=$base/$name-$i "$ICESHELVES_ROOT/scripts/rabbitmq-node" run >"$base/$name-$i/stdout.log" 2>&1 &
+    STARTED_PIDS+=($!)
+  done
+  i=0
+  for port in "$@"; do
+    i=$((i + 1))
+    rmq_cluster_node "$i" "$port" wait
+    [ "$i" = 1 ] && continue
+    rmq_cluster_node "$i" "$port" ctl -q stop_app >/dev/null
+    rmq_cluster_node "$i" "$port" ctl -q join_cluster "$name-1@localhost" >/dev/null
+    rmq_cluster_node "$i" "$port" ctl -q start_app >/dev/null
+    rmq_cluster_node "$i" "$port" wait
+  done
+  log "rabbitmq cluster $name ready: $# nodes on 127.0.0.1 ports $*"
+}
+
 # check_format: swift-format's lint with the repository's .swift-format finds nothing (every finding is an error).
 check_format() {
   log "swift format lint (.swift-format)"

@@ -9,8 +9,9 @@ import Synchronization
 /// - Publishing waits for the broker's confirm; a nack, an unroutable mandatory message or a lost
 ///   connection is thrown to the caller.
 /// - Consumers ack manually, with a bounded prefetch.
-/// - After a lost connection it reconnects with backoff, declares its topology again and resumes
-///   its consumers. Unconfirmed publishes fail; confirmed ones are the broker's.
+/// - After a lost connection it reconnects with backoff, to the next of its brokers when it has
+///   several (the nodes of a cluster), declares its topology again and resumes its consumers.
+///   Unconfirmed publishes and unanswered requests fail; confirmed publishes are the broker's.
 /// - Request/reply uses RabbitMQ's direct reply-to with correlation ids and a timeout.
 ///
 /// It is a `Service`: `run()` owns the connection until graceful shutdown. Tests and tools may
@@ -18,8 +19,14 @@ import Synchronization
 public final class AMQPClient: Service, Sendable {
     /// Settings for a client.
     public struct Configuration: Sendable {
-        /// The broker to connect to.
-        public var url: AMQPURL
+        /// The brokers to connect to, tried in turn (``AMQPURL/list(parsing:)``): the first, and
+        /// after a failed attempt or a lost connection the next. Never empty.
+        public var urls: [AMQPURL]
+        /// The first broker of ``urls``; setting it makes it the only one.
+        public var url: AMQPURL {
+            get { urls[0] }
+            set { urls = [newValue] }
+        }
         /// A short name for logs and the connection thread, for example the service name.
         public var name: String
         /// Broker heartbeat in seconds; a silent broker is detected after about twice this.
@@ -41,7 +48,19 @@ public final class AMQPClient: Service, Sendable {
             publishTimeout: Duration = .seconds(30),
             deliveryLimit: Int? = nil
         ) {
-            self.url = url
+            self.init(urls: [url], name: name, heartbeatSeconds: heartbeatSeconds, publishTimeout: publishTimeout, deliveryLimit: deliveryLimit)
+        }
+
+        /// Settings for the nodes of one cluster, tried in turn; `urls` must not be empty.
+        public init(
+            urls: [AMQPURL],
+            name: String,
+            heartbeatSeconds: Int = 10,
+            publishTimeout: Duration = .seconds(30),
+            deliveryLimit: Int? = nil
+        ) {
+            precondition(!urls.isEmpty, "an AMQP client needs at least one broker URL")
+            self.urls = urls
             self.name = name
             self.heartbeatSeconds = heartbeatSeconds
             self.publishTimeout = publishTimeout
@@ -60,7 +79,7 @@ public final class AMQPClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.loop = ConnectionLoop(
-            settings: .init(url: configuration.url, heartbeatSeconds: Int32(configuration.heartbeatSeconds), name: configuration.name),
+            settings: .init(urls: configuration.urls, heartbeatSeconds: Int32(configuration.heartbeatSeconds), name: configuration.name),
             logger: logger
         )
     }
@@ -111,7 +130,7 @@ public final class AMQPClient: Service, Sendable {
             group.cancelAll()
             return first
         }
-        guard ok else { throw AMQPError(.timeout, "not connected to \(configuration.url.redacted) within \(timeout)") }
+        guard ok else { throw AMQPError(.timeout, "not connected to \(configuration.urls.map(\.redacted).joined(separator: ",")) within \(timeout)") }
     }
 
     /// `true` while the connection is up.

@@ -24,17 +24,23 @@ public struct BusTopology: Sendable, Equatable {
         public var exclusive: Bool
         /// `(exchange, routing key)` bindings.
         public var bindings: [(exchange: String, key: String)]
-        /// When set, a quorum queue (`x-queue-type: quorum`) whose broker dead-letters a message
-        /// after this many returns without an ack (`x-delivery-limit`); `nil` for a classic queue.
+        /// A quorum queue (`x-queue-type: quorum`): replicated on the nodes of a cluster, so it and
+        /// its messages survive the loss of a minority of them. Every durable queue is one unless
+        /// its declaration says otherwise; an exclusive or non-durable queue cannot be.
+        public var quorum: Bool
+        /// For a quorum queue, the broker dead-letters a message after this many returns without
+        /// an ack (`x-delivery-limit`); `nil`: no limit. Setting it makes the queue a quorum queue.
         public var deliveryLimit: Int?
 
+        /// A queue; `quorum` defaults to `durable && !exclusive`.
         public init(
             name: String,
             durable: Bool = true,
             deadLetter: Bool = true,
             exclusive: Bool = false,
             bindings: [(exchange: String, key: String)] = [],
-            deliveryLimit: Int? = nil
+            deliveryLimit: Int? = nil,
+            quorum: Bool? = nil
         ) {
             self.name = name
             self.durable = durable
@@ -42,11 +48,12 @@ public struct BusTopology: Sendable, Equatable {
             self.exclusive = exclusive
             self.bindings = bindings
             self.deliveryLimit = deliveryLimit
+            self.quorum = deliveryLimit != nil || (quorum ?? (durable && !exclusive))
         }
 
         public static func == (a: Queue, b: Queue) -> Bool {
             a.name == b.name && a.durable == b.durable && a.deadLetter == b.deadLetter && a.exclusive == b.exclusive
-                && a.deliveryLimit == b.deliveryLimit
+                && a.quorum == b.quorum && a.deliveryLimit == b.deliveryLimit
                 && a.bindings.map { "\($0.exchange) \($0.key)" } == b.bindings.map { "\($0.exchange) \($0.key)" }
         }
     }
@@ -65,9 +72,9 @@ public struct BusTopology: Sendable, Equatable {
         Exchange(name: BusNames.eventsExchange, type: "topic"),
     ])
 
-    /// A durable work queue with its dead-letter queue. A job queue (``BusNames/jobQueues``) is a
-    /// quorum queue with ``BusNames/defaultDeliveryLimit``, whoever declares it, so every service
-    /// declares it alike (an ``AMQPClient/Configuration/deliveryLimit`` may lower the limit).
+    /// A durable quorum work queue with its dead-letter queue. A job queue (``BusNames/jobQueues``)
+    /// also has ``BusNames/defaultDeliveryLimit``, whoever declares it, so every service declares
+    /// it alike (an ``AMQPClient/Configuration/deliveryLimit`` may lower the limit).
     public static func workQueue(_ name: String) -> BusTopology {
         BusNames.jobQueues.contains(name)
             ? quorumQueue(name, deliveryLimit: BusNames.defaultDeliveryLimit) : BusTopology(exchanges: base.exchanges, queues: [Queue(name: name)])

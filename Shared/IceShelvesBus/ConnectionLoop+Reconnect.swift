@@ -12,7 +12,7 @@ extension ConnectionLoop {
     func connect() throws {
         generation += 1
         let conn = try AMQPConnection(
-            url: settings.url,
+            url: brokers.current,
             heartbeatSeconds: settings.heartbeatSeconds,
             timeoutSeconds: settings.connectTimeoutSeconds,
             generation: generation
@@ -34,7 +34,7 @@ extension ConnectionLoop {
         connection = conn
         logger.info(
             "AMQP connected",
-            metadata: ["broker": "\(settings.url.redacted)", "generation": "\(generation)", "consumers": "\(consumers.count)"]
+            metadata: ["broker": "\(brokers.current.redacted)", "generation": "\(generation)", "consumers": "\(consumers.count)"]
         )
         let waiters = inbox.withLock { box -> [@Sendable (Bool) -> Void] in
             box.connected = true
@@ -45,9 +45,15 @@ extension ConnectionLoop {
         for waiter in waiters { waiter(true) }
     }
 
-    /// Fails what cannot survive the lost connection, then waits a moment before reconnecting.
+    /// Fails what cannot survive the lost connection, then waits a moment before reconnecting,
+    /// to the next broker when there are several.
     func connectionLost(_ error: AMQPError) {
-        logger.error("AMQP connection lost; reconnecting", metadata: ["error": "\(error)"])
+        let lostBroker = brokers.current
+        brokers.advance()
+        logger.error(
+            "AMQP connection lost; reconnecting",
+            metadata: ["error": "\(error)", "broker": "\(lostBroker.redacted)", "next": "\(brokers.current.redacted)"]
+        )
         connection?.close(graceful: false)
         connection = nil
         inbox.withLock { $0.connected = false }

@@ -20,7 +20,8 @@ final class ConnectionLoop: @unchecked Sendable {
     // Everything below "Thread-confined state" is read and written only on the loop thread.
 
     struct Settings: Sendable {
-        var url: AMQPURL
+        /// The brokers, tried in turn (``BrokerRotation``).
+        var urls: [AMQPURL]
         var heartbeatSeconds: Int32 = 10
         var connectTimeoutSeconds = 5
         var minBackoff: Duration = .milliseconds(100)
@@ -53,6 +54,8 @@ final class ConnectionLoop: @unchecked Sendable {
     // Internal rather than private only so that the ConnectionLoop+*.swift extensions reach it;
     // nothing outside the loop thread touches it.
     var connection: AMQPConnection?
+    /// The broker the next connect goes to.
+    var brokers: BrokerRotation
     var generation: UInt64 = 0
     var publishSeq: UInt64 = 0
     var pendingConfirms = PendingConfirms()
@@ -76,6 +79,7 @@ final class ConnectionLoop: @unchecked Sendable {
     init(settings: Settings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+        self.brokers = BrokerRotation(settings.urls)
         self.wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     }
 
@@ -140,9 +144,13 @@ final class ConnectionLoop: @unchecked Sendable {
                     try connect()
                     backoff = settings.minBackoff
                 } catch {
+                    let failed = brokers.current
+                    brokers.advance()
                     logger.warning(
                         "AMQP connect failed; retrying",
-                        metadata: ["error": "\(error)", "retry_in": "\(backoff)", "broker": "\(settings.url.redacted)"]
+                        metadata: [
+                            "error": "\(error)", "retry_in": "\(backoff)", "broker": "\(failed.redacted)", "next": "\(brokers.current.redacted)",
+                        ]
                     )
                     idle(for: backoff)
                     backoff = min(backoff * 2, settings.maxBackoff)

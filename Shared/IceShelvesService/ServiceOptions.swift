@@ -10,8 +10,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("amqp-url"),
         help: ArgumentHelp(
-            "AMQP broker URL. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/",
-            valueName: "url"
+            "AMQP broker URL, or the nodes of one RabbitMQ cluster as comma-separated URLs with the same user and vhost (amqp://u:p@node1:5672/v,amqp://u:p@node2:5672/v): the service connects to the first and, when a connection fails or is lost, to the next in turn. Env: ICESHELVES_AMQP_URL. Default: amqp://guest:guest@127.0.0.1:5672/",
+            valueName: "url[,url...]"
         )
     )
     public var amqpURL: String?
@@ -81,15 +81,20 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    /// The broker URL after flag, environment and default.
-    public func resolvedAMQPURL(in env: Environment = .process) throws -> AMQPURL {
-        guard let text = amqpURL ?? env.value("ICESHELVES_AMQP_URL") else { return .default }
+    /// The broker URLs after flag, environment and default: one, or a cluster's nodes in the
+    /// order the service tries them (``AMQPURL/list(parsing:)``).
+    public func resolvedAMQPURLs(in env: Environment = .process) throws -> [AMQPURL] {
+        guard let text = amqpURL ?? env.value("ICESHELVES_AMQP_URL") else { return [.default] }
         do {
-            return try AMQPURL(parsing: text)
+            return try AMQPURL.list(parsing: text)
         } catch {
             throw ValidationError("--amqp-url / ICESHELVES_AMQP_URL: \(error)")
         }
     }
+
+    /// The first broker URL after flag, environment and default; every URL in the list has its
+    /// user and vhost.
+    public func resolvedAMQPURL(in env: Environment = .process) throws -> AMQPURL { try resolvedAMQPURLs(in: env)[0] }
 
     /// The metrics port after flag, environment and the service's default; `nil` when turned off.
     public func resolvedMetricsPort(default port: Int, in env: Environment = .process) throws -> Int? {
@@ -162,7 +167,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public mutating func validate() throws {
         _ = try resolvedShutdownGrace()
         _ = try resolvedDeliveryLimit()
-        _ = try resolvedAMQPURL()
+        _ = try resolvedAMQPURLs()
         _ = try resolvedLogLevel()
         _ = try resolvedRPCConcurrency()
         _ = try resolvedMetricsPort(default: 0)

@@ -43,8 +43,8 @@ public struct ServiceRunner: Sendable {
         let logger = Logger(label: label)
         Gauge(label: "iceshelves_service_info", dimensions: [("service", label), ("version", Self.version)]).record(1)
 
-        let url = try options.resolvedAMQPURL()
-        let client = AMQPClient(configuration: .init(url: url, name: label, deliveryLimit: try options.resolvedDeliveryLimit()), logger: logger)
+        let urls = try options.resolvedAMQPURLs()
+        let client = AMQPClient(configuration: .init(urls: urls, name: label, deliveryLimit: try options.resolvedDeliveryLimit()), logger: logger)
         let started = ContinuousClock.now
         let instanceId = "\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6).lowercased())"
 
@@ -76,7 +76,10 @@ public struct ServiceRunner: Sendable {
         let budget = ShutdownBudget(budget: try options.resolvedShutdownGrace(), logger: logger)
         services.append(budget)
 
-        logger.info("starting", metadata: ["broker": "\(url.redacted)", "version": "\(Self.version)", "instance": "\(instanceId)"])
+        logger.info(
+            "starting",
+            metadata: ["broker": "\(urls.map(\.redacted).joined(separator: ","))", "version": "\(Self.version)", "instance": "\(instanceId)"]
+        )
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -33,13 +33,31 @@ struct QuorumTopologyTests {
         #expect(Set(BusNames.jobQueues) == ["deploy.render", "deploy.lxd", "deploy.kvm", "deploy.agent"])
     }
 
-    @Test func otherQueuesStayClassic() {
-        for q in BusTopology.workQueue(BusNames.gatewayEventsQueue).queues + RPCServer.topology(queue: "rpc.x").queues
-            + BusTopology.eventListener("l", binding: "#").queues
-        {
+    /// A cluster that loses a node keeps every durable queue: they are all quorum queues (without
+    /// a delivery limit where they are not job queues), their dead-letter queues too.
+    @Test func everyOtherDurableQueueIsAQuorumQueueWithoutALimit() {
+        let durable =
+            BusTopology.workQueue(BusNames.gatewayEventsQueue).queues + RPCServer.topology(queue: "rpc.x").queues
+            + [BusTopology.workQueue("deploy.lxd").queues[0].deadLetterQueue]
+        for q in durable {
+            #expect(q.quorum, "\(q.name)")
             #expect(q.deliveryLimit == nil)
+            #expect(q.declareArguments["x-queue-type"] == .string("quorum"))
+            #expect(q.declareArguments["x-delivery-limit"] == nil)
+        }
+        #expect(BusTopology.workQueue("deploy.lxd").queues[0].deadLetterQueue.name == "deploy.lxd.dlq")
+        for q in durable { #expect(q.declareArguments["x-dead-letter-strategy"] == nil, "only jobs need at-least-once: \(q.name)") }
+    }
+
+    @Test func exclusiveAndTransientQueuesStayClassic() {
+        let queues =
+            BusTopology.eventListener("l", binding: "#").queues + RPCServer.instanceTopology(queue: "upload.x").queues
+            + [BusTopology.Queue(name: "transient", durable: false)]
+        for q in queues {
+            #expect(!q.quorum, "\(q.name)")
             #expect(q.declareArguments["x-queue-type"] == nil)
         }
+        #expect(BusTopology.Queue(name: "old", quorum: false).declareArguments["x-queue-type"] == nil)
     }
 
     @Test func aClientsDeliveryLimitReplacesOnlyQuorumLimits() {

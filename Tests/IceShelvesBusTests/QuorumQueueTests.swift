@@ -39,7 +39,7 @@ struct QuorumQueueTests {
     @Test func aClassicQueueOfTheSameNameIsAClearError() async throws {
         let queue = TestBroker.queue("upgrade")
         let client = try await TestBroker.client("upgrade")
-        try await client.declare(.workQueue(queue))
+        try await client.declare(BusTopology(queues: [.init(name: queue, quorum: false)]))
         let error = await #expect(throws: AMQPError.self) { try await client.declare(.quorumQueue(queue, deliveryLimit: 5)) }
         #expect(error?.message.contains("rabbitmqctl delete_queue -p <vhost> \(queue)") == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("406 PRECONDITION_FAILED - inequivalent arg") == true)

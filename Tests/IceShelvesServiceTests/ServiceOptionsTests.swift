@@ -31,6 +31,17 @@ struct ServiceOptionsTests {
         #expect(try options.resolvedShutdownGrace(in: empty) == .seconds(25))
     }
 
+    @Test func aClustersNodesAreOneCommaSeparatedValue() throws {
+        let env = Environment(["ICESHELVES_AMQP_URL": "amqp://lxd-deployer:pw@node1:5672/v,amqp://lxd-deployer:pw@node2:5673/v"])
+        let options = try ServiceOptions.parse([])
+        #expect(try options.resolvedAMQPURLs(in: env).map(\.host) == ["node1", "node2"])
+        #expect(try options.resolvedAMQPURL(in: env).host == "node1")
+        #expect(try options.resolvedJobPublishers(for: .lxdDeployer, in: env).contains("lxd-deployer"))
+        let flagged = try ServiceOptions.parse(["--amqp-url", "amqps://u:p@a/v,amqps://u:p@b/v"])
+        #expect(try flagged.resolvedAMQPURLs(in: env).map(\.host) == ["a", "b"], "a flag wins over the environment")
+        #expect(throws: (any Error).self) { try ServiceOptions.parse(["--amqp-url", "amqp://a:p@n1/v,amqp://b:p@n2/v"]) }
+    }
+
     @Test func jobsAreTakenFromTheServiceThatSendsThemAndFromOneself() throws {
         let env = Environment(["ICESHELVES_AMQP_URL": "amqp://lxd-deployer:secret@h:5672/v"])
         let options = try ServiceOptions.parse([])

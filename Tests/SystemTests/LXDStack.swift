@@ -12,7 +12,8 @@ final class LXDStack: @unchecked Sendable {
     static var ready: Bool { url != nil && SystemEnvironment.binDir != nil }
 
     let client: AMQPClient
-    /// The vhost's URL, and what every process started here gets in its environment besides.
+    /// The vhost's URL (or a cluster's URLs, comma-separated), and what every process started
+    /// here gets in its environment besides.
     let url: String
     let environment: [String: String]
     private var processes: [Process] = []
@@ -42,7 +43,10 @@ final class LXDStack: @unchecked Sendable {
             return l
         }()
         let limit = environment["ICESHELVES_DELIVERY_LIMIT"].flatMap(Int.init)
-        client = AMQPClient(configuration: .init(url: try AMQPURL(parsing: url!), name: "lxd-stack-test", deliveryLimit: limit), logger: logger)
+        client = AMQPClient(
+            configuration: .init(urls: try AMQPURL.list(parsing: url!), name: "lxd-stack-test", deliveryLimit: limit),
+            logger: logger
+        )
         client.start()
         try await client.waitUntilConnected()
         if gatewayStandIn {

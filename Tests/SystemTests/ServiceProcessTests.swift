@@ -51,6 +51,7 @@ struct ServiceProcessTests {
         _ = try await SystemEnvironment.waitForExit(process, timeout: .seconds(10))
         #expect(process.terminationStatus == 0)
         #expect(out.contains("ICESHELVES_AMQP_URL"))
+        #expect(out.contains("--amqp-url <url[,url...]>"), "--amqp-url does not say that it takes a cluster's nodes")
         #expect(out.contains(service.rpcQueue))
     }
 

@@ -17,7 +17,13 @@ enum SystemEnvironment {
 
     /// `url` with the service's own broker user and password instead of the test's, when
     /// `scripts/test` created them (`scripts/broker-users`); the test itself stays `guest`.
+    /// A comma-separated list (a cluster's nodes) gets them in every URL.
     static func serviceURL(_ service: String, _ url: String?) -> String? {
+        guard let url, url.contains(",") else { return serviceURL(service, one: url) }
+        return url.split(separator: ",").map { serviceURL(service, one: String($0)) ?? String($0) }.joined(separator: ",")
+    }
+
+    private static func serviceURL(_ service: String, one url: String?) -> String? {
         guard let url, let dir = brokerUsers,
             let password = try? String(contentsOfFile: dir + "/\(service).password", encoding: .utf8),
             let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex)
