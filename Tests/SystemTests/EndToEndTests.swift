@@ -106,7 +106,10 @@ struct EndToEndTests {
                 let command = "lxc delete \(d.name) --force"
                 #expect(r.status == 409 && "\(r.json)".contains(command), "\(r.status) \(r.json)")
                 let socket = try #require(TestLXD.unixSocket).socketPath
-                let removed = try Tool.run("/usr/bin/env", ["LXD_DIR=" + (socket as NSString).deletingLastPathComponent, "lxc", "delete", d.name, "--force"])
+                let removed = try Tool.run(
+                    "/usr/bin/env",
+                    ["LXD_DIR=" + (socket as NSString).deletingLastPathComponent, "lxc", "delete", d.name, "--force"]
+                )
                 #expect(removed.status == 0, "\(command): \(removed.output)")
             } else {
                 #expect(r.status == 200 && r.json["removed"] as? Bool == true, "cleanup of \(d.label) \(d.name): \(r.status) \(r.json)")
@@ -136,7 +139,9 @@ struct EndToEndTests {
             #expect(left.isEmpty, "left on LXD: \(left.map(\.name))")
         }
         #expect(try await KVMDeployTests.leftovers(vmName).isEmpty, "left on libvirt")
-        print("end to end: LXD (13 deployments) \(lxdDone), all with the VM \(ContinuousClock.now - started), per deployer \(taken), batch per member \(members)")
+        print(
+            "end to end: LXD (13 deployments) \(lxdDone), all with the VM \(ContinuousClock.now - started), per deployer \(taken), batch per member \(members)"
+        )
     }
 
     /// The `POST /api/deploy` body of the offline egg (one, or with `count` a batch).

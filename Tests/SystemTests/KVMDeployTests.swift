@@ -43,7 +43,12 @@ struct KVMDeployTests {
     }
 
     /// The `POST /api/deploy` body of the offline egg as a VM (768 MB, on the test base volume).
-    static func deployBody(cluster: Int, name: String, image: String? = env["ICESHELVES_TEST_KVM_BASE_VOLUME"], greeting: String = "hello from a VM")
+    static func deployBody(
+        cluster: Int,
+        name: String,
+        image: String? = env["ICESHELVES_TEST_KVM_BASE_VOLUME"],
+        greeting: String = "hello from a VM"
+    )
         -> [String: Any]
     {
         [

@@ -213,7 +213,9 @@ final class PlatformStack: Sendable {
     /// SIGTERM to every process (the agent first, the gateway last), then removes the data folder.
     func stop() async {
         let all = processes.withLock { $0 }
-        let order = all.keys.sorted { ($0 == .agent ? 0 : $0 == .gateway ? 2 : 1, $0.description) < ($1 == .agent ? 0 : $1 == .gateway ? 2 : 1, $1.description) }
+        let order = all.keys.sorted {
+            ($0 == .agent ? 0 : $0 == .gateway ? 2 : 1, $0.description) < ($1 == .agent ? 0 : $1 == .gateway ? 2 : 1, $1.description)
+        }
         for role in order where all[role]!.isRunning { Glibc.kill(all[role]!.processIdentifier, SIGTERM) }
         for role in order { _ = try? await SystemEnvironment.waitForExit(all[role]!, timeout: .seconds(30)) }
         for p in all.values where p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
