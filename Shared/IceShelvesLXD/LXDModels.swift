@@ -71,6 +71,21 @@ public struct LXDInstance: Decodable, Sendable {
         case createdAt = "created_at"
     }
 
+    /// LXD lists an instance that is being created or deleted with `"config": null` (seen with
+    /// another client creating instances on the same server): that is an empty config, not an
+    /// unreadable listing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        status = try c.decode(String.self, forKey: .status)
+        architecture = try c.decodeIfPresent(String.self, forKey: .architecture)
+        location = try c.decodeIfPresent(String.self, forKey: .location)
+        config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
+        profiles = try c.decodeIfPresent([String].self, forKey: .profiles)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        lastUsedAt = try c.decodeIfPresent(String.self, forKey: .lastUsedAt)
+    }
+
     /// ``lastUsedAt`` as a date; `nil` when absent or unreadable.
     public var lastStarted: Date? { Self.date(lastUsedAt) }
     /// ``createdAt`` as a date; `nil` when absent or unreadable.

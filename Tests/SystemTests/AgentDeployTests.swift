@@ -49,10 +49,7 @@ extension AgentSystemTests {
         func checkAndRemove(_ name: String) async throws {
             let lxd = try await connector.connect(.unixSocket(Self.socket))
             defer { lxd.close() }
-            let greeting = String(decoding: try await lxd.file(name, path: "/etc/iceshelves/hello.txt"), as: UTF8.self)
-            #expect(greeting == "agent")
-            let status = try await lxd.exec(name, ["cloud-init", "status"], timeout: .seconds(30))
-            #expect(status.stdout.contains("done"), "\(status.stdout)")
+            try await InsideChecks.lxd(lxd, name, greeting: "agent")
             let stop = try await lxd.changeState(name, action: "stop", force: true)
             _ = try await lxd.wait(stop, timeout: .seconds(60))
             _ = try await lxd.wait(try await lxd.deleteInstance(name), timeout: .seconds(60))

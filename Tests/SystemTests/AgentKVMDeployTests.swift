@@ -20,11 +20,7 @@ extension AgentSystemTests {
             let stack = try AgentStack(leaseSeconds: 60)
             let s = KVMDeployTests.settings
             let name = "issue-11-kvm-\(UUID().uuidString.prefix(6).lowercased())"
-            func removeVM() async throws {
-                let c = try await LibvirtConnection.open(s.uri)
-                _ = try await c.removeDomain(name)
-                for v in VolumePlan(instance: name).all { _ = try await c.deleteVolume(v, pool: s.storagePool) }
-            }
+            func removeVM() async throws { try await KVMDeployTests.removeVM(name) }
             do {
                 try await stack.run {
                     let r = try await HTTP.call(
@@ -36,11 +32,7 @@ extension AgentSystemTests {
                     try #require(r.status == 201, "\(r.json)")
                     let cluster = try #require(r.json["cluster_id"] as? Int)
                     let key = try #require(r.json["agent_key"] as? String)
-                    let body: [String: Any] = [
-                        "egg_id": "debian-hello", "cluster_id": cluster, "instance_name": name,
-                        "image": KVMDeployTests.env["ICESHELVES_TEST_KVM_BASE_VOLUME"] ?? "",
-                        "variables": ["greeting": "hello from an agent's VM"], "config_overrides": ["memory_mb": "768"],
-                    ]
+                    let body = KVMDeployTests.deployBody(cluster: cluster, name: name, greeting: "hello from an agent's VM")
                     let accepted = try await HTTP.call(
                         "POST",
                         stack.gatewayBase + "/api/deploy",

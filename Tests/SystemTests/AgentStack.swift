@@ -72,15 +72,7 @@ final class AgentStack: @unchecked Sendable {
     /// Waits for the gateway (and its admin key), the catalog's eggs and the broker's listener.
     func waitUntilUp() async throws {
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let k = try? String(contentsOfFile: data + "/gw/admin.key", encoding: .utf8),
-                (try? await HTTP.call("GET", gatewayBase + "/healthz"))?.status == 200
-            {
-                adminKey = k.trimmingCharacters(in: .whitespacesAndNewlines)
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        adminKey = try await GatewayProcess.adminKey(base: gatewayBase, data: data + "/gw", until: deadline) ?? ""
         try #require(!adminKey.isEmpty, "the gateway did not come up")
         while ContinuousClock.now < deadline, (try? await HTTP.call("GET", gatewayBase + "/api/eggs/debian-hello", key: adminKey))?.status != 200 {
             try await Task.sleep(for: .milliseconds(100))

@@ -18,17 +18,23 @@ final class GatewayProcess: @unchecked Sendable {
             url: amqpURL,
             extraEnvironment: environment
         )
-        let up = ContinuousClock.now + .seconds(30)
-        while key.isEmpty && ContinuousClock.now < up {
+        key = try await Self.adminKey(base: base, data: data, until: .now + .seconds(30)) ?? ""
+        if key.isEmpty { stop() }
+        try #require(!key.isEmpty, "the gateway did not come up")
+    }
+
+    /// Waits until a gateway started with `--data-dir data` answers `GET base/healthz` and has
+    /// written its admin key; returns the key, or `nil` when `deadline` passed first.
+    static func adminKey(base: String, data: String, until deadline: ContinuousClock.Instant) async throws -> String? {
+        while ContinuousClock.now < deadline {
             if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
                 (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
             {
-                key = k.trimmingCharacters(in: .whitespacesAndNewlines)
+                return k.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        if key.isEmpty { stop() }
-        try #require(!key.isEmpty, "the gateway did not come up")
+        return nil
     }
 
     func stop() {

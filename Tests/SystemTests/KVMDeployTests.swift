@@ -25,6 +25,11 @@ struct KVMDeployTests {
 
     /// Registers a KVM cluster through REST; returns its id.
     static func register(_ rest: RESTGateway, _ libvirt: LibvirtSettings, name: String) async throws -> Int {
+        try await register(base: rest.base, key: rest.key, libvirt, name: name)
+    }
+
+    /// Registers a KVM cluster with the gateway at `base`; returns its id.
+    static func register(base: String, key: String, _ libvirt: LibvirtSettings, name: String) async throws -> Int {
         var fields: [String: Any] = [
             "name": name, "hypervisor": "kvm", "connection_method": "libvirt", "libvirt_uri": libvirt.uri,
             "storage_pool": libvirt.storagePool, "network": libvirt.network, "domain_type": libvirt.domainType,
@@ -32,9 +37,24 @@ struct KVMDeployTests {
         if let k = libvirt.sshKey { fields["ssh_key"] = k }
         if let k = libvirt.sshHostKey { fields["ssh_host_key"] = k }
         let body = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
-        let r = try await HTTP.call("POST", rest.base + "/api/clusters", key: rest.key, body: body)
+        let r = try await HTTP.call("POST", base + "/api/clusters", key: key, body: body)
         try #require(r.status == 201, "\(r.json)")
         return try #require(r.json["cluster_id"] as? Int)
+    }
+
+    /// The `POST /api/deploy` body of the offline egg as a VM (768 MB, on the test base volume).
+    static func deployBody(
+        cluster: Int,
+        name: String,
+        image: String? = env["ICESHELVES_TEST_KVM_BASE_VOLUME"],
+        greeting: String = "hello from a VM"
+    )
+        -> [String: Any]
+    {
+        [
+            "egg_id": "debian-hello", "cluster_id": cluster, "instance_name": name, "image": image ?? "",
+            "variables": ["greeting": greeting], "config_overrides": ["memory_mb": "768"],
+        ]
     }
 
     /// Deploys the offline egg through REST and collects its events (from the bus) until a final status.
@@ -49,10 +69,7 @@ struct KVMDeployTests {
     ) async throws -> (id: String, events: [DeploymentEvent]) {
         var id = ""
         let events = try await stack.events(timeout: timeout, onEvent: onEvent) {
-            let body: [String: Any] = [
-                "egg_id": "debian-hello", "cluster_id": cluster, "instance_name": name, "image": image ?? "",
-                "variables": ["greeting": "hello from a VM"], "config_overrides": ["memory_mb": "768"],
-            ]
+            let body = Self.deployBody(cluster: cluster, name: name, image: image)
             let accepted = try await HTTP.call(
                 "POST",
                 rest.base + "/api/deploy",
@@ -71,6 +88,13 @@ struct KVMDeployTests {
         let domains = try await c.domainNames().filter { $0 == name }
         let volumes = try await c.volumeNames(pool: settings.storagePool).filter { $0.hasPrefix(name + "-") }
         return domains + volumes
+    }
+
+    /// Removes a VM's domain and volumes, whatever state they are in (a test's own cleanup after a failure).
+    static func removeVM(_ name: String) async throws {
+        let c = try await LibvirtConnection.open(settings.uri)
+        _ = try await c.removeDomain(name)
+        for v in VolumePlan(instance: name).all { _ = try await c.deleteVolume(v, pool: settings.storagePool) }
     }
 
     @Test("through REST a VM boots, cloud-init runs the egg inside it, a kill -9 of the deployer mid-deploy leaves exactly one domain")
@@ -111,22 +135,7 @@ struct KVMDeployTests {
         let data = detail.json["data"] as? [String: Any] ?? detail.json
         #expect((data["instance_info"] as? [String: Any])?["mac"] != nil, "\(detail.json)")
 
-        let c = try await LibvirtConnection.open(s.uri)
-        #expect(try await c.domainNames().filter { $0 == name }.count == 1)
-        // The marker the guest printed, from the console log volume.
-        let console = String(decoding: try await c.download(volume: name + "-console.log", pool: s.storagePool), as: UTF8.self)
-        #expect(console.contains("ICESHELVES-CLOUD-INIT-DONE"))
-        #expect(console.contains("debian-hello is ready"))
-        // The egg's runcmd wrote a file inside the guest: read it back from the overlay after a stop.
-        try await c.stopDomain(name)
-        let overlay = (Self.env["ICESHELVES_TEST_KVM_POOL_DIR"] ?? "") + "/\(name)-root.qcow2"
-        let raw = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).raw").path
-        defer { try? FileManager.default.removeItem(atPath: raw) }
-        #expect(try run("/usr/bin/qemu-img", ["convert", "-O", "raw", overlay, raw]).status == 0)
-        let done = try run("/usr/sbin/debugfs", ["-c", "-R", "cat /var/lib/iceshelves-hello.done", raw])
-        #expect(done.output.contains("ok"), "debugfs: \(done.output)")
-        let hello = try run("/usr/sbin/debugfs", ["-c", "-R", "cat /etc/iceshelves/hello.txt", raw])
-        #expect(hello.output.contains("hello from a VM"))
+        try await InsideChecks.kvm(name, greeting: "hello from a VM", settings: s, poolDir: Self.env["ICESHELVES_TEST_KVM_POOL_DIR"] ?? "")
 
         // The cleanup through REST (kvm.cleanup) leaves nothing.
         let cleanup = try await HTTP.call("DELETE", rest.base + "/api/deployments/\(id)/cleanup", key: rest.key)
@@ -193,18 +202,5 @@ struct KVMDeployTests {
         #expect(details["network_found"] as? Bool == true)
         let badTest = try await HTTP.call("POST", rest.base + "/api/clusters/\(badCluster)/test", key: rest.key)
         #expect(badTest.status == 503 || badTest.json["status"] as? String == "error", "\(badTest.json)")
-    }
-
-    func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

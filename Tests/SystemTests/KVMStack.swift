@@ -106,13 +106,7 @@ final class KVMStack: @unchecked Sendable {
     /// Runs `body` with a stack, and stops the stack's processes afterwards, also when `body` throws.
     static func with(_ body: (KVMStack) async throws -> Void) async throws {
         let stack = try await KVMStack()
-        do {
-            try await body(stack)
-        } catch {
-            await stack.stop()
-            throw error
-        }
-        await stack.stop()
+        try await SystemEnvironment.run({ try await body(stack) }, finally: { await stack.stop() })
     }
 
     func stop() async {

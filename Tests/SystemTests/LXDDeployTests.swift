@@ -48,12 +48,7 @@ struct LXDDeployTests {
 
         let lxd = try await connector.connect(check)
         defer { lxd.close() }
-        let greeting = String(decoding: try await lxd.file(request.instanceName, path: "/etc/iceshelves/hello.txt"), as: UTF8.self)
-        #expect(greeting == "hello from the test")
-        let done = String(decoding: try await lxd.file(request.instanceName, path: "/var/lib/iceshelves-hello.done"), as: UTF8.self)
-        #expect(done.contains("ok"))
-        let status = try await lxd.exec(request.instanceName, ["cloud-init", "status"], timeout: .seconds(30))
-        #expect(status.stdout.contains("done"), "\(status.stdout)")
+        try await InsideChecks.lxd(lxd, request.instanceName, greeting: "hello from the test", deploymentId: request.deploymentId)
 
         let cleanup = try await stack.client.call(
             Envelope(

@@ -17,16 +17,7 @@ final class RESTGateway: @unchecked Sendable {
             url: url
         )
         base = "http://127.0.0.1:\(port)/iceshelves"
-        var key = ""
-        let up = ContinuousClock.now + .seconds(30)
-        while key.isEmpty && ContinuousClock.now < up {
-            if let k = try? String(contentsOfFile: data + "/admin.key", encoding: .utf8),
-                (try? await HTTP.call("GET", base + "/healthz"))?.status == 200
-            {
-                key = k.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let key = try await GatewayProcess.adminKey(base: base, data: data, until: .now + .seconds(30)) ?? ""
         self.key = key
         if key.isEmpty {
             stop()

@@ -60,6 +60,17 @@ enum SystemEnvironment {
         return process
     }
 
+    /// Runs `body`, then `finally`, also when `body` throws (an async `defer`).
+    static func run(_ body: () async throws -> Void, finally: () async -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await finally()
+            throw error
+        }
+        await finally()
+    }
+
     /// Waits for a process to end; `false` on timeout.
     static func waitForExit(_ process: Process, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout

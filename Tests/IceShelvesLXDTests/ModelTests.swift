@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+
+@testable import IceShelvesLXD
+
+@Suite("LXD models")
+struct ModelTests {
+    /// Seen on a shared server: an instance another client was creating listed with null config,
+    /// devices and profiles, which made the whole `GET /1.0/instances?recursion=1` unreadable.
+    @Test func anInstanceListedMidCreationHasAnEmptyConfig() throws {
+        let json = #"""
+            [{"architecture":"","config":null,"devices":null,"ephemeral":false,"profiles":null,"stateful":false,"name":"half","status":"Stopped"},
+             {"name":"full","status":"Running","config":{"user.iceshelves.deployment-id":"dep-1"},"profiles":["default"]}]
+            """#
+        let instances = try JSONDecoder().decode([LXDInstance].self, from: Data(json.utf8))
+        #expect(instances.map(\.name) == ["half", "full"])
+        #expect(instances[0].config.isEmpty)
+        #expect(instances[0].profiles == nil)
+        #expect(instances[1].config["user.iceshelves.deployment-id"] == "dep-1")
+    }
+}
