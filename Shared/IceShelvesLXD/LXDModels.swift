@@ -84,6 +84,7 @@ public struct LXDInstance: Decodable, Sendable {
         profiles = try c.decodeIfPresent([String].self, forKey: .profiles)
         type = try c.decodeIfPresent(String.self, forKey: .type)
         lastUsedAt = try c.decodeIfPresent(String.self, forKey: .lastUsedAt)
+        createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
     }
 
     /// ``lastUsedAt`` as a date; `nil` when absent or unreadable.
