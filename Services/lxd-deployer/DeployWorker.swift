@@ -25,7 +25,7 @@ struct DeployWorker: Sendable {
     let cloudInitTimeout: Duration
     /// How long an LXD operation (create from image, start, delete) may take.
     let operationTimeout: Duration
-    /// Where matching deployments claim pre-created warm-pool instances.
+    /// Where matching deployments claim never-started instances.
     var warmPools: WarmPoolClaims?
     /// Counts the running deployments, so that filling the warm pools waits for them.
     var activity = DeployActivity()

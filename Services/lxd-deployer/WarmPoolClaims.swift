@@ -4,7 +4,7 @@ import IceShelvesLXD
 import Logging
 
 /// The deployer's ``WarmPoolClaimer``: finds the cluster's pool that matches the deployment and
-/// renames one of its free instances (stopped, shifted, of the image's current fingerprint, cloud-init never run) to the
+/// renames one of its free instances (never started, of the image's current fingerprint) to the
 /// deployment's name. LXD's rename is atomic: of two deployers racing for one instance, one gets
 /// it and the other is told the instance is gone, and moves on to the next.
 struct WarmPoolClaims: WarmPoolClaimer {

@@ -14,8 +14,7 @@ import ServiceLifecycle
 ///   longer the alias's (the alias moved), which were started, or which exceed the size;
 /// - creates the missing ones, one at a time, from the image's fingerprint, with the pool's
 ///   profiles, on the pool's member (or the usual placement), marked with ``WarmPoolMarker``,
-///   one name per slot (``slotName(_:_:)``), and shifted (``shift(_:_:fingerprint:)``: started once
-///   with cloud-init disabled and stopped at once, so cloud-init's first boot stays the deployment's). It creates only while no deployment runs in this process
+///   never started, one name per slot (``slotName(_:_:)``). It creates only while no deployment runs in this process
 ///   and none is being created or booted on the LXD server by anyone else (``othersAreDeploying(_:)``), and only
 ///   while the storage pool keeps room (``minimumFree(imageSize:)``); otherwise the pool's status carries a warning.
 struct WarmPoolFiller: Service {
@@ -96,12 +95,6 @@ struct WarmPoolFiller: Service {
                     ready.insert(instance.name)  // being created (by this or another deployer), or being claimed
                     continue
                 }
-                if instance.config[WarmPoolMarker.fingerprint] == nil && slots.contains(instance.name),
-                    let created = instance.created, Date().timeIntervalSince(created) < preparationWindow
-                {
-                    ready.insert(instance.name)  // created, being shifted (by this or another deployer)
-                    continue
-                }
                 let fresh = instance.config[WarmPoolMarker.fingerprint] == image.fingerprint && instance.status.lowercased() == "stopped"
                 if fresh && slots.contains(instance.name) {
                     ready.insert(instance.name)
@@ -167,8 +160,12 @@ struct WarmPoolFiller: Service {
     {
         var member = pool.member
         if member == nil { member = try await Placement().member(for: lxd, clustered: clustered) }
-        // The image marker comes last, once the instance is shifted: it makes the instance claimable.
-        let spec = LXDClient.InstanceSpec(name: name, image: fingerprint, config: [WarmPoolMarker.pool: id], profiles: pool.profileSet)
+        let spec = LXDClient.InstanceSpec(
+            name: name,
+            image: fingerprint,
+            config: [WarmPoolMarker.pool: id, WarmPoolMarker.fingerprint: fingerprint],
+            profiles: pool.profileSet
+        )
         let op: LXDOperation
         do {
             op = try await lxd.createInstance(spec, member: member)
@@ -181,34 +178,8 @@ struct WarmPoolFiller: Service {
             if reason.contains("already exists") || reason.contains("busy") { return false }  // another deployer's create of this slot
             throw LXDError(.api, "creating warm-pool instance \(name) failed: \(reason)")
         }
-        try await shift(lxd, name, fingerprint: fingerprint)
         logger.info("warm-pool instance ready", metadata: ["instance": "\(name)", "image": "\(pool.image)", "member": "\(member ?? "")"])
         return true
-    }
-
-    /// How long a new pool instance without its image marker counts as being prepared (created,
-    /// then shifted) rather than left over by a deployer that stopped half-way.
-    var preparationWindow: TimeInterval { Double((operationTimeout * 3).components.seconds) }
-
-    /// Starts a new pool instance once and stops it at once, before it gets the image marker that
-    /// makes it claimable. On its first start LXD shifts the ownership of every file of an
-    /// unprivileged container to its id map, which takes 0.5–1 s a container on a `dir` storage
-    /// pool, and more when several start together. Done here, a claim's start does not pay it.
-    /// `/etc/cloud/cloud-init.disabled` is in place for that start and removed after it, and the
-    /// container is stopped as soon as it runs, so cloud-init never runs here: the deployment's
-    /// start is cloud-init's first boot, with the deployment's instance-id. LXD applies the
-    /// image's `create` templates at this start, with the pool name; a claim writes those files
-    /// again for the deployment (``ClaimedInstance``).
-    private func shift(_ lxd: LXDClient, _ name: String, fingerprint: String) async throws {
-        let disabled = "/etc/cloud/cloud-init.disabled"
-        let hasCloudInit = try await lxd.fileExists(name, path: "/etc/cloud")
-        if hasCloudInit { try await lxd.pushFile(name, path: disabled, content: []) }
-        for (action, force) in [("start", false), ("stop", true)] {
-            let done = try await lxd.wait(try await lxd.changeState(name, action: action, force: force), timeout: operationTimeout)
-            guard done.succeeded else { throw LXDError(.api, "warm-pool instance \(name): \(action) failed: \(done.err ?? done.status)") }
-        }
-        if hasCloudInit { try await lxd.deleteFile(name, path: disabled) }
-        try await lxd.patchConfig(name, [WarmPoolMarker.fingerprint: fingerprint])
     }
 
     /// Why one more instance would not fit on the storage pool of the pool's root disk, or `nil`.

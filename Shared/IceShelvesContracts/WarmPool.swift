@@ -1,4 +1,4 @@
-/// One warm pool of a cluster: how many pre-created instances of `image` (with `profiles`, on
+/// One warm pool of a cluster: how many never-started instances of `image` (with `profiles`, on
 /// `member` when given) the LXD deployer keeps ready, so a deployment that matches costs a start
 /// plus cloud-init instead of unpacking the image. Set by an admin (`PUT /api/clusters/{id}/warm-pools`).
 public struct WarmPoolSpec: Codable, Sendable, Equatable, Hashable {
@@ -109,7 +109,7 @@ public struct LXDPoolStatus: BusMessage, Equatable {
         public var member: String?
         /// The configured size.
         public var size: Int
-        /// Claimable instances of the image's current fingerprint, ready to be claimed.
+        /// Never-started instances of the image's current fingerprint, ready to be claimed.
         public var ready: Int
         /// Deployments that claimed an instance of this pool (counted by the answering deployer since it started).
         public var hits: Int

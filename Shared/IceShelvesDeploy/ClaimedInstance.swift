@@ -1,8 +1,8 @@
 import IceShelvesContracts
 import IceShelvesLXD
 
-/// Turns a claimed warm-pool instance (stopped; cloud-init never ran in it) into the deployment's
-/// instance before the start that is cloud-init's first boot.
+/// Turns a claimed warm-pool instance (never started) into the deployment's instance before its
+/// first start.
 ///
 /// The images' templates (the NoCloud seed under `/var/lib/cloud/seed/nocloud-net/`,
 /// `/etc/hostname`, `/etc/hosts`) are applied only `when: [create, copy]`, so they still hold the

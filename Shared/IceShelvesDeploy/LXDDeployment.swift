@@ -37,7 +37,7 @@ public struct LXDDeployment: Sendable {
     let cloudInitTimeout: Duration
     /// How long an LXD operation (create from image, start, delete) may take.
     let operationTimeout: Duration
-    /// Where a matching deployment claims a pre-created instance instead of creating one.
+    /// Where a matching deployment claims a never-started instance instead of creating one.
     let warmPools: (any WarmPoolClaimer)?
 
     public init(

@@ -12,7 +12,7 @@ public enum WarmPoolClaim: Sendable, Equatable {
     case noPool
 }
 
-/// Claims a pre-created warm-pool instance for a deployment (the lxd-deployer has one; the agent
+/// Claims a never-started warm-pool instance for a deployment (the lxd-deployer has one; the agent
 /// has none and always creates from the image).
 public protocol WarmPoolClaimer: Sendable {
     /// Renames a free pool instance that matches the image, the profiles and (when given) the

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The calls a warm pool needs: rename (the atomic claim), config changes, file pushes (the
-/// NoCloud seed of a stopped instance) and the storage pool's free space.
+/// NoCloud seed of a never-started instance) and the storage pool's free space.
 extension LXDClient {
     /// Starts renaming a stopped instance; wait for the returned operation. LXD refuses it (404)
     /// when another caller renamed the instance first, and (409/400) when `newName` is taken.
@@ -31,14 +31,6 @@ extension LXDClient {
                 $0.split(separator: "?").first?.split(separator: "/").last.map { $0.removingPercentEncoding ?? String($0) }
             }
         )
-    }
-
-    /// Deletes a file in an instance (running or not); a missing file is not an error.
-    public func deleteFile(_ name: String, path: String) async throws {
-        let response = try await raw("DELETE", "/1.0/instances/\(escape(name))/files" + query(["path": path]))
-        guard response.status < 400 || response.status == 404 else {
-            throw LXDError(.api, "deleting \(path) in \(name) failed: HTTP \(response.status)", status: response.status)
-        }
     }
 
     /// Whether a file exists in an instance.

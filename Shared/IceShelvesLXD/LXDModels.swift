@@ -62,13 +62,10 @@ public struct LXDInstance: Decodable, Sendable {
     public var type: String?
     /// When the instance was last started (`1970-01-01T00:00:00Z` when never), as LXD writes it.
     public var lastUsedAt: String?
-    /// When the instance was created, as LXD writes it.
-    public var createdAt: String?
 
     enum CodingKeys: String, CodingKey {
         case name, status, architecture, location, config, profiles, type
         case lastUsedAt = "last_used_at"
-        case createdAt = "created_at"
     }
 
     /// LXD lists an instance that is being created or deleted with `"config": null` (seen with
@@ -84,13 +81,10 @@ public struct LXDInstance: Decodable, Sendable {
         profiles = try c.decodeIfPresent([String].self, forKey: .profiles)
         type = try c.decodeIfPresent(String.self, forKey: .type)
         lastUsedAt = try c.decodeIfPresent(String.self, forKey: .lastUsedAt)
-        createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
     }
 
     /// ``lastUsedAt`` as a date; `nil` when absent or unreadable.
     public var lastStarted: Date? { Self.date(lastUsedAt) }
-    /// ``createdAt`` as a date; `nil` when absent or unreadable.
-    public var created: Date? { Self.date(createdAt) }
 
     static func date(_ text: String?) -> Date? {
         guard let text, text.count >= 19 else { return nil }

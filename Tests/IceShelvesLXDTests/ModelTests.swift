@@ -19,14 +19,15 @@ struct ModelTests {
         #expect(instances[1].config["user.iceshelves.deployment-id"] == "dep-1")
     }
 
-    /// The warm-pool filler reads when an instance was created and last started (LXD's
-    /// nanosecond timestamps; never started is the zero time).
-    @Test func creationAndLastStartAreRead() throws {
+    /// The warm-pool filler reads when an instance was last started (LXD's nanosecond
+    /// timestamps; never started is the zero time).
+    @Test func theLastStartIsRead() throws {
         let json = #"""
             {"name":"p","status":"Stopped","config":{},"created_at":"2026-12-01T07:02:14.989813978Z","last_used_at":"1970-01-01T00:00:00Z"}
             """#
         let instance = try JSONDecoder().decode(LXDInstance.self, from: Data(json.utf8))
-        #expect(instance.created == Date(timeIntervalSince1970: 1_796_108_534))
+        #expect(LXDInstance.date(instance.lastUsedAt) == Date(timeIntervalSince1970: 0))
+        #expect(LXDInstance.date("2026-12-01T07:02:14.989813978Z") == Date(timeIntervalSince1970: 1_796_108_534))
         #expect(instance.lastStarted == Date(timeIntervalSince1970: 0))
     }
 }

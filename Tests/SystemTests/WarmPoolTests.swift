@@ -101,7 +101,7 @@ struct WarmPoolTests {
                 let boot = try await firstBoot(lxd, request.instanceName)
                 #expect(boot.instanceId == "iid-\(request.deploymentId)", "cloud-init's instance-id in \(request.instanceName)")
                 #expect(boot.hostname == request.instanceName)
-                // cloud-init ran once, for this deployment: the pool's shifting start left no trace.
+                // cloud-init ran once, for this deployment, in the never-started pool instance.
                 let runs = try await lxd.exec(request.instanceName, ["ls", "/var/lib/cloud/instances"], timeout: .seconds(30)).stdout
                 #expect(runs.split(separator: "\n") == ["iid-\(request.deploymentId)"])
                 #expect(try await lxd.fileExists(request.instanceName, path: "/etc/cloud/cloud-init.disabled") == false)

@@ -119,7 +119,7 @@ extension WebTemplates {
         {{/details}}
         {{#warmPools}}
         <h2>Warm pools</h2>
-        <p class="hint">Pre-created, stopped instances that the lxd-deployer keeps ready (cloud-init has not run in them yet): a deployment of the same image and profiles claims one and skips unpacking the image.</p>
+        <p class="hint">Never-started instances that the lxd-deployer keeps ready: a deployment of the same image and profiles claims one and skips unpacking the image.</p>
         {{#hasRows}}<div class="scroll"><table id="warm-pools"><thead><tr><th scope="col">Image</th><th scope="col">Member</th><th scope="col">Profiles</th><th scope="col">Size</th><th scope="col">Ready</th><th scope="col">Hits</th><th scope="col">Misses</th><th scope="col">Warning</th></tr></thead>
         <tbody>{{#rows}}<tr><td>{{image}}</td><td>{{member}}</td><td>{{profiles}}</td><td>{{size}}</td><td>{{ready}}</td><td>{{hits}}</td><td>{{misses}}</td><td>{{warning}}</td></tr>{{/rows}}</tbody></table></div>{{/hasRows}}
         {{^hasRows}}<p>No warm pools.</p>{{/hasRows}}
