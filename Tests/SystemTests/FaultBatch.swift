@@ -12,10 +12,14 @@ import Testing
 /// message waits in any queue but the dead-letter queues, whose jobs the API lists.
 struct FaultBatch {
     let stack: AgentStack
-    let ids: [String]
-    let names: [String]
     /// Where the instances are looked for (and removed at the end).
     let target: Target
+    /// The instance names' prefix (a fresh one per batch).
+    let prefix: String
+    /// More fields of every deploy body, each with its leading comma.
+    let extra: String
+    private(set) var ids: [String] = []
+    private(set) var names: [String] = []
     let started = ContinuousClock.now
 
     /// LXD (instances found by their deployment marker) or libvirt (domains and volumes by name).
@@ -26,26 +30,38 @@ struct FaultBatch {
 
     static let connector = LXDConnector(timeout: .seconds(15), logger: Logger(label: "fault-batch"))
 
-    /// `POST /api/deploy` of `count` deployments of the offline test egg to `cluster`, names `<prefix>-{n}`.
-    static func submit(
-        _ stack: AgentStack,
-        cluster: Int,
-        target: Target,
-        prefix: String,
-        count: Int = 10,
-        extra: String = ""
-    ) async throws -> FaultBatch {
-        let r = try await HTTP.call(
-            "POST",
-            stack.gatewayBase + "/api/deploy",
-            key: stack.adminKey,
-            body: #"{"egg_id":"debian-hello","cluster_id":\#(cluster),"count":\#(count),"name_pattern":"\#(prefix)-{n}","variables":{"greeting":"hi"}\#(extra)}"#
-        )
+    init(_ stack: AgentStack, target: Target, prefix: String, extra: String = "") {
+        (self.stack, self.target, self.prefix, self.extra) = (stack, target, prefix, extra)
+    }
+
+    /// `POST /api/deploy` of `count` more deployments of the offline test egg to `cluster` (one
+    /// request, names `<prefix>-<part>-{n}`). While the gateway does not take it (no answer, or
+    /// 5xx because a service it needs is down) it is sent again until `retryingFor` has passed;
+    /// `false` when it was never taken.
+    @discardableResult
+    mutating func submit(count: Int, cluster: Int, retryingFor: Duration = .seconds(60)) async throws -> Bool {
+        let part = ids.count
+        let deadline = ContinuousClock.now + retryingFor
+        var r: HTTP.Reply
+        repeat {
+            r = try await HTTP.call(
+                "POST",
+                stack.gatewayBase + "/api/deploy",
+                key: stack.adminKey,
+                body:
+                    #"{"egg_id":"debian-hello","cluster_id":\#(cluster),"count":\#(count),"name_pattern":"\#(prefix)-\#(part)-{n}","variables":{"greeting":"hi"}\#(extra)}"#
+            )
+            if r.status == 201 || (r.status != 0 && r.status < 500) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        } while ContinuousClock.now < deadline
+        if r.status == 0 || r.status >= 500 { return false }
         try #require(r.status == 201, "\(r.json)")
         let items = (r.json["deployments"] as? [[String: Any]]) ?? [r.json]
-        let ids = items.compactMap { $0["deployment_id"] as? String }
-        try #require(ids.count == count, "\(r.json)")
-        return FaultBatch(stack: stack, ids: ids, names: items.compactMap { $0["instance_name"] as? String }, target: target)
+        let taken = items.compactMap { $0["deployment_id"] as? String }
+        try #require(taken.count == count, "\(r.json)")
+        ids += taken
+        names += items.compactMap { $0["instance_name"] as? String }
+        return true
     }
 
     /// Each deployment's status as the gateway has it (`nil` while the gateway does not answer).
@@ -122,7 +138,10 @@ struct FaultBatch {
         }
         for id in ids {
             let status = statuses[id] ?? "unknown"
-            if expectCompleted { #expect(status == "completed", "\(id): \(status) \(await log(id))") }
+            if expectCompleted && status != "completed" {
+                let trail = await log(id)
+                Issue.record("\(id) ended \(status), not completed: \(trail)")
+            }
             if status == "completed" {
                 let instances = found[id]?.filter { !$0.hasPrefix(name(of: id) + "-") } ?? []
                 #expect(instances.count == 1, "exactly one instance for completed \(id), found \(found[id] ?? [])")
@@ -170,19 +189,25 @@ struct FaultBatch {
         case .lxd(let connection):
             guard let client = try? await Self.connector.connect(connection) else { return }
             defer { client.close() }
-            for (_, names) in (try? await instances()) ?? [:] {
-                for name in names {
-                    if let stop = try? await client.changeState(name, action: "stop", force: true) {
-                        _ = try? await client.wait(stop, timeout: .seconds(60))
+            await withTaskGroup(of: Void.self) { group in
+                for name in ((try? await instances()) ?? [:]).values.joined() {
+                    group.addTask {
+                        if let stop = try? await client.changeState(name, action: "stop", force: true) {
+                            _ = try? await client.wait(stop, timeout: .seconds(60))
+                        }
+                        if let delete = try? await client.deleteInstance(name) { _ = try? await client.wait(delete, timeout: .seconds(60)) }
                     }
-                    if let delete = try? await client.deleteInstance(name) { _ = try? await client.wait(delete, timeout: .seconds(60)) }
                 }
             }
         case .libvirt(let settings):
             guard let c = try? await LibvirtConnection.open(settings.uri) else { return }
             for (_, left) in (try? await instances()) ?? [:] {
                 for name in left {
-                    if names.contains(name) { _ = try? await c.removeDomain(name) } else { _ = try? await c.deleteVolume(name, pool: settings.storagePool) }
+                    if names.contains(name) {
+                        _ = try? await c.removeDomain(name)
+                    } else {
+                        _ = try? await c.deleteVolume(name, pool: settings.storagePool)
+                    }
                 }
             }
         }

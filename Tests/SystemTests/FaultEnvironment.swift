@@ -67,7 +67,7 @@ enum FaultEnvironment {
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", command]
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("faults-sh-\(UUID().uuidString.prefix(8))").path
-        FileManager.default.createFile(atPath: file, contents: nil)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         p.standardOutput = handle

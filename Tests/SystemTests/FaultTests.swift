@@ -12,7 +12,10 @@ import Testing
 @Suite(
     "Faults mid-batch (real RabbitMQ, LXD, every service)",
     .serialized,
-    .enabled(if: FaultEnvironment.ready, "set ICESHELVES_TEST_FAULTS_AMQP_URL, its ctl and restart command, and run scripts/lxd-env up (scripts/test does)")
+    .enabled(
+        if: FaultEnvironment.ready,
+        "set ICESHELVES_TEST_FAULTS_AMQP_URL, its ctl and restart command, and run scripts/lxd-env up (scripts/test does)"
+    )
 )
 struct FaultTests {
     /// The gateway's `--deployment-timeout`: every deployment of a batch must end within it.
@@ -44,23 +47,38 @@ struct FaultTests {
         }
     }
 
-    /// Submits a batch, runs `fault` once the batch is under way (a deployment reached `when`),
-    /// waits for every deployment to end, checks, and removes the instances whatever happened.
+    /// A batch of 10 across a fault: 5 deployments are submitted, and once one of them is in
+    /// progress (so every service has had a part in it), `inject` breaks something; 5 more are
+    /// submitted while it is broken (a refused submit is sent again after `recover`), then
+    /// `recover` repairs it. Every deployment must end, and the checks of ``FaultBatch/verify``
+    /// hold. The instances are removed whatever happened.
     func batch(
         _ stack: AgentStack,
         cluster: Int,
+        target: FaultBatch.Target? = nil,
         prefix: String,
-        when: DeploymentStatus,
+        extra: String = "",
         expectCompleted: Bool = true,
-        fault: () async throws -> Void
+        inject: () async throws -> Void,
+        recover: () async throws -> Void = {}
     ) async throws {
-        let lxd = try #require(TestLXD.unixSocket)
-        let batch = try await FaultBatch.submit(stack, cluster: cluster, target: .lxd(lxd), prefix: Self.unique(prefix))
+        var batch = FaultBatch(stack, target: try target ?? .lxd(try #require(TestLXD.unixSocket)), prefix: Self.unique(prefix), extra: extra)
         do {
-            try await batch.waitUntilAny(reached: when)
-            try await fault()
+            try await batch.submit(count: 5, cluster: cluster)
+            try await batch.waitUntilAny(reached: .inProgress)
+            let faultAt = ContinuousClock.now - batch.started
+            try await inject()
+            let duringFault = try await batch.submit(count: 5, cluster: cluster, retryingFor: .zero)
+            try await recover()
+            if !duringFault { try await batch.submit(count: 5, cluster: cluster) }
+            try #require(batch.ids.count == 10)
             let statuses = try await batch.waitUntilTerminal(within: .seconds(Self.deploymentTimeout))
+            let endedAt = ContinuousClock.now - batch.started
             try await batch.verify(statuses: statuses, expectCompleted: expectCompleted)
+            print(
+                "[faults] \(prefix): fault after \(faultAt), second half taken \(duringFault ? "during" : "after") it, "
+                    + "all 10 ended after \(endedAt), checked after \(ContinuousClock.now - batch.started)"
+            )
         } catch {
             await batch.removeInstances()
             throw error
@@ -68,20 +86,14 @@ struct FaultTests {
         await batch.removeInstances()
     }
 
-    /// The service is killed while the batch is under way (after the first deployment reached
-    /// `when`), stays dead for a moment, and starts again with the same flags and data.
-    @Test(
-        arguments: [
-            ("api-gateway", DeploymentStatus.inProgress),
-            ("egg-catalog", .pending),
-            ("cloud-init-renderer", .rendering),
-            ("lxd-deployer", .inProgress),
-        ]
-    )
-    func aServiceKilledMidBatchLosesAndDuplicatesNothing(_ service: String, _ when: DeploymentStatus) async throws {
+    /// The service is killed with SIGKILL while the batch is under way, stays dead for 2 s (5 more
+    /// deployments are submitted meanwhile), and starts again with the same flags and data.
+    @Test(.serialized, arguments: ["api-gateway", "egg-catalog", "cloud-init-renderer", "lxd-deployer"])
+    func aServiceKilledMidBatchLosesAndDuplicatesNothing(_ service: String) async throws {
         try await withPlatform { stack, cluster in
-            try await batch(stack, cluster: cluster, prefix: String(service.prefix(3)), when: when) {
+            try await batch(stack, cluster: cluster, prefix: String(service.prefix(3))) {
                 try await stack.killProcess(named: service)
+            } recover: {
                 try await Task.sleep(for: .seconds(2))
                 try await stack.relaunch(service)
             }
@@ -92,7 +104,7 @@ struct FaultTests {
     @Test func aBrokerRestartMidBatchLosesAndDuplicatesNothing() async throws {
         try #require(FaultEnvironment.restartCommand != nil, "ICESHELVES_TEST_FAULTS_RESTART_CMD is not set")
         try await withPlatform { stack, cluster in
-            try await batch(stack, cluster: cluster, prefix: "rmq", when: .inProgress) {
+            try await batch(stack, cluster: cluster, prefix: "rmq") {
                 try await FaultEnvironment.restartBroker()
             }
         }
@@ -115,8 +127,9 @@ struct FaultTests {
                     "LXD_DIR": (socket as NSString).deletingLastPathComponent,
                 ]
             )
-            try await batch(stack, cluster: agentCluster.id, prefix: "agb", when: .inProgress) {
+            try await batch(stack, cluster: agentCluster.id, prefix: "agb") {
                 try await stack.killProcess(named: "agent-broker")
+            } recover: {
                 try await Task.sleep(for: .seconds(2))
                 try await stack.relaunch("agent-broker")
             }
@@ -139,14 +152,14 @@ struct FaultTests {
             )
             let cluster = try await KVMDeployTests.register(base: stack.gatewayBase, key: stack.adminKey, settings, name: "faults-kvm")
             let image = try #require(KVMDeployTests.env["ICESHELVES_TEST_KVM_BASE_VOLUME"])
-            let batch = try await FaultBatch.submit(
+            var batch = FaultBatch(
                 stack,
-                cluster: cluster,
                 target: .libvirt(settings),
                 prefix: Self.unique("kvm"),
                 extra: #","image":"\#(image)","config_overrides":{"memory_mb":"768"}"#
             )
             do {
+                try await batch.submit(count: 10, cluster: cluster)
                 try await batch.waitUntilAny(reached: .inProgress)
                 try await stack.killProcess(named: "kvm-deployer")
                 try await Task.sleep(for: .seconds(2))
@@ -185,7 +198,7 @@ struct FaultTests {
         func json(_ s: String) -> String { String(decoding: try! JSONEncoder().encode(s), as: UTF8.self) }
         // Short LXD timeouts: a request to the missing member fails within seconds, and the
         // deployer's budget (and so the gateway's timeout) stays short.
-        try await withPlatform(deployerArguments: ["--lxd-timeout", "10", "--operation-timeout", "30", "--cloud-init-timeout", "90"]) {
+        try await withPlatform(deployerArguments: ["--lxd-timeout", "10", "--operation-timeout", "20", "--cloud-init-timeout", "60"]) {
             stack,
             _ in
             let registered = try await HTTP.call(
@@ -199,16 +212,10 @@ struct FaultTests {
             )
             try #require(registered.status == 201, "\(registered.json)")
             let id = try #require(registered.json["cluster_id"] as? Int)
-            let batch = try await FaultBatch.submit(
-                stack,
-                cluster: id,
-                target: .lxd(cluster),
-                prefix: Self.unique("away"),
-                count: 2,
-                extra: #","target_member":"node2""#
-            )
+            var batch = FaultBatch(stack, target: .lxd(cluster), prefix: Self.unique("away"), extra: #","target_member":"node2""#)
             var stopped = false
             do {
+                try await batch.submit(count: 2, cluster: id)
                 let deadline = ContinuousClock.now + .seconds(120)
                 while ContinuousClock.now < deadline, (try? await batch.instances())?.isEmpty != false {
                     try await Task.sleep(for: .milliseconds(300))
