@@ -61,23 +61,33 @@ enum FaultEnvironment {
         try await shell("\(root)/scripts/lxd-env \(arguments)", timeout: timeout)
     }
 
-    /// Runs a shell command with a time bound; its output and exit status (killed at the bound).
+    /// Runs a shell command with a time bound; its output and exit status (-1 when killed at the bound).
+    /// The shell writes its status to a file: Foundation's `Process` was seen not to notice the
+    /// exit of a `sh` (it stayed a zombie, `isRunning` true).
     static func shell(_ command: String, timeout: Duration) async throws -> (status: Int32, output: String) {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("faults-sh-\(UUID().uuidString.prefix(8))").path
+        defer { for f in [base + ".out", base + ".rc"] { try? FileManager.default.removeItem(atPath: f) } }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("faults-sh-\(UUID().uuidString.prefix(8))").path
-        _ = FileManager.default.createFile(atPath: file, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
-        p.standardOutput = handle
-        p.standardError = handle
+        // A child inherits the test process's blocked signals (seen: an `ssh` that lxd-env starts and
+        // stops ignored SIGTERM, and `up` hung): python3 clears the mask before it runs the shell.
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [
+            "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/bin/sh', ['sh', '-c', sys.argv[1]])",
+            "(\(command)) >'\(base).out' 2>&1 </dev/null; echo $? >'\(base).rc.tmp'; mv '\(base).rc.tmp' '\(base).rc'",
+        ]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
         try p.run()
-        if try await !SystemEnvironment.waitForExit(p, timeout: timeout) {
-            kill(p.processIdentifier, SIGKILL)
-            _ = try await SystemEnvironment.waitForExit(p, timeout: .seconds(10))
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32?
+        while status == nil, ContinuousClock.now < deadline {
+            status = (try? String(contentsOfFile: base + ".rc", encoding: .utf8)).flatMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            if status == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
-        try handle.close()
-        return (p.terminationStatus, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "")
+        if status == nil { kill(p.processIdentifier, SIGKILL) }
+        let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+        return (status ?? -1, output)
     }
 }

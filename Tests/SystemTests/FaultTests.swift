@@ -223,9 +223,14 @@ struct FaultTests {
                 let stop = try await FaultEnvironment.lxdEnv("stop-member node2", timeout: .seconds(60))
                 try #require(stop.status == 0, "\(stop.output)")
                 stopped = true
+                let stoppedAt = ContinuousClock.now - batch.started
                 let statuses = try await batch.waitUntilTerminal(within: .seconds(Self.deploymentTimeout))
+                let endedAt = ContinuousClock.now - batch.started
                 try await Self.bringBackNode2()
                 stopped = false
+                print(
+                    "[faults] node2 stopped after \(stoppedAt), the deployments ended after \(endedAt) (\(statuses.values.sorted())), node2 back after \(ContinuousClock.now - batch.started)"
+                )
                 try await batch.verify(statuses: statuses, expectCompleted: false)
             } catch {
                 if stopped { try? await Self.bringBackNode2() }
@@ -241,7 +246,7 @@ struct FaultTests {
     static func bringBackNode2() async throws {
         var last = ""
         for attempt in 1...3 {
-            let up = try await FaultEnvironment.lxdEnv("up", timeout: .seconds(180))
+            let up = try await FaultEnvironment.lxdEnv("up", timeout: .seconds(300))
             if up.status == 0 { return }
             last = up.output
             try await Task.sleep(for: .seconds(5 * attempt))
