@@ -124,7 +124,9 @@ struct FaultBatch {
     /// The checks of every fault case; `expectCompleted` also requires every deployment to be `completed`.
     /// A deployment the gateway has ended (a cancel is recorded at once) may still be cleaned up
     /// by its deployer: what it left is looked at again for up to a minute.
-    func verify(statuses: [String: String], expectCompleted: Bool) async throws {
+    /// `knownLeftovers` names a known bug that leaves instances of ended deployments behind: those
+    /// are recorded as that known issue instead of a failure.
+    func verify(statuses: [String: String], expectCompleted: Bool, knownLeftovers: Comment? = nil) async throws {
         func consistent(_ found: [String: [String]]) -> Bool {
             ids.allSatisfy { id in
                 statuses[id] == "completed" ? found[id]?.filter({ !$0.hasPrefix(name(of: id) + "-") }).count == 1 : found[id] == nil
@@ -145,6 +147,10 @@ struct FaultBatch {
             if status == "completed" {
                 let instances = found[id]?.filter { !$0.hasPrefix(name(of: id) + "-") } ?? []
                 #expect(instances.count == 1, "exactly one instance for completed \(id), found \(found[id] ?? [])")
+            } else if let knownLeftovers {
+                withKnownIssue(knownLeftovers, isIntermittent: true) {
+                    #expect(found[id] == nil, "no instance for \(status) \(id), found \(found[id] ?? [])")
+                }
             } else {
                 #expect(found[id] == nil, "no instance for \(status) \(id), found \(found[id] ?? [])")
             }

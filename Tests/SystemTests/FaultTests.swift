@@ -231,7 +231,13 @@ struct FaultTests {
                 print(
                     "[faults] node2 stopped after \(stoppedAt), the deployments ended after \(endedAt) (\(statuses.values.sorted())), node2 back after \(ContinuousClock.now - batch.started)"
                 )
-                try await batch.verify(statuses: statuses, expectCompleted: false)
+                // Found by this test: the deployer's cleanup of a failed deployment runs while the
+                // member is away and fails, and nothing removes the instance once it is back.
+                try await batch.verify(
+                    statuses: statuses,
+                    expectCompleted: false,
+                    knownLeftovers: "a failed deployment's instance on an unreachable member is never removed (lxd-deployer cleans up once)"
+                )
             } catch {
                 if stopped { try? await Self.bringBackNode2() }
                 await batch.removeInstances()
