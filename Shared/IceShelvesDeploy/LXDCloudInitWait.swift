@@ -7,8 +7,8 @@ import IceShelvesLXD
 /// last stage is done, in a folder that exists only since this boot. It is read through LXD's
 /// file API, every 100 ms for the first 10 s and every 500 ms after that (about 2 ms of LXD's
 /// CPU a read). That costs the instance nothing. `cloud-init status --wait` in the instance
-/// would start a Python process, taking CPU from the boot it waits for (ten of them at once cost
-/// seconds on two cores), and it would notice the end up to 250 ms later.
+/// would start a Python process, taking CPU from the boot it waits for (ten such processes beside
+/// ten boots on two cores), and it would notice the end up to 250 ms later.
 ///
 /// That command is still the fallback. It runs when, 10 s after the start,
 /// `/run/cloud-init/status.json` is missing, so cloud-init is not running in this boot: an image

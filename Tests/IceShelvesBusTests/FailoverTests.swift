@@ -39,12 +39,7 @@ struct FailoverTests {
         try await client.declare(.workQueue(queue))
         let consumer = try await client.consume(queue: queue, prefetch: 4)
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", TestBroker.restartCommand!]
-        try p.run()
-        while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(p.terminationStatus == 0, "the broker restart command failed")
+        #expect(try await TestBroker.restart() == 0, "the broker restart command failed")
         #expect(try await TestBroker.eventually(timeout: .seconds(20)) { client.connections >= 2 && client.isConnected })
 
         // The queue was declared again on the second broker, and the consumer resumed there.

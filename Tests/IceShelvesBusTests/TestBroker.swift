@@ -11,6 +11,17 @@ enum TestBroker {
     static let restartURL: AMQPURL? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_RESTART_AMQP_URL"].flatMap { try? AMQPURL(parsing: $0) }
     static let restartCommand: String? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_RESTART_CMD"]
 
+    /// Runs `restartCommand` (the broker at `restartURL` restarts its app) and returns its exit
+    /// status. Process.waitUntilExit spins a run loop, which must not run on the concurrency pool.
+    static func restart() async throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", restartCommand!]
+        try p.run()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return p.terminationStatus
+    }
+
     static var available: Bool { url != nil }
 
     static func logger(_ label: String) -> Logger {
