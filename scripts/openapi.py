@@ -145,7 +145,8 @@ schemas = {
     "deployment_type": {"enum": ["lxd", "kvm"]}, "instance_info": {"type": ["object", "null"], "additionalProperties": S("string"),
     "description": "name, status, architecture, ipv4, member"}, "error": N("string"), "deployed_by": N("string"), "retry_of": N("string"),
     "last_seq": S("integer", minimum=0, description="the number of the deployment's latest event"),
-    "created_at": S("string"), "started_at": N("string"), "completed_at": N("string"), "updated_at": S("string")}},
+    "created_at": S("string"), "started_at": N("string"), "completed_at": N("string"), "updated_at": S("string"),
+    "cleanup_retry_at": {"type": ["string", "null"], "description": "set while the instance of an ended deployment could not be removed (its host was unreachable): when the gateway tries again"}}},
  "LogEntry": {"type": "object", "required": ["seq", "timestamp", "level", "message"], "properties": {"seq": S("integer", minimum=1, description="the event's number within its deployment: 1, 2, 3, ... without gaps"),
     "timestamp": S("string"), "level": {"enum": LEVELS}, "step": {"enum": STEPS + [None]}, "message": S("string")}},
  "DeploymentProgress": {"type": "object", "description": "one Server-Sent Event's data (event: deployment, id: <seq>)", "required": ["deployment_id", "seq", "status", "step", "level", "message", "details", "timestamp"], "properties": {

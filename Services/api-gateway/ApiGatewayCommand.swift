@@ -228,6 +228,13 @@ struct ApiGatewayCommand: AsyncParsableCommand {
                     pendingEvents: { try await client.queueDepth(EventIngest.queue) },
                     logger: context.logger
                 ),
+                LeftoverCleaner(
+                    ledger: gateway.ledger,
+                    clusters: gateway.clusters,
+                    recorder: gateway.recorder,
+                    pipeline: bus,
+                    logger: context.logger
+                ),
                 DeadLetterIngest(
                     client: context.client,
                     deadLetters: gateway.deadLetters,

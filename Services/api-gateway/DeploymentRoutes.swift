@@ -156,28 +156,12 @@ struct DeploymentRoutes {
                 throw APIError.conflict("deployment \(d.id) has no reachable cluster to clean up on")
             }
             guard try gateway.clusters.connection(for: cluster) != nil else {
-                let command =
-                    cluster.hypervisor == .kvm
-                    ? "virsh destroy \(d.instanceName); virsh undefine \(d.instanceName) --remove-all-storage; "
-                        + "virsh vol-delete \(d.instanceName)-console.log --pool <the agent's pool>"
-                    : "lxc delete \(d.instanceName) --force"
                 throw APIError.conflict(
                     "cluster \(cluster.name) is agent-poll: IceShelves cannot reach it, and its agent does not remove instances; "
-                        + "remove \(d.instanceName) on the hypervisor (\(command))"
+                        + "remove \(d.instanceName) on the hypervisor (\(cluster.manualRemoval(of: d.instanceName)))"
                 )
             }
-            let result: (removed: Bool, message: String)
-            if cluster.hypervisor == .kvm {
-                let r = try await gateway.pipeline.cleanupKVM(
-                    KVMCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
-                )
-                result = (r.removed, r.message)
-            } else {
-                let r = try await gateway.pipeline.cleanup(
-                    LXDCleanupRequest(clusterId: String(cluster.id), instanceName: d.instanceName, deploymentId: d.id)
-                )
-                result = (r.removed, r.message)
-            }
+            let result = try await gateway.pipeline.removeInstance(of: d, on: cluster)
             try await gateway.recorder.record(d.id, DeploymentEvent(status: d.status, step: .cleanup, message: result.message))
             await gateway.audit.record(who, "deployment.cleanup", target: d.id, detail: result.message)
             return JSONBody.raw(["success": true, "deployment_id": d.id, "removed": result.removed, "message": result.message], status: .ok)

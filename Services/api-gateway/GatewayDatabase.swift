@@ -219,6 +219,16 @@ struct GatewayDatabase: Sendable {
                     """
             )
         }
+        // A failed deployment whose instance could not be removed (its host was unreachable):
+        // ``LeftoverCleaner`` tries again at `cleanup_retry_at` until the removal succeeds.
+        m.registerMigration("leftover cleanup") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE deployment ADD COLUMN cleanup_retry_at TEXT;
+                    ALTER TABLE deployment ADD COLUMN cleanup_attempts INTEGER NOT NULL DEFAULT 0;
+                    """
+            )
+        }
         return m
     }
 }

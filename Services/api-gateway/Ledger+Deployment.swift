@@ -26,6 +26,9 @@ extension Ledger {
         var startedAt: String?
         var completedAt: String?
         var updatedAt: String
+        /// Set while the instance of a failed deployment could not be removed: when
+        /// ``LeftoverCleaner`` tries again.
+        var cleanupRetryAt: String?
 
         enum CodingKeys: String, CodingKey {
             case id, status, error
@@ -45,6 +48,7 @@ extension Ledger {
             case startedAt = "started_at"
             case completedAt = "completed_at"
             case updatedAt = "updated_at"
+            case cleanupRetryAt = "cleanup_retry_at"
         }
 
         init(row: Row) {
@@ -67,6 +71,7 @@ extension Ledger {
             startedAt = row["started_at"]
             completedAt = row["completed_at"]
             updatedAt = row["updated_at"]
+            cleanupRetryAt = row["cleanup_retry_at"]
         }
     }
 

@@ -135,6 +135,16 @@ struct Ledger: Sendable {
                 sets.append("deployer_budget_seconds = ?")
                 args += [min(budget, 7 * 86400)]
             }
+            // A removal that failed leaves the instance for ``LeftoverCleaner``; any other
+            // cleanup event (an instance removed, or nothing left to remove) settles it.
+            if event.step == .cleanup {
+                if event.level == .error {
+                    sets.append("cleanup_retry_at = COALESCE(cleanup_retry_at, ?)")
+                    args += [Timestamp.string((Timestamp.date(timestamp) ?? Date()).addingTimeInterval(LeftoverCleaner.firstDelay))]
+                } else {
+                    sets.append("cleanup_retry_at = NULL, cleanup_attempts = 0")
+                }
+            }
             if moves {
                 sets.append("status = ?")
                 args += [event.status.rawValue]

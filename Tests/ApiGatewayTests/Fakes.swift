@@ -93,7 +93,19 @@ final class FakeBus: EggCatalogClient, PipelineClient, Sendable {
     func testConnection(clusterId: String) async throws -> LXDTestResult {
         LXDTestResult(serverVersion: "5.0.2", apiVersion: "1.0", clustered: false, members: [], cpuCores: 2, memoryBytes: 1 << 30, auth: "trusted")
     }
-    func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult { LXDCleanupResult(removed: true, message: "removed") }
+    /// How many `lxd.cleanup` calls fail next, as for a host that cannot be reached.
+    let cleanupFailures = Mutex(0)
+    /// The instances `lxd.cleanup` removed.
+    let cleanedUp = Mutex<[String]>([])
+    func cleanup(_ r: LXDCleanupRequest) async throws -> LXDCleanupResult {
+        let fails = cleanupFailures.withLock { n in
+            defer { n = max(0, n - 1) }
+            return n > 0
+        }
+        if fails { throw APIError.conflict(BusGatewayClient.unreachable) }
+        cleanedUp.withLock { $0.append(r.instanceName) }
+        return LXDCleanupResult(removed: true, message: "\(r.instanceName) stopped and deleted")
+    }
     func warmPoolStatus(clusterId: String) async throws -> LXDPoolStatus { LXDPoolStatus(pools: []) }
     func testKVM(_ r: KVMTestRequest) async throws -> KVMTestResult {
         KVMTestResult(

@@ -21,44 +21,40 @@ final class AgentStack: @unchecked Sendable {
     let brokerPort: Int
     let leaseSeconds: Int
     private(set) var adminKey = ""
+    /// The broker vhost every process of the stack uses.
+    let url: String?
     private var processes: [Process] = []
+    /// How each executable was last launched, so that it can be started again after a kill.
+    private var launches: [String: (arguments: [String], environment: [String: String], process: Process)] = [:]
     private(set) var broker: Process?
 
-    init(leaseSeconds: Int = 4) throws {
+    /// - Parameters:
+    ///   - url: the broker vhost (the agent suites' own by default; the fault suite passes its own).
+    ///   - gatewayArguments: extra `api-gateway` flags (e.g. `--allowed-hosts`, `--deployment-timeout`).
+    init(leaseSeconds: Int = 4, url: String? = AgentStack.url, gatewayArguments: [String] = []) throws {
         self.leaseSeconds = leaseSeconds
+        self.url = url
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let port = Int.random(in: 20000...24999)
         brokerPort = Int.random(in: 25000...29999)
         gatewayBase = "http://127.0.0.1:\(port)/iceshelves"
         agentServer = "http://127.0.0.1:\(brokerPort)/iceshelves"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        processes.append(
-            try SystemEnvironment.launch(
-                "egg-catalog",
-                arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data + "/catalog"],
-                url: Self.url
-            )
-        )
-        processes.append(try SystemEnvironment.launch("cloud-init-renderer", arguments: ["--metrics-port=-1"], url: Self.url))
-        processes.append(
-            try SystemEnvironment.launch(
-                "api-gateway",
-                arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw"],
-                url: Self.url
-            )
+        _ = try launch("egg-catalog", arguments: ["--metrics-port=-1", "--eggs-dir", root + "/eggs", "--data-dir", data + "/catalog"])
+        _ = try launch("cloud-init-renderer", arguments: ["--metrics-port=-1"])
+        _ = try launch(
+            "api-gateway",
+            arguments: ["--metrics-port=-1", "--http-port", "\(port)", "--data-dir", data + "/gw"] + gatewayArguments
         )
         try startBroker()
     }
 
     /// Starts the agent-broker (again), on the same port and database.
     func startBroker() throws {
-        let p = try SystemEnvironment.launch(
+        broker = try launch(
             "agent-broker",
-            arguments: ["--metrics-port=-1", "--port", "\(brokerPort)", "--data-dir", data + "/broker", "--lease-seconds", "\(leaseSeconds)"],
-            url: Self.url
+            arguments: ["--metrics-port=-1", "--port", "\(brokerPort)", "--data-dir", data + "/broker", "--lease-seconds", "\(leaseSeconds)"]
         )
-        processes.append(p)
-        broker = p
     }
 
     /// Stops the agent-broker with SIGKILL (no graceful anything) or SIGTERM.
@@ -127,8 +123,25 @@ final class AgentStack: @unchecked Sendable {
 
     /// Launches a process that stops with the stack.
     func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let p = try SystemEnvironment.launch(name, arguments: arguments, url: Self.url, extraEnvironment: environment)
+        let p = try SystemEnvironment.launch(name, arguments: arguments, url: url, extraEnvironment: environment)
         processes.append(p)
+        launches[name] = (arguments, environment, p)
+        return p
+    }
+
+    /// Kills the executable `name` last launched with SIGKILL (no graceful anything) and waits until it is gone.
+    func killProcess(named name: String) async throws {
+        let last = try #require(launches[name], "\(name) was never launched")
+        kill(last.process.processIdentifier, SIGKILL)
+        _ = try await SystemEnvironment.waitForExit(last.process, timeout: .seconds(10))
+    }
+
+    /// Launches the executable `name` again exactly as it was last launched (same port, data and flags).
+    @discardableResult
+    func relaunch(_ name: String) async throws -> Process {
+        let last = try #require(launches[name], "\(name) was never launched")
+        let p = try launch(name, arguments: last.arguments, environment: last.environment)
+        if name == "agent-broker" { broker = p }
         return p
     }
 
