@@ -68,4 +68,61 @@ struct ReconnectTests {
         await consumerClient.shutdown()
         await producer.shutdown()
     }
+    /// Seen in the 3-node cluster test: deployments stayed `in_progress` after a broker node went
+    /// away, because a progress event whose publish the broker refused (`basic.nack`, as a quorum
+    /// queue does while it elects a leader) was only logged. Here the listener's queue holds one
+    /// message and refuses more (a policy: max-length 1, overflow reject-publish) until its
+    /// consumer starts 1.5 s later: every event must still arrive.
+    @Test(
+        .enabled(if: TestBroker.restartCtl != nil, "set ICESHELVES_TEST_RESTART_CTL (scripts/test does)")
+    )
+    func aRefusedProgressEventIsSentAgain() async throws {
+        let url = try #require(TestBroker.restartURL)
+        let queue = TestBroker.queue("progress")
+        let policy = "test-" + queue
+        let set = try await TestBroker.ctl(
+            "set_policy --apply-to queues '\(policy)' '^\(queue)$' '{\"max-length\":1,\"overflow\":\"reject-publish\"}'"
+        )
+        try #require(set == 0, "rabbitmqctl set_policy failed")
+        let producer = try await TestBroker.client("progress-producer", url: url)
+        let listener = try await TestBroker.client("progress-listener", url: url)
+        let prefix = "p\(UUID().uuidString.prefix(6).lowercased())"
+        try await listener.declare(
+            BusTopology(
+                exchanges: BusTopology.base.exchanges,
+                queues: [.init(name: queue, durable: false, deadLetter: false, bindings: [(BusNames.eventsExchange, "deployment.#")])]
+            )
+        )
+        let received = Locked<Set<String>>([])
+        let sent = (0..<3).map { "\(prefix)-\($0)" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1500))
+                let consumer = try await listener.consume(queue: queue, prefetch: 10)
+                for await delivery in consumer.deliveries {
+                    if let envelope = try? MessageCodec.decode(DeploymentEvent.self, from: delivery.body),
+                        let id = envelope.deploymentId, id.hasPrefix(prefix)
+                    {
+                        received.withLock { _ = $0.insert(id) }
+                    }
+                    listener.ack(delivery)
+                    if received.withLock({ $0.count }) == sent.count { listener.cancel(consumer) }
+                }
+            }
+            for id in sent {
+                await producer.publishProgress(
+                    DeploymentEvent(status: .completed, step: .done, message: "done"),
+                    deploymentId: id,
+                    logger: TestBroker.logger("progress")
+                )
+            }
+            let arrived = try await TestBroker.eventually(timeout: .seconds(10)) { received.withLock { $0.count == sent.count } }
+            #expect(arrived, "lost: \(Set(sent).subtracting(received.withLock { $0 }).sorted())")
+            group.cancelAll()
+        }
+        _ = try await TestBroker.ctl("clear_policy '\(policy)'")
+        try await producer.deleteQueue(queue)
+        await listener.shutdown()
+        await producer.shutdown()
+    }
 }

@@ -10,13 +10,22 @@ enum TestBroker {
     /// A broker that one test restarts, with the command that restarts it.
     static let restartURL: AMQPURL? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_RESTART_AMQP_URL"].flatMap { try? AMQPURL(parsing: $0) }
     static let restartCommand: String? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_RESTART_CMD"]
+    /// `rabbitmqctl` of the broker at `restartURL`, to be followed by its arguments.
+    static let restartCtl: String? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_RESTART_CTL"]
 
     /// Runs `restartCommand` (the broker at `restartURL` restarts its app) and returns its exit
-    /// status. Process.waitUntilExit spins a run loop, which must not run on the concurrency pool.
-    static func restart() async throws -> Int32 {
+    /// status.
+    static func restart() async throws -> Int32 { try await shell(restartCommand!) }
+
+    /// Runs `restartCtl` with `arguments` (a shell word list); its exit status.
+    static func ctl(_ arguments: String) async throws -> Int32 { try await shell("\(restartCtl!) -q \(arguments) >/dev/null") }
+
+    /// Runs a shell command; its exit status. (Process.waitUntilExit spins a run loop, which must
+    /// not run on the concurrency pool.)
+    static func shell(_ command: String) async throws -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", restartCommand!]
+        p.arguments = ["-c", command]
         try p.run()
         while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         return p.terminationStatus
