@@ -138,7 +138,7 @@ struct RouterEndpointTests {
             #expect(cleanup.json["removed"] as? Bool == true)
             let logs = try await c.call(.get, "/iceshelves/api/deployments/\(id)/logs", key: h.viewer)
             let messages = (logs.json["logs"] as? [[String: Any]])?.compactMap { $0["message"] as? String } ?? []
-            #expect(messages.contains("cloud-init reported errors") && messages.contains("removed"))
+            #expect(messages.contains("cloud-init reported errors") && messages.contains("web-1 stopped and deleted"))
             #expect(try await c.call(.get, "/iceshelves/api/deployments/\(id)/logs", key: nil).status == .unauthorized)
             let openapi = try await c.call(.get, "/iceshelves/api/openapi.json", key: nil)
             #expect(openapi.status == .ok)
