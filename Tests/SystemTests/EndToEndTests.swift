@@ -83,6 +83,9 @@ struct EndToEndTests {
         var taken: [Int] = []
         for n in 1...stack.lxdDeployers { taken.append(try await stack.completedByDeployer(n)) }
         #expect(taken.allSatisfy { $0 > 0 }, "deployments completed per lxd-deployer: \(taken)")
+        for (i, n) in taken.enumerated() where n == 0 {
+            Issue.record("\(PlatformStack.Role.lxdDeployer(i + 1)) completed none: \(stack.logTail(.lxdDeployer(i + 1)))")
+        }
         #expect(taken.reduce(0, +) == 12, "deployments completed per lxd-deployer: \(taken)")
         var members: [String: Int] = [:]
         for d in deployments where d.onCluster { members[try await instanceInfo(stack, d.id)["member"] as? String ?? "?", default: 0] += 1 }

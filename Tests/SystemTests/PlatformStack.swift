@@ -40,6 +40,11 @@ final class PlatformStack: Sendable {
     }
 
     let data = FileManager.default.temporaryDirectory.appendingPathComponent("platform-\(UUID().uuidString.prefix(8))").path
+    /// Where each process's output goes (`<folder>/<role>.log`, kept after the test):
+    /// `ICESHELVES_TEST_SERVICE_LOGS` (scripts/test sets it in its results folder); unset: discarded.
+    let logFolder: String? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_SERVICE_LOGS"].map {
+        $0 + "/platform-\(UUID().uuidString.prefix(8))"
+    }
     /// The gateway's REST base (`http://127.0.0.1:<port>/iceshelves`).
     let base: String
     /// The agent-broker's listener, as an agent's `--server`.
@@ -97,8 +102,32 @@ final class PlatformStack: Sendable {
     /// Starts (or starts again) a role with the arguments it was first given.
     func start(_ role: Role) throws {
         guard let launch = launches.withLock({ $0[role] }) else { throw CancellationError() }
-        let p = try SystemEnvironment.launch(role.service, arguments: launch.arguments, url: Self.url, extraEnvironment: launch.environment)
+        let output = logFolder.flatMap { folder -> FileHandle? in
+            let path = folder + "/\(role).log"
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            let handle = FileHandle(forWritingAtPath: path)
+            _ = try? handle?.seekToEnd()
+            return handle
+        }
+        defer { try? output?.close() }
+        let p = try SystemEnvironment.launch(
+            role.service,
+            arguments: launch.arguments,
+            url: Self.url,
+            output: output,
+            extraEnvironment: launch.environment
+        )
         processes.withLock { $0[role] = p }
+    }
+
+    /// The last `lines` lines a role's process wrote (with ``logFolder`` set), for a failure message.
+    func logTail(_ role: Role, lines: Int = 20) -> String {
+        guard let folder = logFolder, let text = try? String(contentsOfFile: folder + "/\(role).log", encoding: .utf8) else {
+            return "(no log: set ICESHELVES_TEST_SERVICE_LOGS)"
+        }
+        let tail = text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        return "\(folder)/\(role).log, last lines:\n" + (tail.isEmpty ? "(empty)" : tail)
     }
 
     /// Sends `signal` to a role's process (SIGKILL: no graceful anything) and waits for it to end.
@@ -197,7 +226,15 @@ final class PlatformStack: Sendable {
 
     /// `iceshelves_lxd_deployments_total{result="completed"}` of one lxd-deployer, from its metrics endpoint.
     func completedByDeployer(_ n: Int) async throws -> Int {
-        let metrics = try Tool.run("/usr/bin/curl", ["-s", "--max-time", "5", "http://127.0.0.1:\(deployerMetricsPorts[n]!)/metrics"]).output
+        let reply = try Tool.run("/usr/bin/curl", ["-sf", "--max-time", "5", "http://127.0.0.1:\(deployerMetricsPorts[n]!)/metrics"])
+        if reply.status != 0 {
+            let running = process(.lxdDeployer(n))?.isRunning ?? false
+            let port = deployerMetricsPorts[n]!
+            Issue.record(
+                "\(Role.lxdDeployer(n))'s metrics on port \(port) did not answer (curl \(reply.status); running: \(running)); \(logTail(.lxdDeployer(n)))"
+            )
+        }
+        let metrics = reply.output
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("iceshelves_lxd_deployments_total") && $0.contains("result=\"completed\"") }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
     }

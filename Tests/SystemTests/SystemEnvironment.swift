@@ -41,6 +41,7 @@ enum SystemEnvironment {
         url: String? = nil,
         stdout: Pipe? = nil,
         stderr: Pipe? = nil,
+        output: FileHandle? = nil,
         extraEnvironment: [String: String] = [:]
     ) throws -> Process {
         let process = Process()
@@ -54,8 +55,8 @@ enum SystemEnvironment {
         env["ICESHELVES_JOB_PUBLISHERS"] = "api-gateway,cloud-init-renderer,guest"
         env.merge(extraEnvironment) { _, new in new }
         process.environment = env
-        process.standardOutput = stdout ?? FileHandle.nullDevice
-        process.standardError = stderr ?? FileHandle.nullDevice
+        process.standardOutput = stdout ?? output ?? FileHandle.nullDevice
+        process.standardError = stderr ?? output ?? FileHandle.nullDevice
         try process.run()
         return process
     }
