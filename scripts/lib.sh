@@ -6,13 +6,19 @@ STARTED_PIDS=()
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# missing_packages P...: those of the Debian packages P... that are not installed, one per line.
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
 # Installs the Debian packages the project needs, when any is missing.
 install_packages() {
   local wanted=(rabbitmq-server librabbitmq-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libvirt-dev pkg-config cloud-init genisoimage socat sqlite3 docker-compose "$@")
   local missing=()
-  for p in "${wanted[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
+  mapfile -t missing < <(missing_packages "${wanted[@]}")
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

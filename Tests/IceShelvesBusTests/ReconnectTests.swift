@@ -68,6 +68,7 @@ struct ReconnectTests {
         await consumerClient.shutdown()
         await producer.shutdown()
     }
+
     /// Seen in the 3-node cluster test: deployments stayed `in_progress` after a broker node went
     /// away, because a progress event whose publish the broker refused (`basic.nack`, as a quorum
     /// queue does while it elects a leader) was only logged. Here the listener's queue holds one
