@@ -21,6 +21,10 @@ import ServiceLifecycle
 /// its message, so the broker hands it out again and counts that itself: a job queue is a quorum
 /// queue whose broker dead-letters the message after its delivery limit (reason `delivery_limit`).
 /// Handlers must be idempotent per deployment id: a message can come again after a crash.
+///
+/// A lost connection is not a crash: the handler goes on, and the broker hands its message out
+/// again once the worker has reconnected. ``HandledMessages`` holds that copy until the first
+/// handling ends and then acks it, so one process never handles a message twice at once.
 public struct QueueWorker<Message: BusMessage>: Service {
     /// Handles one decoded message; throwing retries it, then dead-letters it.
     public typealias Handler = @Sendable (Envelope<Message>, Logger) async throws -> Void
@@ -33,6 +37,7 @@ public struct QueueWorker<Message: BusMessage>: Service {
     let topology: BusTopology
     let publishers: Set<String>?
     let handler: Handler
+    let handled = HandledMessages()
 
     /// - Parameters:
     ///   - topology: declared before consuming, for example the queues the handler publishes to;
@@ -97,6 +102,14 @@ public struct QueueWorker<Message: BusMessage>: Service {
             // A consumer died holding it before; at the queue's delivery limit the broker dead-letters it.
             logger.warning("taking a message whose consumer died before", metadata: ["returns": "\(returns)"])
         }
+        let key = HandledMessages.Key(messageId: envelope.messageId, attempts: delivery.attempts)
+        if await handled.admit(key, generation: delivery.generation, redelivered: delivery.redelivered) == .alreadySettled {
+            logger.warning("the broker handed out again a message this worker settled while its connection was down; acking the copy")
+            client.ack(delivery)
+            return
+        }
+        var settled = true
+        defer { handled.finish(key, generation: delivery.generation, settled: settled) }
         do {
             try await handler(envelope, logger)
             client.ack(delivery)
@@ -105,6 +118,7 @@ public struct QueueWorker<Message: BusMessage>: Service {
             guard !Task.isCancelled else {
                 logger.warning("handler cancelled by the shutdown; message requeued", metadata: ["error": "\(error)"])
                 client.reject(delivery, requeue: true)
+                settled = false
                 return
             }
             let attempt = delivery.attempts + 1
@@ -113,17 +127,19 @@ public struct QueueWorker<Message: BusMessage>: Service {
                     "handler failed; retrying",
                     metadata: ["attempt": "\(attempt)", "max_attempts": "\(maxAttempts)", "error": "\(error)"]
                 )
-                await retry(delivery, attempt: attempt)
+                settled = await retry(delivery, attempt: attempt)
             } else {
                 logger.error("handler failed; dead-lettering", metadata: ["attempts": "\(attempt)", "error": "\(error)"])
                 Counter(label: "iceshelves_bus_dead_lettered_total", dimensions: [("queue", queue), ("reason", "handler")]).increment()
-                await deadLetter(delivery, reason: "handler failed \(attempt) times: \(error)")
+                settled = await deadLetter(delivery, reason: "handler failed \(attempt) times: \(error)")
             }
         }
     }
 
-    /// Republishes with the attempt count, then acks the original once the copy is confirmed.
-    func retry(_ delivery: Delivery, attempt: Int) async {
+    /// Republishes with the attempt count, then acks the original once the copy is confirmed;
+    /// `false` when the copy could not be published and the original went back to the queue.
+    @discardableResult
+    func retry(_ delivery: Delivery, attempt: Int) async -> Bool {
         var properties = delivery.properties
         properties.headers[BusNames.attemptsHeader] = .int(Int64(attempt))
         // The copy is a new message: the broker's count of crashed deliveries starts again.
@@ -131,10 +147,12 @@ public struct QueueWorker<Message: BusMessage>: Service {
         do {
             try await client.publish(OutgoingMessage(routingKey: queue, body: delivery.body, properties: properties))
             client.ack(delivery)
+            return true
         } catch {
             // The original stays unacked and comes back after requeue: nothing is lost.
             logger.error("cannot republish for retry; requeueing", metadata: ["error": "\(error)"])
             client.reject(delivery, requeue: true)
+            return false
         }
     }
 
@@ -149,8 +167,10 @@ public struct QueueWorker<Message: BusMessage>: Service {
     }
 
     /// Publishes to the dead-letter exchange with the reason, then acks; falls back to the broker's
-    /// own dead-lettering (reject without requeue) when that publish fails.
-    func deadLetter(_ delivery: Delivery, reason: String) async {
+    /// own dead-lettering (reject without requeue) when that publish fails. `true` when the dead
+    /// letter was confirmed; after the fallback a copy the broker hands out again is handled again.
+    @discardableResult
+    func deadLetter(_ delivery: Delivery, reason: String) async -> Bool {
         logger.error("dead-lettering message", metadata: ["queue": "\(queue)", "reason": "\(reason.prefix(500))"])
         let properties = Self.deadLetterProperties(delivery.properties, reason: reason)
         do {
@@ -158,8 +178,10 @@ public struct QueueWorker<Message: BusMessage>: Service {
                 OutgoingMessage(exchange: BusNames.deadLetterExchange, routingKey: queue, body: delivery.body, properties: properties)
             )
             client.ack(delivery)
+            return true
         } catch {
             client.reject(delivery, requeue: false)
+            return false
         }
     }
 }

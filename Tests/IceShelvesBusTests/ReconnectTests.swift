@@ -126,4 +126,61 @@ struct ReconnectTests {
         await listener.shutdown()
         await producer.shutdown()
     }
+
+    /// Seen in the fault suite's broker restart: a deployer's connection dropped while it deployed,
+    /// the broker handed the job out again once the deployer had reconnected, and the same
+    /// process started a second deploy of it next to the first. One started the instance, the
+    /// other failed ("already running") and removed it. Here the worker's connection is closed
+    /// while its handler runs: the copy must wait for the first handling, then be acked, not
+    /// handled a second time.
+    @Test(
+        .enabled(if: TestBroker.restartCtl != nil, "set ICESHELVES_TEST_RESTART_CTL (scripts/test does)")
+    )
+    func aJobHandedOutAgainAfterALostConnectionIsNotHandledTwice() async throws {
+        let url = try #require(TestBroker.restartURL)
+        let client = try await TestBroker.client("copy-worker", url: url)
+        let queue = TestBroker.queue("copy")
+        try await client.declare(.workQueue(queue))
+        let running = Locked(0)
+        let mostAtOnce = Locked(0)
+        let calls = Locked(0)
+        let worker = QueueWorker<Ping>(client: client, queue: queue, concurrency: 2, logger: TestBroker.logger("copy")) { _, _ in
+            calls.withLock { $0 += 1 }
+            running.withLock { $0 += 1 }
+            let now = running.withLock { $0 }
+            mostAtOnce.withLock { $0 = max($0, now) }
+            try? await Task.sleep(for: .seconds(4))
+            running.withLock { $0 -= 1 }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            try await client.publish(Envelope(Ping(), deploymentId: "dep-copy"), routingKey: queue)
+            #expect(try await TestBroker.eventually { calls.withLock { $0 } == 1 })
+            #expect(try await TestBroker.ctl("close_all_connections 'test: a lost connection'") == 0)
+            // The handler ends 4 s after it started; give the copy time to come and be settled.
+            #expect(try await TestBroker.eventually(timeout: .seconds(15)) { running.withLock { $0 } == 0 && client.isConnected })
+            try await Task.sleep(for: .seconds(2))
+            group.cancelAll()
+        }
+        #expect(mostAtOnce.withLock { $0 } == 1, "the copy was handled while the first handling ran")
+        #expect(calls.withLock { $0 } == 1, "the copy was handled again after the first handling had settled it")
+        await client.shutdown()
+        // Nothing is left: the copy was acked, not requeued when the worker's connection closed.
+        let inspector = try await TestBroker.client("copy-inspector", url: url)
+        let consumer = try await inspector.consume(queue: queue, prefetch: 1)
+        let leftover = Locked(0)
+        let watch = Task {
+            for await delivery in consumer.deliveries {
+                leftover.withLock { $0 += 1 }
+                inspector.ack(delivery)
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        inspector.cancel(consumer)
+        watch.cancel()
+        #expect(leftover.withLock { $0 } == 0, "the job's copy was left in the queue")
+        try await inspector.deleteQueue(queue)
+        try await inspector.deleteQueue(queue + ".dlq")
+        await inspector.shutdown()
+    }
 }
