@@ -326,7 +326,11 @@ let package = Package(
             dependencies: ["AgentBroker", "IceShelvesContracts", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .testTarget(name: "LxdDeployerTests", dependencies: ["LxdDeployer", "IceShelvesDeploy", "IceShelvesContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "LxdDeployerTests",
+            dependencies: ["LxdDeployer", "IceShelvesDeploy", "IceShelvesContracts", "IceShelvesLXD", "IceShelvesTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "IceShelvesLibvirtTests", dependencies: ["IceShelvesLibvirt"], swiftSettings: strict),
         .testTarget(
             name: "KvmDeployerTests",

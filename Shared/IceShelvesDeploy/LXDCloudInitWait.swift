@@ -52,14 +52,31 @@ struct LXDCloudInitWait: Sendable {
         }
     }
 
-    /// The status in the result file, once there is one; `nil` at the deadline.
+    /// The status in the result file, once there is one; `nil` at the deadline. Throws when the
+    /// instance is gone (someone deleted it meanwhile): no result will ever come.
     private func pollResultFile(until deadline: ContinuousClock.Instant) async throws -> CloudInitStatus? {
         let slower = ContinuousClock.now + fastPolls
+        var nextLook = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
             if let status = try? await readResult() { return status }
+            if ContinuousClock.now >= nextLook {
+                nextLook = ContinuousClock.now + .seconds(5)
+                if await isGone() {
+                    throw DeployFailure(step: .cloudInit, message: "\(name) was deleted while waiting for cloud-init", mayCleanUp: false)
+                }
+            }
             try await Task.sleep(for: ContinuousClock.now < slower ? .milliseconds(100) : .milliseconds(500))
         }
         return nil
+    }
+
+    /// `true` only when LXD says there is no such instance (not when it cannot be asked).
+    private func isGone() async -> Bool {
+        do {
+            return try await lxd.instance(name) == nil
+        } catch {
+            return false
+        }
     }
 
     private func readResult() async throws -> CloudInitStatus? {

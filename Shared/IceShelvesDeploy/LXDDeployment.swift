@@ -96,6 +96,8 @@ public struct LXDDeployment: Sendable {
                 logger: logger
             )
             try await waitForPendingOperations(lxd, name)
+            // That attempt may have started it meanwhile.
+            existing = try await step(.inspect) { try await lxd.instance(name) }
         } else {
             let image = destination.image ?? job.baseImage
             let isFingerprint = image.count >= 12 && image.allSatisfy(\.isHexDigit)
@@ -140,9 +142,7 @@ public struct LXDDeployment: Sendable {
 
         if existing?.status.lowercased() != "running" {
             await reporter.report(id, .inProgress, step: .start, "starting \(name)", logger: logger)
-            let op = try await step(.start) { try await lxd.changeState(name, action: "start") }
-            let done = try await step(.start) { try await lxd.wait(op, timeout: operationTimeout) }
-            if !done.succeeded { throw DeployFailure(step: .start, message: "LXD could not start \(name): \(done.err ?? done.status)") }
+            try await start(lxd, name, deploymentId: id, logger: logger)
         }
 
         await reporter.report(id, .inProgress, step: .cloudInit, "waiting for cloud-init to finish in \(name)", logger: logger)
@@ -266,8 +266,44 @@ public struct LXDDeployment: Sendable {
         }
         let done = try await step(.create) { try await lxd.wait(op, timeout: operationTimeout) }
         if !done.succeeded {
+            // Another attempt of this deployment may have created it at the same moment ("Instance
+            // is busy running a create operation"): once its operations end, its instance is ours.
+            _ = try? await lxd.waitForOperations(onInstance: job.instanceName, timeout: operationTimeout)
+            if let found = try await step(.create, { try await lxd.instance(job.instanceName) }),
+                InstanceMarker.belongs(found.config, to: job.deploymentId)
+            {
+                return
+            }
             throw DeployFailure(step: .create, message: "LXD could not create \(job.instanceName): \(done.err ?? done.status)")
         }
+    }
+
+    /// Starts the instance. When LXD refuses because it is running already, another attempt of
+    /// this deployment started it (a deployer whose connection dropped goes on while the broker
+    /// hands the job to another one): that is not a failure, and removing the instance would
+    /// break the other attempt.
+    private func start(_ lxd: LXDClient, _ name: String, deploymentId: String, logger: Logger) async throws {
+        let refusal: String
+        do {
+            let op = try await lxd.changeState(name, action: "start")
+            let done = try await step(.start) { try await lxd.wait(op, timeout: operationTimeout) }
+            if done.succeeded { return }
+            refusal = done.err ?? done.status
+        } catch let e as LXDError {
+            refusal = e.message
+        }
+        // The other attempt's start may still be under way: let it end before looking.
+        _ = try? await lxd.waitForOperations(onInstance: name, timeout: operationTimeout)
+        guard try await step(.start, { try await lxd.instance(name) })?.status.lowercased() == "running" else {
+            throw DeployFailure(step: .start, message: "LXD could not start \(name): \(refusal)")
+        }
+        await reporter.report(
+            deploymentId,
+            .inProgress,
+            step: .resume,
+            "\(name) is running already (another attempt of this deployment started it); continuing",
+            logger: logger
+        )
     }
 
     /// Waits for LXD operations that still work on the instance (a create or start that an
