@@ -15,6 +15,9 @@ final class AgentStack: @unchecked Sendable {
     static var ready: Bool { url != nil && SystemEnvironment.binDir != nil }
 
     let data = FileManager.default.temporaryDirectory.appendingPathComponent("agent-stack-\(UUID().uuidString.prefix(8))").path
+    /// Where each process's output goes (`<folder>/<executable>.log`, kept after the test), with
+    /// `ICESHELVES_TEST_SERVICE_LOGS` set; otherwise it is discarded.
+    let logFolder = SystemEnvironment.serviceLogFolder("agent-stack")
     let gatewayBase: String
     /// The broker's agent listener, as an agent's `--server` (with `/iceshelves`).
     let agentServer: String
@@ -123,7 +126,9 @@ final class AgentStack: @unchecked Sendable {
 
     /// Launches a process that stops with the stack.
     func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let p = try SystemEnvironment.launch(name, arguments: arguments, url: url, extraEnvironment: environment)
+        let output = SystemEnvironment.serviceLog(logFolder, name)
+        defer { try? output?.close() }
+        let p = try SystemEnvironment.launch(name, arguments: arguments, url: url, output: output, extraEnvironment: environment)
         processes.append(p)
         launches[name] = (arguments, environment, p)
         return p

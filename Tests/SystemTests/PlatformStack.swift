@@ -42,9 +42,7 @@ final class PlatformStack: Sendable {
     let data = FileManager.default.temporaryDirectory.appendingPathComponent("platform-\(UUID().uuidString.prefix(8))").path
     /// Where each process's output goes (`<folder>/<role>.log`, kept after the test):
     /// `ICESHELVES_TEST_SERVICE_LOGS` (scripts/test sets it in its results folder); unset: discarded.
-    let logFolder: String? = ProcessInfo.processInfo.environment["ICESHELVES_TEST_SERVICE_LOGS"].map {
-        $0 + "/platform-\(UUID().uuidString.prefix(8))"
-    }
+    let logFolder = SystemEnvironment.serviceLogFolder("platform")
     /// The gateway's REST base (`http://127.0.0.1:<port>/iceshelves`).
     let base: String
     /// The agent-broker's listener, as an agent's `--server`.
@@ -102,14 +100,7 @@ final class PlatformStack: Sendable {
     /// Starts (or starts again) a role with the arguments it was first given.
     func start(_ role: Role) throws {
         guard let launch = launches.withLock({ $0[role] }) else { throw CancellationError() }
-        let output = logFolder.flatMap { folder -> FileHandle? in
-            let path = folder + "/\(role).log"
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = FileHandle(forWritingAtPath: path)
-            _ = try? handle?.seekToEnd()
-            return handle
-        }
+        let output = SystemEnvironment.serviceLog(logFolder, "\(role)")
         defer { try? output?.close() }
         let p = try SystemEnvironment.launch(
             role.service,

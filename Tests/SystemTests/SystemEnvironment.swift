@@ -61,6 +61,24 @@ enum SystemEnvironment {
         return process
     }
 
+    /// A folder of its own for one stack's service logs, under `ICESHELVES_TEST_SERVICE_LOGS`
+    /// (scripts/test sets it in its results folder); `nil` when that is unset (output discarded).
+    static func serviceLogFolder(_ prefix: String) -> String? {
+        ProcessInfo.processInfo.environment["ICESHELVES_TEST_SERVICE_LOGS"].map { $0 + "/\(prefix)-\(UUID().uuidString.prefix(8))" }
+    }
+
+    /// `<folder>/<name>.log`, opened for appending (a restarted service goes on in the same file);
+    /// close it once the process is launched.
+    static func serviceLog(_ folder: String?, _ name: String) -> FileHandle? {
+        guard let folder else { return nil }
+        let path = folder + "/\(name).log"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        return handle
+    }
+
     /// Runs `body`, then `finally`, also when `body` throws (an async `defer`).
     static func run(_ body: () async throws -> Void, finally: () async -> Void) async throws {
         do {
