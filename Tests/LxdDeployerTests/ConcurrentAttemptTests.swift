@@ -37,8 +37,9 @@ struct ConcurrentAttemptTests {
     }
 
     /// The instance exists, stopped, from an earlier attempt; the second attempt comes while the
-    /// first starts it, finds it stopped, and its own start is refused ("The instance is already
-    /// running"), as in the fault suite.
+    /// first starts it, as in the fault suite. (LXD 5.0.2 accepts a second start while the first
+    /// runs; the refusal CI saw, "The instance is already running", needs the second start to come
+    /// just after the first has ended, which this test cannot force.)
     @Test func bothAttemptsResumeAStoppedInstanceAndComplete() async throws {
         try await twoAttempts(precreated: true)
     }
