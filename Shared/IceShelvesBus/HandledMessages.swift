@@ -34,14 +34,15 @@ final class HandledMessages: Sendable {
         var waiters: [Key: [CheckedContinuation<Void, Never>]] = [:]
         /// Recently settled messages, with the generation whose ack settled them.
         var settled: [Key: UInt64] = [:]
-        var settledOrder: [Key] = []
+        /// The same keys in the order they were settled, a ring: the oldest is forgotten first.
+        var order: [Key?]
+        var next = 0
     }
 
-    private let book = Mutex(Book())
-    /// How many settled messages are remembered.
-    let memory: Int
+    private let book: Mutex<Book>
 
-    init(memory: Int = 4096) { self.memory = max(1, memory) }
+    /// - Parameter memory: how many settled messages are remembered.
+    init(memory: Int = 4096) { book = Mutex(Book(order: Array(repeating: nil, count: max(1, memory)))) }
 
     /// Waits while the same message is being handled, then says whether to handle this delivery.
     func admit(_ key: Key, generation: UInt64, redelivered: Bool) async -> Admission {
@@ -69,12 +70,10 @@ final class HandledMessages: Sendable {
     func finish(_ key: Key, generation: UInt64, settled: Bool) {
         let waiters = book.withLock { book in
             book.running[key] = nil
-            if settled {
-                if book.settled.updateValue(generation, forKey: key) == nil { book.settledOrder.append(key) }
-                if book.settledOrder.count > memory {
-                    let forgotten = book.settledOrder.removeFirst()
-                    book.settled[forgotten] = nil
-                }
+            if settled, book.settled.updateValue(generation, forKey: key) == nil {
+                if let forgotten = book.order[book.next] { book.settled[forgotten] = nil }
+                book.order[book.next] = key
+                book.next = (book.next + 1) % book.order.count
             }
             return book.waiters.removeValue(forKey: key) ?? []
         }

@@ -268,8 +268,7 @@ public struct LXDDeployment: Sendable {
         if !done.succeeded {
             // Another attempt of this deployment may have created it at the same moment ("Instance
             // is busy running a create operation"): once its operations end, its instance is ours.
-            _ = try? await lxd.waitForOperations(onInstance: job.instanceName, timeout: operationTimeout)
-            if let found = try await step(.create, { try await lxd.instance(job.instanceName) }),
+            if let found = try await instanceAfterItsOperations(lxd, job.instanceName, step: .create),
                 InstanceMarker.belongs(found.config, to: job.deploymentId)
             {
                 return
@@ -292,9 +291,7 @@ public struct LXDDeployment: Sendable {
         } catch let e as LXDError {
             refusal = e.message
         }
-        // The other attempt's start may still be under way: let it end before looking.
-        _ = try? await lxd.waitForOperations(onInstance: name, timeout: operationTimeout)
-        guard try await step(.start, { try await lxd.instance(name) })?.status.lowercased() == "running" else {
+        guard try await instanceAfterItsOperations(lxd, name, step: .start)?.status.lowercased() == "running" else {
             throw DeployFailure(step: .start, message: "LXD could not start \(name): \(refusal)")
         }
         await reporter.report(
@@ -304,6 +301,13 @@ public struct LXDDeployment: Sendable {
             "\(name) is running already (another attempt of this deployment started it); continuing",
             logger: logger
         )
+    }
+
+    /// The instance once the operations still working on it have ended (another attempt's create
+    /// or start, whose outcome is theirs to report: a failed one is not an error here).
+    private func instanceAfterItsOperations(_ lxd: LXDClient, _ name: String, step failingStep: EventStep) async throws -> LXDInstance? {
+        _ = try? await lxd.waitForOperations(onInstance: name, timeout: operationTimeout)
+        return try await step(failingStep) { try await lxd.instance(name) }
     }
 
     /// Waits for LXD operations that still work on the instance (a create or start that an
